@@ -1,0 +1,39 @@
+"""The lesson's toy datasets, made by scikit-learn's generators with the lesson's settings."""
+
+from sklearn import datasets
+
+import zoo
+
+
+def circles(n_samples: int = 1000, noise: float = 0.03, random_state: int = 42):
+    """Two rings, one inside the other: no straight line separates them."""
+    return datasets.make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
+
+
+def moons(n_samples: int = 1000, noise: float = 0.07, random_state: int = 42):
+    """Two interleaving half-moons: the lesson's exercise."""
+    return datasets.make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
+
+
+def blobs(
+    n_samples: int = 1000,
+    n_features: int = 2,
+    centers: int = 4,
+    cluster_std: float = 1.5,
+    random_state: int = 42,
+):
+    """Gaussian clusters, one class each: the lesson's multi-class data."""
+    return datasets.make_blobs(
+        n_samples=n_samples,
+        n_features=n_features,
+        centers=centers,
+        cluster_std=cluster_std,
+        random_state=random_state,
+    )
+
+
+@zoo.hookimpl
+def register_datasets(register):
+    register("circles", circles, description="make_circles: 1000 points, noise 0.03, 2 classes")
+    register("moons", moons, description="make_moons: 1000 points, noise 0.07, 2 classes")
+    register("blobs", blobs, description="make_blobs: 1000 points, 4 centres, std 1.5")

@@ -1,0 +1,382 @@
+"""zoo's Python API. The command line is a thin layer over these functions.
+
+Every function takes ``registry=`` (a registry.yaml path) where it reads the catalogue; by
+default zoo reads ``$ZOO_REGISTRY`` or the catalogue it ships with.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from zoo import runs
+from zoo.catalogue import Catalogue, load_catalogue
+from zoo.config import TrainConfig, check_catalogue, resolve
+from zoo.data import Split, load_split
+from zoo.devices import resolve_device
+from zoo.errors import (
+    CatalogueWarning,
+    ConfigError,
+    RunFolderError,
+    TrainingDiverged,
+    UnknownNameError,
+)
+from zoo.models import build_model, check_output, factory_kwargs, parameter_count
+from zoo.plugins import load_registry
+from zoo.registry import ModelSpec, PluginInfo, Registry, natural_key
+from zoo.tasks import Task
+from zoo.trainer import FitResult, LogRow, TensorSplit, Trainer, evaluate as evaluate_split
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A row of ``zoo list``."""
+
+    name: str
+    plugin: PluginInfo
+    dataset: str
+    description: str | None
+    variant_of: str | None = None  # set for a registry.yaml variant
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "plugin": self.plugin.name,
+            "distribution": self.plugin.distribution,
+            "version": self.plugin.version,
+            "dataset": self.dataset,
+            "description": self.description,
+            "variant_of": self.variant_of,
+        }
+
+
+def open_zoo(registry: PathLike | None = None) -> tuple[Registry, Catalogue]:
+    """The plugins' registry (loaded once per process) and the catalogue, checked together."""
+    loaded = load_registry()
+    catalogue = load_catalogue(registry)
+    for note in check_catalogue(catalogue, loaded):
+        warnings.warn(note, CatalogueWarning, stacklevel=3)
+    return loaded, catalogue
+
+
+def list_models(pattern: str | None = None, *, registry: PathLike | None = None) -> list[str]:
+    """Names of every model and variant, naturally sorted; ``pattern`` is a shell wildcard."""
+    return [entry.name for entry in model_entries(pattern, registry=registry)]
+
+
+def list_datasets(pattern: str | None = None) -> list[str]:
+    """Names of every dataset, naturally sorted; ``pattern`` is a shell wildcard."""
+    return [spec.name for spec in load_registry().datasets(pattern)]
+
+
+def model_entries(
+    pattern: str | None = None, *, registry: PathLike | None = None
+) -> list[ModelEntry]:
+    loaded, catalogue = open_zoo(registry)
+    clashing = loaded.clashes()
+    entries = []
+    for spec in loaded.models():
+        name = spec.qualified_name if spec.name in clashing else spec.name
+        config, _ = resolve(name, loaded, catalogue)
+        entries.append(ModelEntry(name, spec.plugin, config.dataset, spec.description))
+    for variant in catalogue.variants:
+        if loaded.has_model(variant.model or ""):
+            config, spec = resolve(variant.name, loaded, catalogue)
+            description = variant.description or f"variant of {spec.name}"
+            plugin = PluginInfo(catalogue.path.name, str(catalogue.path))
+            entries.append(ModelEntry(variant.name, plugin, config.dataset, description, spec.name))
+    if pattern:
+        import fnmatch
+
+        entries = [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
+    return sorted(entries, key=lambda e: natural_key(e.name))
+
+
+def resolve_config(
+    name: str, *, registry: PathLike | None = None, **overrides: Any
+) -> TrainConfig:
+    """The settings ``zoo.train(name, **overrides)`` would use."""
+    loaded, catalogue = open_zoo(registry)
+    return resolve(name, loaded, catalogue, overrides)[0]
+
+
+def get_model(name: str, *, registry: PathLike | None = None, **kwargs: Any) -> nn.Module:
+    """A fresh, untrained model; ``kwargs`` go to its factory on top of the configured params."""
+    loaded, catalogue = open_zoo(registry)
+    config, spec = resolve(name, loaded, catalogue)
+    return build_model(spec, factory_kwargs(spec, {**config.params, **kwargs}))
+
+
+def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -> dict[str, Any]:
+    """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
+    loaded, catalogue = open_zoo(registry)
+    config, spec = resolve(name, loaded, catalogue, overrides)
+    prepared = _prepare(config, spec, loaded, torch.device("cpu"))
+    return {
+        "model": config.model,
+        "builds": config.builds,
+        "plugin": spec.plugin.origin,
+        "description": spec.description,
+        "settings": config.settings(),
+        "sources": {key: config.sources.get(key, "zoo") for key in config.settings()},
+        "factory_kwargs": prepared.kwargs,
+        "task": prepared.task.name,
+        "params": parameter_count(prepared.model),
+        "architecture": repr(prepared.model),
+    }
+
+
+def train(
+    name: str,
+    *,
+    registry: PathLike | None = None,
+    out: PathLike | None = None,
+    runs_root: PathLike | None = None,
+    plot: bool = True,
+    on_log: Callable[[LogRow], None] | None = None,
+    on_progress: Callable[[int, float], None] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Train ``name`` with the shared trainer and return its summary.
+
+    ``overrides`` are settings (``epochs=``, ``lr=``, ``optimizer=``, ``momentum=``,
+    ``batch_size=``, ``seed=``, ``device=``, ``log_every=``, ``dataset=``, ...). The run
+    folder (see :mod:`zoo.runs`) is written to ``out``, or to a new
+    ``runs_root/<model>/<timestamp>``; with neither, nothing is written. A diverging loss
+    raises :class:`zoo.errors.TrainingDiverged` after the last good weights are saved.
+    """
+    loaded, catalogue = open_zoo(registry)
+    config, spec = resolve(name, loaded, catalogue, overrides)
+    device = resolve_device(config.device)
+    prepared = _prepare(config, spec, loaded, device)
+    trainer = Trainer(prepared.model, prepared.data, config, on_log, on_progress)
+    run_dir = _run_dir(out, runs_root, config.model)
+    try:
+        result = trainer.fit()
+        summary = _summary(config, prepared, result, device, run_dir)
+        if run_dir is not None:
+            _save_run(run_dir, config, prepared, result, summary, plot)
+    except BaseException:
+        if run_dir is not None and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # leave no empty run folder behind
+        raise
+    if result.diverged_at is not None:
+        raise TrainingDiverged(_divergence_message(config, result, run_dir), summary)
+    return summary
+
+
+def evaluate(run_dir: PathLike, *, device: str | None = None) -> dict[str, Any]:
+    """Reload a run's weights and data and measure them again: the summary's numbers."""
+    loaded_run = load_run(run_dir, device=device)
+    train_loss, train_acc, test_loss, test_acc = evaluate_split(
+        loaded_run.model, loaded_run.data
+    )
+    config = loaded_run.config
+    return {
+        "model": config.model,
+        "dataset": config.dataset,
+        "train_acc": train_acc,
+        "test_acc": test_acc,
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "device": str(loaded_run.device),
+        "seed": config.seed,
+        "run_dir": str(run_dir),
+    }
+
+
+def predict(
+    run_dir: PathLike, X: Any, *, device: str | None = None
+) -> tuple[list[Any], np.ndarray]:
+    """Labels (the dataset's own) and each label's probability for the rows of ``X``."""
+    return load_run(run_dir, device=device, with_data=False).predict(X)
+
+
+@dataclass
+class LoadedRun:
+    """A trained model back from its run folder."""
+
+    config: TrainConfig
+    model: nn.Module
+    task: Task
+    classes: list[Any]
+    features: int
+    device: torch.device
+    data: TensorSplit | None = None
+
+    def predict(self, X: Any) -> tuple[list[Any], np.ndarray]:
+        rows = np.asarray(X, dtype=np.float32)
+        if rows.ndim != 2 or rows.shape[1] != self.features:
+            raise ConfigError(
+                f"the model takes rows of {self.features} features, got shape {list(rows.shape)}"
+            )
+        self.model.eval()
+        with torch.inference_mode():
+            logits = self.task.logits(self.model(torch.from_numpy(rows).to(self.device)))
+            probabilities = self.task.probabilities(logits).cpu().numpy()
+        best = probabilities.argmax(axis=1)
+        labels = [self.classes[i] for i in best]
+        return labels, probabilities[np.arange(len(best)), best]
+
+
+def load_run(
+    run_dir: PathLike, *, device: str | None = None, with_data: bool = True
+) -> LoadedRun:
+    """Rebuild a run's model from its plugin and load its weights, which run no code."""
+    run_dir = Path(run_dir)
+    record = runs.read_record(run_dir)
+    config = record.config
+    loaded = load_registry()
+    try:
+        spec = loaded.model(config.builds)
+    except UnknownNameError:
+        raise RunFolderError(
+            f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
+            f"provides; install its plugin to use this run{loaded.why_missing()}"
+        ) from None
+    target = resolve_device(device or config.device)
+    state = runs.load_weights(run_dir / runs.WEIGHTS)
+    model = build_model(spec, record.factory_kwargs)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0]
+        raise RunFolderError(
+            f"{run_dir / runs.WEIGHTS}: does not fit model {spec.name!r} ({detail}); "
+            "nothing was loaded"
+        ) from None
+    model.to(target).eval()
+    task = Task(len(record.classes))
+    data = None
+    if with_data:
+        split = load_split(
+            loaded.dataset(config.dataset), config.dataset_params, config.test_size,
+            config.split_seed,
+        )
+        data = TensorSplit.from_split(split, target)
+    return LoadedRun(config, model, task, record.classes, record.features, target, data)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    split: Split
+    task: Task
+    data: TensorSplit
+    kwargs: dict[str, Any]
+    model: nn.Module
+
+
+def _prepare(
+    config: TrainConfig, spec: ModelSpec, loaded: Registry, device: torch.device
+) -> _Prepared:
+    """Data, then the model built under the seed, checked against the data."""
+    split = load_split(
+        loaded.dataset(config.dataset), config.dataset_params, config.test_size, config.split_seed
+    )
+    task = Task(split.class_count)
+    kwargs = factory_kwargs(spec, config.params, split.features, task.out_features)
+    torch.manual_seed(config.seed)  # before the model is built, so the seed decides its weights
+    model = build_model(spec, kwargs).to(device)
+    data = TensorSplit.from_split(split, device)
+    check_output(model, spec, task, data.X_train[:4], split.name)
+    return _Prepared(split, task, data, kwargs, model)
+
+
+def _summary(
+    config: TrainConfig,
+    prepared: _Prepared,
+    result: FitResult,
+    device: torch.device,
+    run_dir: Path | None,
+) -> dict[str, Any]:
+    final = result.final
+    return {
+        "model": config.model,
+        "builds": config.builds,
+        "dataset": config.dataset,
+        "task": prepared.task.name,
+        "epochs": result.epochs,
+        "train_acc": final.train_acc,
+        "test_acc": final.test_acc,
+        "train_loss": final.train_loss,
+        "test_loss": final.test_loss,
+        "seconds": result.seconds,
+        "device": str(device),
+        "seed": config.seed,
+        "params": parameter_count(prepared.model),
+        "status": "completed" if result.diverged_at is None else "diverged",
+        "run_dir": str(run_dir) if run_dir is not None else None,
+    }
+
+
+def _save_run(
+    run_dir: Path,
+    config: TrainConfig,
+    prepared: _Prepared,
+    result: FitResult,
+    summary: dict[str, Any],
+    plot: bool,
+) -> None:
+    split = prepared.split
+    record = runs.RunRecord(config, prepared.kwargs, split.classes, split.features)
+    runs.save_weights(run_dir / runs.WEIGHTS, prepared.model.state_dict())
+    runs.write_json(run_dir / runs.CONFIG, record.to_json())
+    runs.write_history(run_dir / runs.HISTORY, (row.to_dict() for row in result.history))
+    if plot and split.features == 2:
+        from zoo.plotting import save_boundaries
+
+        task, model = prepared.task, prepared.model
+        save_boundaries(
+            run_dir / runs.BOUNDARY,
+            [
+                ("Train", model, task, split.X_train, split.y_train),
+                ("Test", model, task, split.X_test, split.y_test),
+            ],
+        )
+    runs.write_json(run_dir / runs.SUMMARY, summary)  # last: its presence marks a whole run
+
+
+def _run_dir(out: PathLike | None, runs_root: PathLike | None, model: str) -> Path | None:
+    if out is not None:
+        return runs.claim_run_dir(out)
+    if runs_root is not None:
+        return runs.new_run_dir(runs_root, model)
+    return None
+
+
+def _divergence_message(config: TrainConfig, result: FitResult, run_dir: Path | None) -> str:
+    kept = f"; the weights of epoch {result.kept_epoch} were kept"
+    if run_dir is not None:
+        kept += f" in {run_dir}"
+    return (
+        f"training diverged: the loss was not finite at epoch {result.diverged_at} "
+        f"with lr {config.lr:g}; try a smaller learning rate{kept}"
+    )
+
+
+__all__ = [
+    "LoadedRun",
+    "ModelEntry",
+    "describe",
+    "evaluate",
+    "get_model",
+    "list_datasets",
+    "list_models",
+    "load_run",
+    "model_entries",
+    "open_zoo",
+    "predict",
+    "resolve_config",
+    "train",
+]

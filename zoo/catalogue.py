@@ -1,0 +1,207 @@
+"""registry.yaml: the catalogue of training defaults, per-model settings and variants.
+
+zoo reads exactly one catalogue: ``--registry PATH``, else ``$ZOO_REGISTRY``, else the one
+shipped inside the package. It is parsed with a subclass of ``yaml.SafeLoader`` (no Python
+objects, ever) that remembers line numbers, and checked against the settings schema, so every
+mistake is reported as ``file:line: key: problem``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo.errors import CatalogueError
+from zoo.settings import SETTINGS, InvalidSetting, check_setting, did_you_mean
+
+_TOP_KEYS = ("defaults", "models")
+_ENTRY_KEYS = ("model", "description", *SETTINGS)
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One entry under ``models:``: settings for a plugin's model, or a variant of one."""
+
+    name: str
+    settings: dict[str, Any]
+    line: int
+    model: str | None = None  # set for a variant: the model it is built from
+    description: str | None = None
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_variant(self) -> bool:
+        return self.model is not None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    path: Path
+    defaults: dict[str, Any] = field(default_factory=dict)
+    entries: dict[str, CatalogueEntry] = field(default_factory=dict)
+
+    def where(self, entry: CatalogueEntry, key: str | None = None) -> str:
+        """``file:line`` of an entry, or of one of its keys."""
+        return f"{self.path}:{entry.key_lines.get(key, entry.line) if key else entry.line}"
+
+    @property
+    def variants(self) -> list[CatalogueEntry]:
+        return [e for e in self.entries.values() if e.is_variant]
+
+
+def default_path() -> Path:
+    """The catalogue zoo reads when no ``--registry`` is given."""
+    chosen = os.environ.get("ZOO_REGISTRY")
+    if chosen:
+        return Path(chosen)
+    return Path(str(resources.files("zoo").joinpath("registry.yaml")))
+
+
+def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
+    """Read and check a catalogue; any problem is a :class:`CatalogueError` with its line."""
+    path = Path(path) if path is not None else default_path()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: no such file; check --registry or ZOO_REGISTRY") from None
+    except IsADirectoryError:
+        raise CatalogueError(f"{path}: is a folder; --registry wants a YAML file") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise CatalogueError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot be read: {exc.strerror}") from None
+    document = _parse(path, text)
+    return _build(path, document)
+
+
+class _Located(dict):
+    """A mapping from the YAML file that remembers its own line and each key's line."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
+    mapping = _Located()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    yield mapping
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise _Problem(line, f"{key!r}: a key must be a plain name")
+        if key in mapping.key_lines:
+            raise _Problem(line, f"{key}: appears twice in one mapping; keep one")
+        mapping.key_lines[key] = line
+        mapping[key] = loader.construct_object(value_node, deep=True)
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Problem(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _parse(path: Path, text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Problem as exc:
+        raise CatalogueError(f"{path}:{exc.line}: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "not valid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            what = f"{what}; only plain YAML values are allowed (no tags)"
+        raise CatalogueError(f"{path}:{line}: {what}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise CatalogueError(f"{path}: nested too deeply to be a catalogue") from None
+
+
+def _build(path: Path, document: Any) -> Catalogue:
+    if document is None:  # an empty file: zoo's fallbacks and the plugins' defaults apply
+        return Catalogue(path)
+    if not isinstance(document, _Located):
+        raise CatalogueError(
+            f"{path}:1: expected a mapping with 'defaults:' and 'models:', "
+            f"got {type(document).__name__}"
+        )
+    _check_keys(path, document, _TOP_KEYS, "")
+    defaults: dict[str, Any] = {}
+    if document.get("defaults") is not None:
+        node = _mapping_at(path, document, "defaults", "defaults")
+        _check_keys(path, node, tuple(SETTINGS), "defaults.")
+        defaults = _settings(path, node, "defaults", list(node))
+    entries: dict[str, CatalogueEntry] = {}
+    if document.get("models") is not None:
+        models = _mapping_at(path, document, "models", "models")
+        for name in models:
+            entries[name] = _entry(path, models, name)
+    return Catalogue(path, defaults, entries)
+
+
+def _entry(path: Path, models: _Located, name: Any) -> CatalogueEntry:
+    line = models.key_lines[name]
+    label = f"models.{name}"
+    if not isinstance(name, str):
+        raise CatalogueError(f"{path}:{line}: {label}: a model name must be text")
+    if models[name] is None:  # `circle-v0:` with nothing under it
+        return CatalogueEntry(name, {}, line)
+    node = _mapping_at(path, models, name, label)
+    _check_keys(path, node, _ENTRY_KEYS, label + ".")
+    texts = {}
+    for key in ("model", "description"):
+        value = node.get(key)
+        if value is not None and not isinstance(value, str):
+            raise CatalogueError(
+                f"{path}:{node.key_lines[key]}: {label}.{key}: must be text, got {value!r}"
+            )
+        texts[key] = value
+    settings = _settings(path, node, label, [k for k in node if k not in texts])
+    return CatalogueEntry(
+        name, settings, line, texts["model"], texts["description"], dict(node.key_lines)
+    )
+
+
+def _check_keys(path: Path, node: _Located, allowed: tuple[str, ...], prefix: str) -> None:
+    for key, line in node.key_lines.items():
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed) or f" (allowed: {', '.join(allowed)})"
+            raise CatalogueError(f"{path}:{line}: {prefix}{key}: unknown key{hint}")
+
+
+def _mapping_at(path: Path, parent: _Located, key: Any, label: str) -> _Located:
+    node = parent[key]
+    if not isinstance(node, _Located):
+        raise CatalogueError(
+            f"{path}:{parent.key_lines[key]}: {label}: must be a mapping of keys to values, "
+            f"got {node!r}"
+        )
+    return node
+
+
+def _settings(path: Path, node: _Located, label: str, keys: list[Any]) -> dict[str, Any]:
+    checked = {}
+    for key in keys:
+        try:
+            checked[key] = check_setting(key, node[key])
+        except InvalidSetting as exc:
+            raise CatalogueError(f"{path}:{node.key_lines[key]}: {label}.{exc}") from None
+    return checked

@@ -1,0 +1,97 @@
+"""The ``zoo`` command line: a thin layer over :mod:`zoo.api`.
+
+Every mistake of the user's or a plugin's ends as one line on stderr and a non-zero exit:
+1 for an error zoo found, 2 for a command line it cannot parse, 130 for Ctrl-C. Importing this
+package does not import torch, so ``zoo --help`` and ``zoo --version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import click
+
+import zoo
+from zoo.cli import catalogue_commands, run_commands
+from zoo.errors import ZooError, ZooWarning
+from zoo.settings import did_you_mean
+
+
+class ZooGroup(click.Group):
+    """A group that suggests the command meant when a name is mistyped."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if args and name not in self.commands and not name.startswith("-"):
+            hint = did_you_mean(name, self.commands)
+            raise click.UsageError(f"no command {name!r}{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(zoo.__version__, "-V", "--version", prog_name="zoo")
+def cli() -> None:
+    """zoo: train, evaluate and compare small PyTorch classifiers.
+
+    Models and datasets come from plugins; 'zoo list' shows the models,
+    'zoo train circle-v2' trains one.
+    """
+
+
+for module in (catalogue_commands, run_commands):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the command line; return its exit status."""
+    warnings.showwarning = _show_warning
+    try:
+        result = cli.main(args=args, prog_name="zoo", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "zoo"
+        _error(where, f"{exc.format_message()} (see '{where} --help')")
+        return 2
+    except click.ClickException as exc:
+        _error("zoo", exc.format_message())
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _error("zoo", "interrupted")
+        return 130
+    except ZooError as exc:
+        _error("zoo", str(exc))
+        return 1
+    except OSError as exc:  # a file or folder the user named
+        place = f"{exc.filename}: " if exc.filename else ""
+        _error("zoo", f"{place}{exc.strerror or exc}")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _error(where: str, message: str) -> None:
+    click.echo(f"{where}: error: {message}", err=True)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    if issubclass(category, ZooWarning):
+        click.echo(f"zoo: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Commands that show what is installed: list, datasets, plugins, info."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zoo.cli.options import given, json_option, registry_option, training_options
+from zoo.cli.output import echo_json, echo_table
+
+
+@click.command("list")
+@click.argument("pattern", required=False)
+@registry_option
+@json_option
+def list_command(pattern: str | None, registry: Path | None, as_json: bool) -> None:
+    """List the models, with their plugin and default dataset.
+
+    PATTERN is a shell wildcard, e.g. 'circle-*'.
+    """
+    from zoo.api import model_entries
+
+    entries = model_entries(pattern, registry=registry)
+    if as_json:
+        echo_json([entry.to_dict() for entry in entries])
+        return
+    if not entries:
+        raise click.ClickException(f"no model matches {pattern!r}; 'zoo list' shows them all")
+    rows = []
+    for entry in entries:
+        plugin = entry.plugin.origin
+        if entry.variant_of:
+            plugin = f"{entry.plugin.name} (variant of {entry.variant_of})"
+        rows.append([entry.name, plugin, entry.dataset, entry.description or ""])
+    echo_table(["MODEL", "PLUGIN", "DATASET", "DESCRIPTION"], rows)
+
+
+@click.command("datasets")
+@click.argument("pattern", required=False)
+@json_option
+def datasets_command(pattern: str | None, as_json: bool) -> None:
+    """List the datasets, with their plugin."""
+    from zoo.plugins import load_registry
+
+    specs = load_registry().datasets(pattern)
+    if as_json:
+        echo_json(
+            [
+                {"name": s.name, "plugin": s.plugin.name, "description": s.description}
+                for s in specs
+            ]
+        )
+        return
+    if not specs:
+        raise click.ClickException(f"no dataset matches {pattern!r}; 'zoo datasets' shows all")
+    echo_table(
+        ["DATASET", "PLUGIN", "DESCRIPTION"],
+        [[s.name, s.plugin.origin, s.description or ""] for s in specs],
+    )
+
+
+@click.command("plugins")
+@json_option
+def plugins_command(as_json: bool) -> None:
+    """List the plugins: distribution, hooks, what each provides, and the ones that failed."""
+    from zoo.plugins import load_registry
+
+    registry = load_registry()
+    records = []
+    for plugin in registry.plugins:
+        provided = registry.provided[plugin.name]
+        records.append(
+            {
+                "name": plugin.name,
+                "module": plugin.module,
+                "distribution": plugin.distribution,
+                "version": plugin.version,
+                "status": "loaded",
+                "hooks": provided.hooks,
+                "models": list(provided.models),
+                "datasets": list(provided.datasets),
+            }
+        )
+    for failure in registry.failures:
+        plugin = failure.plugin
+        records.append(
+            {
+                "name": plugin.name,
+                "module": plugin.module,
+                "distribution": plugin.distribution,
+                "version": plugin.version,
+                "status": "failed",
+                "error": failure.error,
+            }
+        )
+    for name in registry.excluded:
+        records.append({"name": name, "status": "not loaded (ZOO_LOAD_PLUGINS)"})
+    if as_json:
+        echo_json(records)
+        return
+    rows = []
+    for record in records:
+        distribution = " ".join(filter(None, [record.get("distribution"), record.get("version")]))
+        if record["status"] == "loaded":
+            what = ", ".join(record["models"] + record["datasets"]) or "nothing"
+            detail = f"{', '.join(record['hooks']) or 'no hooks'}: {what}"
+        elif record["status"] == "failed":
+            detail = f"FAILED: {record['error']}"
+        else:
+            detail = record["status"]
+        rows.append([record["name"], distribution, detail])
+    echo_table(["PLUGIN", "DISTRIBUTION", "HOOKS: PROVIDES"], rows)
+    for name, providers in registry.clashes().items():
+        click.echo(
+            f"note: {name!r} is registered by {' and '.join(providers)}; "
+            f"use {' or '.join(p + ':' + name for p in providers)}"
+        )
+
+
+@click.command("info")
+@click.argument("model")
+@training_options
+@registry_option
+@json_option
+def info_command(model: str, registry: Path | None, as_json: bool, **settings: object) -> None:
+    """Show a model's resolved settings (and where each comes from), size and layers."""
+    from zoo.api import describe
+
+    info = describe(model, registry=registry, **given(settings))
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"{info['model']}: {info['description'] or ''}".rstrip())
+    click.echo(f"  builds      {info['builds']} from {info['plugin']}")
+    click.echo(f"  task        {info['task']}, factory({_arguments(info['factory_kwargs'])})")
+    click.echo(f"  parameters  {info['params']:,}")
+    click.echo("settings:")
+    echo_table(
+        ["  SETTING", "VALUE", "FROM"],
+        [[f"  {k}", _value(v), info["sources"][k]] for k, v in info["settings"].items()],
+    )
+    click.echo("architecture:")
+    for line in info["architecture"].splitlines():
+        click.echo(f"  {line}")
+
+
+def _arguments(kwargs: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return _arguments(value) or "-"
+    return str(value)
+
+
+COMMANDS = [list_command, datasets_command, plugins_command, info_command]

@@ -1,0 +1,61 @@
+"""Printing: aligned tables, JSON, and a progress bar for terminals."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Columns padded to their widest cell; the last column runs free."""
+    cells = [list(map(str, headers))] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
+    for row in cells:
+        padded = [cell.ljust(width) for cell, width in zip(row, widths)]
+        click.echo("  ".join([*padded, row[-1]]).rstrip())
+
+
+def percent(value: float) -> str:
+    return f"{value:.2f}%"
+
+
+class ProgressBar:
+    """An epoch bar on stderr, drawn only when stderr is a terminal, at most ten times a second."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total = total
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+        self._last_draw = 0.0
+        self._line = ""
+
+    def update(self, done: int, loss: float) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last_draw < 0.1 and done < self.total):
+            return
+        self._last_draw = now
+        width = 30
+        filled = width * done // max(self.total, 1)
+        self._line = (
+            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done}/{self.total}  loss {loss:.5f}"
+        )
+        click.echo(f"\r{self._line}", nl=False, err=True)
+
+    def clear(self) -> None:
+        """Erase the bar so that a log line can take its place."""
+        if self.enabled and self._line:
+            click.echo("\r" + " " * len(self._line) + "\r", nl=False, err=True)
+            self._line = ""
+
+    def close(self) -> None:
+        self.clear()

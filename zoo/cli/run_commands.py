@@ -1,0 +1,157 @@
+"""Commands that train and use models: train, eval, predict."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zoo.cli.options import given, json_option, registry_option, training_options
+from zoo.cli.output import ProgressBar, echo_json, percent
+
+RUNS_ROOT = "runs"
+
+
+@click.command("train")
+@click.argument("model")
+@training_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder to write (new or empty). Default: runs/<model>/<timestamp>.",
+)
+@click.option("--plot/--no-plot", default=True, help="Draw the decision boundary PNG.")
+@registry_option
+@json_option
+def train_command(
+    model: str, out: Path | None, plot: bool, registry: Path | None, as_json: bool, **settings: Any
+) -> None:
+    """Train MODEL with the shared trainer and save a run folder.
+
+    Flags override the catalogue (registry.yaml), which overrides the plugin's defaults.
+    """
+    from zoo.api import resolve_config, train
+
+    config = resolve_config(model, registry=registry, **given(settings))
+    log = sys.stderr if as_json else sys.stdout
+    bar = ProgressBar(config.epochs, model)
+
+    def on_log(row: Any) -> None:
+        bar.clear()
+        if row.epoch == 0 and not as_json:  # the data and model are ready: say what runs
+            click.echo(
+                f"Training {config.model} ({config.builds}) on {config.dataset}: "
+                f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
+                f"seed {config.seed}"
+            )
+        click.echo(row.line(), file=log)
+
+    try:
+        summary = train(
+            model,
+            registry=registry,
+            out=out,
+            runs_root=None if out else RUNS_ROOT,
+            plot=plot,
+            on_log=on_log,
+            on_progress=bar.update if bar.enabled else None,
+            **given(settings),
+        )
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(_json_line(summary))
+        return
+    click.echo(
+        f"Done in {summary['seconds']:.2f}s on {summary['device']}: "
+        f"train {percent(summary['train_acc'])}, test {percent(summary['test_acc'])} "
+        f"({summary['params']:,} parameters)"
+    )
+    click.echo(f"Run folder: {summary['run_dir']}")
+
+
+@click.command("eval")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--device", default=None, metavar="D", help="Device to evaluate on (default: the run's).")
+@json_option
+def eval_command(run_dir: Path, device: str | None, as_json: bool) -> None:
+    """Reload a run's weights and report its metrics again, on the same data split."""
+    from zoo.api import evaluate
+
+    metrics = evaluate(run_dir, device=device)
+    if as_json:
+        click.echo(_json_line(metrics))
+        return
+    click.echo(
+        f"{metrics['model']} on {metrics['dataset']} ({metrics['device']}): "
+        f"train {percent(metrics['train_acc'])} (loss {metrics['train_loss']:.5f}), "
+        f"test {percent(metrics['test_acc'])} (loss {metrics['test_loss']:.5f})"
+    )
+
+
+@click.command("predict")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV file: one row of features per line; a header line is allowed.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write (default: standard output).",
+)
+@click.option("--device", default=None, metavar="D", help="Device to run on (default: the run's).")
+def predict_command(
+    run_dir: Path, input_path: Path, output_path: Path | None, device: str | None
+) -> None:
+    """Predict a label and its probability for each row of a CSV file.
+
+    The whole input is checked before any prediction is written: a bad line leaves no
+    half-written output.
+    """
+    from zoo.api import load_run
+    from zoo.files import atomic_open
+
+    run = load_run(run_dir, device=device, with_data=False)
+    if output_path is not None:
+        with atomic_open(output_path, "w", newline="") as out:
+            _predict_rows(run, input_path, out)
+        return
+    with tempfile.TemporaryFile("w+", newline="") as spool:  # stdout gets all or nothing
+        _predict_rows(run, input_path, spool)
+        spool.seek(0)
+        for chunk in iter(lambda: spool.read(1 << 16), ""):
+            sys.stdout.write(chunk)
+
+
+def _predict_rows(run: Any, input_path: Path, out: Any) -> None:
+    from zoo.predict import read_rows, write_predictions
+
+    header = True
+    for rows in read_rows(input_path, run.features):
+        labels, probabilities = run.predict(rows)
+        write_predictions(out, labels, probabilities, header)
+        header = False
+
+
+def _optimizer(config: Any) -> str:
+    text = f"{config.optimizer} lr {config.lr:g}"
+    if config.optimizer in ("sgd", "rmsprop") and config.momentum:
+        text += f" momentum {config.momentum:g}"
+    return text
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(data)
+
+
+COMMANDS = [train_command, eval_command, predict_command]

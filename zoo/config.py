@@ -1,0 +1,137 @@
+"""Resolving a model name to the model to build and the settings to train it with.
+
+Settings come in layers, lowest to highest: zoo's fallbacks, the catalogue's ``defaults:``, the
+plugin's own ``defaults``, the catalogue's entry for the model (for a variant: the base model's
+entry, then the variant's), and the caller's overrides. ``params`` and ``dataset_params`` merge
+key by key; every other setting is replaced whole. Each resolved value remembers its layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zoo.catalogue import Catalogue, CatalogueEntry
+from zoo.errors import CatalogueError, ConfigError, UnknownNameError
+from zoo.registry import ModelSpec, Registry
+from zoo.settings import FALLBACKS, InvalidSetting, check_settings, did_you_mean
+
+_MERGED = ("params", "dataset_params")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run, fully resolved."""
+
+    model: str  # the name asked for: a model, a variant or ``plugin:name``
+    builds: str  # ``plugin:name`` of the model whose factory is called
+    dataset: str
+    dataset_params: dict[str, Any]
+    params: dict[str, Any]
+    epochs: int
+    lr: float
+    optimizer: str
+    momentum: float
+    weight_decay: float
+    batch_size: int | str  # 'full': the whole training split in one step
+    seed: int
+    split_seed: int
+    test_size: float
+    device: str
+    log_every: int | str
+    sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def log_interval(self) -> int:
+        if self.log_every == "auto":
+            return max(1, self.epochs // 10)
+        return int(self.log_every)
+
+    def settings(self) -> dict[str, Any]:
+        """The training settings alone, as a JSON-ready mapping."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k in FALLBACKS}
+
+
+def resolve(
+    name: str, registry: Registry, catalogue: Catalogue, overrides: Mapping[str, Any] | None = None
+) -> tuple[TrainConfig, ModelSpec]:
+    """The model ``name`` builds and its settings, with ``overrides`` on top."""
+    variant = catalogue.entries.get(name)
+    if variant is not None and not variant.is_variant:
+        variant = None
+    spec = find_model(variant.model if variant else name, registry, catalogue)
+    where = catalogue.path.name
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        ("zoo", FALLBACKS),
+        (f"{where} defaults", catalogue.defaults),
+        (f"plugin {spec.plugin.name}", spec.defaults),
+    ]
+    for entry in (_entry_for(spec, catalogue), variant):
+        if entry is not None:
+            layers.append((f"{where} models.{entry.name}", entry.settings))
+    layers.append(("override", _checked(overrides or {})))
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        for key, value in layer.items():
+            values[key] = {**values.get(key, {}), **value} if key in _MERGED else value
+            sources[key] = source
+    config = TrainConfig(model=name, builds=spec.qualified_name, sources=sources, **values)
+    return config, spec
+
+
+def find_model(name: str, registry: Registry, catalogue: Catalogue) -> ModelSpec:
+    """The plugin model behind ``name``; unknown names suggest models and variants alike."""
+    try:
+        return registry.model(name)
+    except UnknownNameError:
+        known = [s.name for s in registry.models()] + [v.name for v in catalogue.variants]
+        raise UnknownNameError(
+            f"unknown model {name!r}{did_you_mean(name, known)}; "
+            f"'zoo list' shows them all{registry.why_missing()}"
+        ) from None
+
+
+def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
+    """Check that the catalogue's entries name models that exist.
+
+    With every plugin loaded, a missing model is a :class:`CatalogueError`. When some plugin
+    failed or was left out, the entry may be that plugin's: it is skipped, and the returned
+    notes say so.
+    """
+    notes = []
+    for entry in catalogue.entries.values():
+        target = entry.model or entry.name
+        if entry.is_variant and registry.has_model(entry.name):
+            raise CatalogueError(
+                f"{catalogue.where(entry)}: models.{entry.name}: is already a plugin's model; "
+                "give the variant a name of its own"
+            )
+        if registry.has_model(target):
+            continue
+        key = "model" if entry.is_variant else None
+        label = f"models.{entry.name}" + (".model" if key else "")
+        known = [s.name for s in registry.models()]
+        message = f"{catalogue.where(entry, key)}: {label}: no plugin provides model {target!r}"
+        if registry.complete:
+            raise CatalogueError(message + (did_you_mean(target, known) or "; see 'zoo list'"))
+        notes.append(message + f"; skipped{registry.why_missing()}")
+    return notes
+
+
+def _entry_for(spec: ModelSpec, catalogue: Catalogue) -> CatalogueEntry | None:
+    for key in (spec.qualified_name, spec.name):
+        entry = catalogue.entries.get(key)
+        if entry is not None and not entry.is_variant:
+            return entry
+    return None
+
+
+def _checked(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return check_settings(overrides)
+    except InvalidSetting as exc:
+        raise ConfigError(str(exc)) from None

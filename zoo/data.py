@@ -1,0 +1,81 @@
+"""Datasets: call a plugin's loader, check what it returns, and split it as the lesson does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from zoo.errors import DataError, describe_exception
+from zoo.registry import DatasetSpec
+
+
+@dataclass(frozen=True)
+class Split:
+    """A dataset split into train and test; labels are encoded as 0..K-1."""
+
+    name: str
+    X_train: np.ndarray  # float32 [N, F]
+    X_test: np.ndarray
+    y_train: np.ndarray  # int64 [N]
+    y_test: np.ndarray
+    classes: list[Any]  # the loader's label for each encoded class
+
+    @property
+    def features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def class_count(self) -> int:
+        return len(self.classes)
+
+
+def load_split(
+    spec: DatasetSpec, params: Mapping[str, Any], test_size: float, split_seed: int
+) -> Split:
+    """The dataset's train/test split; the loader's output is checked first."""
+    try:
+        loaded = spec.loader(**params)
+    except TypeError as exc:
+        raise DataError(f"dataset {spec.name!r} does not take {dict(params)}: {exc}") from None
+    except Exception as exc:  # the loader is a plugin's code
+        raise DataError(
+            f"dataset {spec.name!r} failed to load: {describe_exception(exc, spec.plugin.module)}"
+        ) from None
+    X, labels = _check(spec.name, loaded)
+    classes, y = np.unique(labels, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"dataset {spec.name!r} has only one class; it needs at least two")
+    rows = len(X)
+    test_rows = int(np.ceil(test_size * rows))
+    if test_rows < 1 or rows - test_rows < 1:
+        raise DataError(
+            f"dataset {spec.name!r} has {rows} rows: too few to split with test_size {test_size}"
+        )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y.astype(np.int64), test_size=test_size, random_state=split_seed
+    )
+    return Split(spec.name, X_train, X_test, y_train, y_test, classes.tolist())
+
+
+def _check(name: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(loaded, tuple) or len(loaded) != 2:
+        raise DataError(f"dataset {name!r}: the loader must return (X, y), got {type(loaded)}")
+    X = np.asarray(loaded[0])
+    y = np.asarray(loaded[1])
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"dataset {name!r}: X must have shape [N, F], got {list(X.shape)}")
+    if y.shape != (X.shape[0],):
+        raise DataError(
+            f"dataset {name!r}: y must have shape [{X.shape[0]}] to match X, got {list(y.shape)}"
+        )
+    if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
+        raise DataError(f"dataset {name!r}: X must hold finite numbers")
+    if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
+        y = y.astype(np.int64)
+    if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool):
+        raise DataError(f"dataset {name!r}: y must hold integer class labels, got {y.dtype}")
+    return X.astype(np.float32), y

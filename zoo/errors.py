@@ -1,0 +1,101 @@
+"""The errors zoo raises for a user's or a plugin author's mistake.
+
+Each carries one line that names the problem and, where there is one, the fix; the command line
+prints that line and exits non-zero instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+import traceback
+from pathlib import Path
+
+
+class ZooError(Exception):
+    """Base of every error that is the user's or a plugin's to fix, not a bug in zoo."""
+
+
+class UnknownNameError(ZooError, LookupError):
+    """A model, dataset, plugin or optimizer name that nothing provides."""
+
+
+class AmbiguousNameError(ZooError, LookupError):
+    """A name that two plugins provide; the user must say which, as ``plugin:name``."""
+
+
+class PluginError(ZooError):
+    """A plugin failed to import, to register, or broke the plugin contract."""
+
+
+class CatalogueError(ZooError):
+    """A registry.yaml that cannot be read or does not follow the schema."""
+
+
+class ConfigError(ZooError, ValueError):
+    """A training setting with a value that makes no sense."""
+
+
+class DataError(ZooError, ValueError):
+    """A dataset or an input file whose content zoo cannot use."""
+
+
+class DeviceError(ZooError):
+    """A device that does not exist or is not available on this machine."""
+
+
+class ModelError(ZooError):
+    """A model that cannot be built, or that gives outputs of the wrong shape."""
+
+
+class TrainingDiverged(ZooError):
+    """The loss became NaN or infinite; training stopped and kept the last good weights."""
+
+    def __init__(self, message: str, summary: dict | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class RunFolderError(ZooError):
+    """A run folder that is missing, incomplete, foreign or unsafe to load."""
+
+
+class ZooWarning(UserWarning):
+    """Something the user should know that does not stop the command."""
+
+
+class PluginWarning(ZooWarning):
+    """A plugin failed to load; the others are unaffected."""
+
+
+class CatalogueWarning(ZooWarning):
+    """A catalogue entry was skipped because the plugin it needs did not load."""
+
+
+def describe_exception(exc: BaseException, module: str = "") -> str:
+    """``Type: message (file.py:line)``, pointing at the plugin's own code where possible."""
+    lines = str(exc).strip().splitlines()
+    if isinstance(exc, PluginError):
+        summary = lines[0] if lines else "broke the plugin contract"
+    else:
+        summary = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{summary} ({Path(exc.filename).name}:{exc.lineno})"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_machinery(f.filename)]
+    package = module.partition(".")[0]
+    own = [f for f in frames if package and package in Path(f.filename).with_suffix("").parts]
+    where = (own or frames)[-1:]
+    return f"{summary} ({Path(where[0].filename).name}:{where[0].lineno})" if where else summary
+
+
+_STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def _is_machinery(filename: str) -> bool:
+    """Frames of zoo itself, importlib, pluggy or the standard library."""
+    path = Path(filename)
+    return (
+        filename.startswith("<frozen")
+        or path.parent == Path(__file__).parent
+        or "pluggy" in path.parts
+        or (_STDLIB in path.parents and "site-packages" not in path.parts)
+    )

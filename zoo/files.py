@@ -1,0 +1,54 @@
+"""Writing files so that a crash never leaves half of one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: the files get the modes an open() would give them
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "wb", **options: Any) -> Iterator[IO[Any]]:
+    """A file that replaces ``path`` when the block ends, and vanishes if the block fails.
+
+    It is written under a temporary name in the same folder, flushed to disk, then renamed:
+    readers see the old file or the new one, never a half-written one.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, 0o666 & ~_UMASK)
+        with os.fdopen(handle, mode, **options) as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+        _sync_folder(path.parent)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    with atomic_open(path) as file:
+        file.write(data)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable, where the platform can open a folder."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

@@ -1,0 +1,107 @@
+"""Finding and loading plugins: the ``zoo`` entry-point group, through pluggy.
+
+Every plugin, zoo's own included, is a module named in the ``zoo`` entry-point group. Each is
+imported, registered and asked for its models and datasets on its own, so one broken plugin
+stays one broken plugin: a one-line warning, and everything else keeps working.
+
+Environment:
+    ZOO_LOAD_PLUGINS=a,b    load only these plugins (empty: none), built-in ones included
+    ZOO_STRICT_PLUGINS=1    a plugin that fails to load is an error, not a warning
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from importlib.metadata import EntryPoint, entry_points
+
+import pluggy
+
+from zoo import hookspecs
+from zoo.errors import PluginError, PluginWarning, describe_exception
+from zoo.registry import PluginFailure, PluginInfo, PluginRegistrations, Registry
+
+ENTRY_POINT_GROUP = "zoo"
+_HOOKS = ("register_models", "register_datasets")
+
+
+@functools.cache
+def load_registry() -> Registry:
+    """Load every selected plugin once per process and return what they registered."""
+    manager = pluggy.PluginManager("zoo")
+    manager.add_hookspecs(hookspecs)
+    registry = Registry()
+    selected, registry.excluded = _select(entry_points(group=ENTRY_POINT_GROUP))
+    for entry_point in selected:
+        plugin = _describe(entry_point)
+        try:
+            registry.add(_load(manager, entry_point, plugin))
+        except Exception as exc:  # a plugin's failure, whatever it raises, is its own
+            _unregister(manager, plugin.name)
+            failure = PluginFailure(plugin, describe_exception(exc, plugin.module))
+            registry.add_failure(failure)
+            _report(failure)
+    return registry
+
+
+def strict() -> bool:
+    return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
+
+
+def _select(found: list[EntryPoint]) -> tuple[list[EntryPoint], list[str]]:
+    wanted = os.environ.get("ZOO_LOAD_PLUGINS")
+    if wanted is None:
+        return list(found), []
+    names = {name.strip() for name in wanted.split(",") if name.strip()}
+    for missing in sorted(names - {ep.name for ep in found}):
+        warnings.warn(
+            f"ZOO_LOAD_PLUGINS names {missing!r}, which is not installed", PluginWarning
+        )
+    selected = [ep for ep in found if ep.name in names]
+    return selected, sorted({ep.name for ep in found} - names)
+
+
+def _describe(entry_point: EntryPoint) -> PluginInfo:
+    dist = entry_point.dist
+    return PluginInfo(
+        name=entry_point.name,
+        module=entry_point.value,
+        distribution=dist.name if dist else None,
+        version=dist.version if dist else None,
+    )
+
+
+def _load(
+    manager: pluggy.PluginManager, entry_point: EntryPoint, plugin: PluginInfo
+) -> PluginRegistrations:
+    module = entry_point.load()
+    manager.register(module, name=plugin.name)  # checks hook arguments against the specs
+    manager.check_pending()  # a misspelt hook name is an error, not a silent no-op
+    registrations = PluginRegistrations(plugin)
+    callbacks = {
+        "register_models": registrations.register_model,
+        "register_datasets": registrations.register_dataset,
+    }
+    for hook_name in _HOOKS:
+        for impl in getattr(manager.hook, hook_name).get_hookimpls():
+            if impl.plugin_name == plugin.name:
+                registrations.hooks.append(hook_name)
+                impl.function(**{arg: callbacks[hook_name] for arg in impl.argnames})
+    return registrations
+
+
+def _unregister(manager: pluggy.PluginManager, name: str) -> None:
+    if manager.has_plugin(name):
+        manager.unregister(name=name)
+
+
+def _report(failure: PluginFailure) -> None:
+    message = f"plugin {failure.plugin.name!r} failed to load: {failure.error}"
+    if strict():
+        raise PluginError(message + " (ZOO_STRICT_PLUGINS is set)")
+    warnings.warn(
+        message + "; its models and datasets are unavailable (details: zoo plugins)",
+        PluginWarning,
+        stacklevel=3,
+    )

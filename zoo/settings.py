@@ -1,0 +1,166 @@
+"""The training settings: their names, what values they take, and zoo's own fallbacks.
+
+One schema serves every place a setting can come from: registry.yaml, a plugin's ``defaults``,
+keyword arguments of ``zoo.train`` and the command line's flags. Importing this module is cheap
+(no torch), so the command line can check a flag before any work starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Lower-case names accepted for ``optimizer``, and the torch.optim class each one builds.
+OPTIMIZERS: dict[str, str] = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "radam": "RAdam",
+}
+
+DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps"
+
+
+class InvalidSetting(ValueError):
+    """A value outside a setting's range; the message reads after the setting's name."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    help: str
+    check: Callable[[Any], Any]  # returns the normalised value or raises InvalidSetting
+    fallback: Any  # used when neither a catalogue nor a plugin gives a value
+
+
+def _whole(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InvalidSetting(f"must be a whole number ≥ {minimum}, got {value!r}")
+        return value
+
+    return check
+
+
+def _positive(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidSetting(f"must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _non_negative(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidSetting(f"must be a number ≥ 0, got {value!r}")
+    return float(value)
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise InvalidSetting(f"must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise InvalidSetting(f"must be a whole number from 0 to 2**63-1, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSetting(f"must be a non-empty text, got {value!r}")
+    return value
+
+
+def _optimizer(value: Any) -> str:
+    name = _text(value).lower()
+    if name not in OPTIMIZERS:
+        raise InvalidSetting(
+            f"unknown optimizer {value!r}{did_you_mean(name, OPTIMIZERS)}; "
+            f"choose from {', '.join(OPTIMIZERS)}"
+        )
+    return name
+
+
+def _batch_size(value: Any) -> int | str:
+    if value == "full":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidSetting(f"must be a whole number ≥ 1 or 'full', got {value!r}")
+    return value
+
+
+def _log_every(value: Any) -> int | str:
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidSetting(f"must be a whole number ≥ 1 or 'auto', got {value!r}")
+    return value
+
+
+def _keywords(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidSetting(f"must be a mapping of names to values, got {value!r}")
+    return dict(value)
+
+
+_ALL = [
+    Setting("dataset", "dataset to train on", _text, "circles"),
+    Setting("dataset_params", "keyword arguments for the dataset's loader", _keywords, {}),
+    Setting("params", "keyword arguments for the model's factory", _keywords, {}),
+    Setting("epochs", "passes over the training data", _whole(1), 1000),
+    Setting("lr", "learning rate", _positive, 0.1),
+    Setting("optimizer", f"one of {', '.join(OPTIMIZERS)}", _optimizer, "sgd"),
+    Setting("momentum", "momentum, for optimizers that take one", _non_negative, 0.0),
+    Setting("weight_decay", "L2 penalty", _non_negative, 0.0),
+    Setting("batch_size", "examples per step, or 'full' for full batch", _batch_size, "full"),
+    Setting("seed", "seed for weights and batch order", _seed, 42),
+    Setting("split_seed", "random_state of the train/test split", _seed, 42),
+    Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
+    Setting("device", DEVICE_HELP, _text, "auto"),
+    Setting("log_every", "epochs between log lines; 'auto' for a tenth", _log_every, "auto"),
+]
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
+FALLBACKS: dict[str, Any] = {s.name: s.fallback for s in _ALL}
+
+
+def did_you_mean(name: str, candidates: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidates, or an empty string."""
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """The normalised value, or :class:`InvalidSetting` naming the setting and the problem."""
+    setting = SETTINGS.get(name)
+    if setting is None:
+        raise InvalidSetting(f"{name}: unknown setting{did_you_mean(name, SETTINGS)}")
+    try:
+        return setting.check(value)
+    except InvalidSetting as exc:
+        raise InvalidSetting(f"{name}: {exc}") from None
+
+
+def check_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting in ``values`` checked and normalised; ``None`` means 'not given'."""
+    return {k: check_setting(k, v) for k, v in values.items() if v is not None}
