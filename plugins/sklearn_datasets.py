@@ -1,18 +1,23 @@
-"""The lesson's toy datasets, made by scikit-learn's generators with the lesson's settings."""
+"""The lesson's toy datasets, made by scikit-learn's generators with the lesson's settings.
 
-from sklearn import datasets
+scikit-learn is imported when a dataset is made, not when zoo lists what exists.
+"""
 
 import zoo
 
 
 def circles(n_samples: int = 1000, noise: float = 0.03, random_state: int = 42):
     """Two rings, one inside the other: no straight line separates them."""
-    return datasets.make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
+    from sklearn.datasets import make_circles
+
+    return make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
 
 
 def moons(n_samples: int = 1000, noise: float = 0.07, random_state: int = 42):
     """Two interleaving half-moons: the lesson's exercise."""
-    return datasets.make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
+    from sklearn.datasets import make_moons
+
+    return make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
 
 
 def blobs(
@@ -23,7 +28,9 @@ def blobs(
     random_state: int = 42,
 ):
     """Gaussian clusters, one class each: the lesson's multi-class data."""
-    return datasets.make_blobs(
+    from sklearn.datasets import make_blobs
+
+    return make_blobs(
         n_samples=n_samples,
         n_features=n_features,
         centers=centers,

@@ -90,7 +90,7 @@ def model_entries(
         config, _ = resolve(name, loaded, catalogue)
         entries.append(ModelEntry(name, spec.plugin, config.dataset, spec.description))
     for variant in catalogue.variants:
-        if loaded.has_model(variant.model or ""):
+        if len(loaded.model_providers(variant.model or "")) == 1:  # check_catalogue noted others
             config, spec = resolve(variant.name, loaded, catalogue)
             description = variant.description or f"variant of {spec.name}"
             plugin = PluginInfo(catalogue.path.name, str(catalogue.path))

@@ -88,7 +88,9 @@ def find_model(name: str, registry: Registry, catalogue: Catalogue) -> ModelSpec
     try:
         return registry.model(name)
     except UnknownNameError:
-        known = [s.name for s in registry.models()] + [v.name for v in catalogue.variants]
+        known = [s.name for s in registry.models()] + [
+            v.name for v in catalogue.variants if registry.model_providers(v.model or "")
+        ]
         raise UnknownNameError(
             f"unknown model {name!r}{did_you_mean(name, known)}; "
             f"'zoo list' shows them all{registry.why_missing()}"
@@ -96,29 +98,36 @@ def find_model(name: str, registry: Registry, catalogue: Catalogue) -> ModelSpec
 
 
 def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
-    """Check that the catalogue's entries name models that exist.
+    """Check that the catalogue's entries name models that exist, and exist once.
 
     With every plugin loaded, a missing model is a :class:`CatalogueError`. When some plugin
-    failed or was left out, the entry may be that plugin's: it is skipped, and the returned
-    notes say so.
+    failed (already reported) or was left out on purpose, the entry may be that plugin's and
+    is skipped. A variant of a name two plugins share is skipped with a returned note.
     """
     notes = []
     for entry in catalogue.entries.values():
-        target = entry.model or entry.name
-        if entry.is_variant and registry.has_model(entry.name):
+        key = "model" if entry.is_variant else None
+        label = f"models.{entry.name}" + (".model" if key else "")
+        where = catalogue.where(entry, key)
+        if entry.is_variant and registry.model_providers(entry.name):
             raise CatalogueError(
                 f"{catalogue.where(entry)}: models.{entry.name}: is already a plugin's model; "
                 "give the variant a name of its own"
             )
-        if registry.has_model(target):
+        target = entry.model or entry.name
+        providers = registry.model_providers(target)
+        if len(providers) > 1 and entry.is_variant:
+            names = " or ".join(repr(p.qualified_name) for p in providers)
+            notes.append(f"{where}: {label}: {target!r} is registered by {len(providers)} "
+                         f"plugins; write {names}; variant skipped")
+        if providers:
             continue
-        key = "model" if entry.is_variant else None
-        label = f"models.{entry.name}" + (".model" if key else "")
-        known = [s.name for s in registry.models()]
-        message = f"{catalogue.where(entry, key)}: {label}: no plugin provides model {target!r}"
         if registry.complete:
-            raise CatalogueError(message + (did_you_mean(target, known) or "; see 'zoo list'"))
-        notes.append(message + f"; skipped{registry.why_missing()}")
+            known = [s.name for s in registry.models()]
+            raise CatalogueError(
+                f"{where}: {label}: no plugin provides model {target!r}"
+                + (did_you_mean(target, known) or "; see 'zoo list'")
+            )
     return notes
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from zoo.errors import DataError, describe_exception
 from zoo.registry import DatasetSpec
@@ -55,6 +54,8 @@ def load_split(
         raise DataError(
             f"dataset {spec.name!r} has {rows} rows: too few to split with test_size {test_size}"
         )
+    from sklearn.model_selection import train_test_split  # a second's import: only when used
+
     X_train, X_test, y_train, y_test = train_test_split(
         X, y.astype(np.int64), test_size=test_size, random_state=split_seed
     )

@@ -6,7 +6,7 @@ prints that line and exits non-zero instead of showing a traceback.
 
 from __future__ import annotations
 
-import sysconfig
+import importlib.util
 import traceback
 from pathlib import Path
 
@@ -72,30 +72,40 @@ class CatalogueWarning(ZooWarning):
 
 
 def describe_exception(exc: BaseException, module: str = "") -> str:
-    """``Type: message (file.py:line)``, pointing at the plugin's own code where possible."""
+    """``Type: message (file.py:line)``, the line being in the plugin ``module``'s own files.
+
+    The location is left out when no frame is the plugin's: a line inside torch says nothing
+    to the plugin's author.
+    """
     lines = str(exc).strip().splitlines()
-    if isinstance(exc, PluginError):
-        summary = lines[0] if lines else "broke the plugin contract"
+    if isinstance(exc, ZooError):
+        summary = lines[0] if lines else type(exc).__name__
     else:
         summary = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{summary} ({Path(exc.filename).name}:{exc.lineno})"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_machinery(f.filename)]
-    package = module.partition(".")[0]
-    own = [f for f in frames if package and package in Path(f.filename).with_suffix("").parts]
-    where = (own or frames)[-1:]
-    return f"{summary} ({Path(where[0].filename).name}:{where[0].lineno})" if where else summary
+    folders = _source_folders(module)
+    own = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if any(Path(frame.filename) == f or f in Path(frame.filename).parents for f in folders)
+    ]
+    if not own:
+        return summary
+    return f"{summary} ({Path(own[-1].filename).name}:{own[-1].lineno})"
 
 
-_STDLIB = Path(sysconfig.get_paths()["stdlib"])
-
-
-def _is_machinery(filename: str) -> bool:
-    """Frames of zoo itself, importlib, pluggy or the standard library."""
-    path = Path(filename)
-    return (
-        filename.startswith("<frozen")
-        or path.parent == Path(__file__).parent
-        or "pluggy" in path.parts
-        or (_STDLIB in path.parents and "site-packages" not in path.parts)
-    )
+def _source_folders(module: str) -> list[Path]:
+    """The folder of ``module``'s top-level package, or the file of a top-level module."""
+    top = module.partition(".")[0]
+    if not top:
+        return []
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations:
+        return [Path(p) for p in spec.submodule_search_locations]
+    return [Path(spec.origin)] if spec.origin else []

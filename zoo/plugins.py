@@ -15,12 +15,14 @@ import functools
 import os
 import warnings
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 import pluggy
 
 from zoo import hookspecs
 from zoo.errors import PluginError, PluginWarning, describe_exception
 from zoo.registry import PluginFailure, PluginInfo, PluginRegistrations, Registry
+from zoo.settings import did_you_mean
 
 ENTRY_POINT_GROUP = "zoo"
 _HOOKS = ("register_models", "register_datasets")
@@ -77,7 +79,7 @@ def _load(
 ) -> PluginRegistrations:
     module = entry_point.load()
     manager.register(module, name=plugin.name)  # checks hook arguments against the specs
-    manager.check_pending()  # a misspelt hook name is an error, not a silent no-op
+    _check_hook_names(manager, module)
     registrations = PluginRegistrations(plugin)
     callbacks = {
         "register_models": registrations.register_model,
@@ -89,6 +91,20 @@ def _load(
                 registrations.hooks.append(hook_name)
                 impl.function(**{arg: callbacks[hook_name] for arg in impl.argnames})
     return registrations
+
+
+def _check_hook_names(manager: pluggy.PluginManager, module: object) -> None:
+    """A hook implementation with a name zoo does not know is a typo, not a silent no-op."""
+    for caller in manager.get_hookcallers(module) or []:
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is module:
+                code = impl.function.__code__
+                raise PluginError(
+                    f"unknown hook {caller.name!r}{did_you_mean(caller.name, _HOOKS)} "
+                    f"({Path(code.co_filename).name}:{code.co_firstlineno})"
+                )
 
 
 def _unregister(manager: pluggy.PluginManager, name: str) -> None:

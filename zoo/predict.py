@@ -52,12 +52,13 @@ def read_rows(
 
 
 def write_predictions(
-    out: TextIO, labels: np.ndarray, probabilities: np.ndarray, header: bool
+    out: TextIO, labels: list[Any], probabilities: np.ndarray, header: bool
 ) -> None:
+    """CSV rows of ``label,probability``; the probability is the label's own."""
     writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow(["label", "probability"])
-    writer.writerows(zip(labels.tolist(), (f"{p:.6f}" for p in probabilities.tolist())))
+    writer.writerows(zip(labels, (f"{p:.6f}" for p in probabilities.tolist())))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -152,8 +152,9 @@ class Registry:
     def dataset(self, name: str) -> DatasetSpec:
         return self._lookup("dataset", name, self._datasets)
 
-    def has_model(self, name: str) -> bool:
-        return self._find(name, self._models) is not None
+    def model_providers(self, name: str) -> list[ModelSpec]:
+        """Every model ``name`` (or ``plugin:name``) could mean: none, one, or a clash."""
+        return self._candidates(name, self._models)
 
     def models(self, pattern: str | None = None) -> list[ModelSpec]:
         return self._listing(self._models, pattern)
@@ -165,7 +166,8 @@ class Registry:
         """Names that several plugins register, with those plugins."""
         return {
             name: list(providers)
-            for name, providers in {**self._models, **self._datasets}.items()
+            for table in (self._models, self._datasets)
+            for name, providers in table.items()
             if len(providers) > 1
         }
 
@@ -176,29 +178,31 @@ class Registry:
             notes.append("ZOO_LOAD_PLUGINS left out " + ", ".join(map(repr, self.excluded)))
         return f"; note: {'; '.join(notes)} (see 'zoo plugins')" if notes else ""
 
-    def _find(self, name: str, table: dict[str, dict[str, Any]]) -> Any:
+    @staticmethod
+    def _candidates(name: str, table: dict[str, dict[str, Any]]) -> list[Any]:
         plugin, _, bare = name.rpartition(":")
         providers = table.get(bare, {})
         if plugin:
-            return providers.get(plugin)
-        return next(iter(providers.values())) if len(providers) == 1 else providers or None
+            return [providers[plugin]] if plugin in providers else []
+        return list(providers.values())
 
     def _lookup(self, kind: str, name: str, table: dict[str, dict[str, Any]]) -> Any:
-        found = self._find(name, table)
-        if isinstance(found, dict):
-            options = " or ".join(repr(f"{plugin}:{name}") for plugin in found)
+        found = self._candidates(name, table)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            options = " or ".join(repr(spec.qualified_name) for spec in found)
             raise AmbiguousNameError(
                 f"{kind} {name!r} is registered by {len(found)} plugins "
-                f"({', '.join(found)}); name the one you mean: {options}"
+                f"({', '.join(spec.plugin.name for spec in found)}); "
+                f"name the one you mean: {options}"
             )
-        if found is None:
-            known = [*table, *(s.qualified_name for p in table.values() for s in p.values())]
-            listing = "zoo list" if kind == "model" else "zoo datasets"
-            raise UnknownNameError(
-                f"unknown {kind} {name!r}{did_you_mean(name, known)}; "
-                f"'{listing}' shows them all{self.why_missing()}"
-            )
-        return found
+        known = [*table, *(s.qualified_name for p in table.values() for s in p.values())]
+        listing = "zoo list" if kind == "model" else "zoo datasets"
+        raise UnknownNameError(
+            f"unknown {kind} {name!r}{did_you_mean(name, known)}; "
+            f"'{listing}' shows them all{self.why_missing()}"
+        )
 
     @staticmethod
     def _listing(table: dict[str, dict[str, Any]], pattern: str | None) -> list[Any]:

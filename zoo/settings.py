@@ -143,11 +143,20 @@ FALLBACKS: dict[str, Any] = {s.name: s.fallback for s in _ALL}
 
 
 def did_you_mean(name: str, candidates: Any) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidates, or an empty string."""
-    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
-    if not close:
+    """`` (did you mean 'x'?)`` naming the closest candidates (ties: up to three), or ``""``."""
+    scored = []
+    for candidate in dict.fromkeys(candidates):
+        matcher = difflib.SequenceMatcher(None, name, str(candidate))
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
+            scored.append((matcher.ratio(), str(candidate)))
+    scored = [(score, c) for score, c in scored if score >= 0.6]
+    if not scored:
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    best = max(score for score, _ in scored)
+    close = sorted((c for score, c in scored if score >= best - 1e-9), reverse=True)[:3]
+    if len(close) == 1:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (did you mean {', '.join(map(repr, close[:-1]))} or {close[-1]!r}?)"
 
 
 def check_setting(name: str, value: Any) -> Any:

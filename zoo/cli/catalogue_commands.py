@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -64,11 +65,14 @@ def datasets_command(pattern: str | None, as_json: bool) -> None:
 @json_option
 def plugins_command(as_json: bool) -> None:
     """List the plugins: distribution, hooks, what each provides, and the ones that failed."""
+    from zoo.errors import PluginWarning
     from zoo.plugins import load_registry
 
-    registry = load_registry()
+    with warnings.catch_warnings():  # the failures are this command's output, not warnings
+        warnings.simplefilter("ignore", PluginWarning)
+        registry = load_registry()
     records = []
-    for plugin in registry.plugins:
+    for plugin in sorted(registry.plugins, key=lambda p: p.name):
         provided = registry.provided[plugin.name]
         records.append(
             {
@@ -82,7 +86,7 @@ def plugins_command(as_json: bool) -> None:
                 "datasets": list(provided.datasets),
             }
         )
-    for failure in registry.failures:
+    for failure in sorted(registry.failures, key=lambda f: f.plugin.name):
         plugin = failure.plugin
         records.append(
             {

@@ -1,0 +1,130 @@
+"""Shared fixtures: real plugin packages pip-installed into a folder, and a `zoo` runner.
+
+Plugins are found through real entry points only. The example plugin (examples/zoo-tanh) and
+the misbehaving ones (tests/plugins/zoo-misfits) are pip-installed once per session into a
+target folder; a test puts that folder on the path (PYTHONPATH for a `zoo` process,
+sys.path in-process) and picks plugins with ZOO_LOAD_PLUGINS, as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from zoo.plugins import load_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
+MISFIT_PLUGINS = ROOT / "tests" / "plugins" / "zoo-misfits"
+BUILT_IN = "circle_models,blob_models,sklearn_datasets"
+_ZOO_VARIABLES = ("ZOO_REGISTRY", "ZOO_LOAD_PLUGINS", "ZOO_STRICT_PLUGINS")
+
+
+@pytest.fixture(autouse=True)
+def clean_zoo_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts from zoo's defaults: no ZOO_* variables, plugins loaded afresh."""
+    for name in _ZOO_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    load_registry.cache_clear()
+    yield
+    load_registry.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with zoo-tanh and zoo-misfits installed by pip, as wheels with entry points."""
+    site = tmp_path_factory.mktemp("site-packages")
+    sources = tmp_path_factory.mktemp("sources")
+    packages = [shutil.copytree(p, sources / p.name) for p in (EXAMPLE_PLUGIN, MISFIT_PLUGINS)]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--no-build-isolation", "--no-index", "--target", str(site), *packages],
+        check=True,
+        capture_output=True,
+    )
+    return site
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+Zoo = Callable[..., Result]
+
+
+@pytest.fixture
+def zoo_cli(tmp_path: Path) -> Zoo:
+    """Run `python -m zoo ARGS` in a temporary folder; ``env`` adds variables."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+        environment = {k: v for k, v in os.environ.items() if k not in _ZOO_VARIABLES}
+        environment.update(env or {})
+        completed = subprocess.run(
+            [sys.executable, "-m", "zoo", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd or tmp_path,
+            env=environment,
+            timeout=600,
+        )
+        return Result(completed.returncode, completed.stdout, completed.stderr)
+
+    return run
+
+
+@pytest.fixture
+def with_plugins(plugin_site: Path) -> Callable[..., dict[str, str]]:
+    """Environment for a `zoo` process that sees the installed test plugins.
+
+    ``with_plugins("tanh")`` loads the built-ins and those plugins only.
+    """
+
+    def environment(*plugins: str) -> dict[str, str]:
+        env = {"PYTHONPATH": str(plugin_site)}
+        if plugins:
+            env["ZOO_LOAD_PLUGINS"] = ",".join([BUILT_IN, *plugins])
+        return env
+
+    return environment
+
+
+@pytest.fixture
+def plugins_in_process(
+    plugin_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., None]:
+    """Make the installed test plugins visible to this process; pick them by name."""
+
+    def select(*plugins: str) -> None:
+        monkeypatch.syspath_prepend(str(plugin_site))
+        monkeypatch.setenv("ZOO_LOAD_PLUGINS", ",".join([BUILT_IN, *plugins]))
+        load_registry.cache_clear()
+
+    return select
+
+
+def assert_one_line_error(result: Result, *fragments: str, status: int | None = None) -> str:
+    """A user's mistake: non-zero exit, no traceback, one line on stderr naming the problem."""
+    assert result.returncode != 0, result.stdout
+    if status is not None:
+        assert result.returncode == status
+    assert "Traceback" not in result.stderr
+    assert len(result.error_lines) == 1, result.stderr
+    line = result.error_lines[0]
+    assert "error:" in line
+    for fragment in fragments:
+        assert fragment in line, line
+    return line
