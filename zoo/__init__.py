@@ -20,6 +20,7 @@ from zoo.hookspecs import hookimpl
 __version__ = "0.1.0"
 
 _API = (
+    "compare",
     "describe",
     "evaluate",
     "get_model",
@@ -32,6 +33,7 @@ _API = (
 
 if TYPE_CHECKING:
     from zoo.api import (
+        compare,
         describe,
         evaluate,
         get_model,

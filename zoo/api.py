@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,18 @@ from torch import nn
 
 from zoo import runs
 from zoo.catalogue import Catalogue, load_catalogue
+from zoo.comparison import (
+    Comparison,
+    expand_models,
+    plan_jobs,
+    run_baselines,
+    run_jobs,
+    summarise,
+    worker_count,
+)
+from zoo.comparison import seed_list as comparison_seeds
 from zoo.config import TrainConfig, check_catalogue, resolve
-from zoo.data import Split, load_split
+from zoo.data import load_split
 from zoo.devices import resolve_device
 from zoo.errors import (
     CatalogueWarning,
@@ -29,11 +39,13 @@ from zoo.errors import (
     TrainingDiverged,
     UnknownNameError,
 )
-from zoo.models import build_model, check_output, factory_kwargs, parameter_count
+from zoo.experiment import Experiment
+from zoo.models import build_model, factory_kwargs, parameter_count
 from zoo.plugins import load_registry
-from zoo.registry import ModelSpec, PluginInfo, Registry, natural_key
+from zoo.registry import PluginInfo, Registry, natural_key
 from zoo.tasks import Task
-from zoo.trainer import FitResult, LogRow, TensorSplit, Trainer, evaluate as evaluate_split
+from zoo.trainer import FitResult, LogRow, TensorSplit, Trainer, build_optimizer
+from zoo.trainer import evaluate as evaluate_split
 
 PathLike = str | os.PathLike[str]
 
@@ -121,7 +133,8 @@ def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -
     """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
     loaded, catalogue = open_zoo(registry)
     config, spec = resolve(name, loaded, catalogue, overrides)
-    prepared = _prepare(config, spec, loaded, torch.device("cpu"))
+    experiment = Experiment.prepare(config, spec, loaded, torch.device("cpu"))
+    model = experiment.build(config.seed)
     return {
         "model": config.model,
         "builds": config.builds,
@@ -129,10 +142,10 @@ def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -
         "description": spec.description,
         "settings": config.settings(),
         "sources": {key: config.sources.get(key, "zoo") for key in config.settings()},
-        "factory_kwargs": prepared.kwargs,
-        "task": prepared.task.name,
-        "params": parameter_count(prepared.model),
-        "architecture": repr(prepared.model),
+        "factory_kwargs": experiment.kwargs,
+        "task": experiment.task.name,
+        "params": parameter_count(model),
+        "architecture": repr(model),
     }
 
 
@@ -158,14 +171,15 @@ def train(
     loaded, catalogue = open_zoo(registry)
     config, spec = resolve(name, loaded, catalogue, overrides)
     device = resolve_device(config.device)
-    prepared = _prepare(config, spec, loaded, device)
-    trainer = Trainer(prepared.model, prepared.data, config, on_log, on_progress)
+    experiment = Experiment.prepare(config, spec, loaded, device)
+    model = experiment.build(config.seed)
+    trainer = Trainer(model, experiment.data, config, on_log, on_progress)
     run_dir = _run_dir(out, runs_root, config.model)
     try:
         result = trainer.fit()
-        summary = _summary(config, prepared, result, device, run_dir)
+        summary = run_summary(experiment, model, result, config.seed, run_dir)
         if run_dir is not None:
-            _save_run(run_dir, config, prepared, result, summary, plot)
+            _save_run(run_dir, experiment, model, result, summary, plot)
     except BaseException:
         if run_dir is not None and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave no empty run folder behind
@@ -173,6 +187,93 @@ def train(
     if result.diverged_at is not None:
         raise TrainingDiverged(_divergence_message(config, result, run_dir), summary)
     return summary
+
+
+def compare(
+    models: Sequence[str],
+    *,
+    datasets: Sequence[str] | None = None,
+    seeds: int | None = None,
+    seed_list: Sequence[int] | None = None,
+    target: float = 99.0,
+    baselines: bool = False,
+    workers: int | None = None,
+    registry: PathLike | None = None,
+    on_progress: Callable[[float], None] | None = None,
+    **overrides: Any,
+) -> Comparison:
+    """Train every model on every dataset for every seed; per-seed results and statistics.
+
+    ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds are
+    ``seed_list``, or ``seeds`` (5 by default) consecutive ones from the configured seed.
+    ``target`` is the test accuracy (percent) whose first log point is reported per seed.
+    ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
+    ``on_progress`` receives the finished fraction, 0 to 1. Everything is checked before any
+    training starts. Settings in ``overrides`` apply to every model.
+    """
+    loaded, catalogue = open_zoo(registry)
+    names = expand_models(models, list_models(registry=registry))
+    if not names:
+        raise ConfigError("name at least one model to compare")
+    first_seed = resolve(names[0], loaded, catalogue, overrides)[0].seed
+    seeds_used = comparison_seeds(seeds, seed_list, first_seed)
+    overrides = {k: v for k, v in overrides.items() if k != "seed" and v is not None}
+    jobs = plan_jobs(names, datasets, seeds_used, loaded, catalogue, overrides)
+    for job in jobs:  # every model, dataset, device and optimizer is checked before training
+        experiment = Experiment.prepare(job.config, job.spec, loaded, resolve_device(job.config.device))
+        build_optimizer(experiment.build(job.config.seed).parameters(), job.config)
+    results = run_jobs(jobs, loaded, worker_count(jobs, workers), on_progress)
+    if baselines:
+        results += run_baselines(jobs, loaded)
+    return summarise(results, target)
+
+
+def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
+    """Write a comparison's results and summary (and picture) into ``folder``, each atomically."""
+    from zoo import report
+    from zoo.files import write_atomic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "results.json": report.render(comparison, "json"),
+        "results.csv": report.results_csv(comparison),
+        "summary.csv": report.summary_csv(comparison),
+        "summary.md": report.markdown(comparison),
+    }
+    for name, text in files.items():
+        write_atomic(folder / name, text.encode())
+    if plot:
+        plot_comparison(comparison, folder / "boundaries.png")
+
+
+def plot_comparison(comparison: Comparison, path: PathLike) -> None:
+    """One PNG: each compared model's boundary (its first seed) over its test points."""
+    from zoo.plotting import save_boundaries
+
+    loaded = load_registry()
+    panels = []
+    for result in comparison.job_results:
+        if not result.states:  # a scikit-learn baseline
+            continue
+        job = result.job
+        experiment = Experiment.prepare(job.config, job.spec, loaded, torch.device("cpu"))
+        if experiment.split.features != 2:
+            continue
+        model = experiment.build(job.seeds[0])
+        model.load_state_dict(result.states[0])
+        summary = next(
+            row for row in comparison.summary
+            if row["model"] == job.model and row["dataset"] == job.dataset
+        )
+        title = (f"{job.model} on {job.dataset}: {summary['test_acc']['mean']:.1f}% test\n"
+                 f"(mean of {len(job.seeds)} seeds; seed {job.seeds[0]} shown)")
+        split = experiment.split
+        panels.append((title, model, experiment.task, split.X_test, split.y_test))
+    if not panels:
+        raise ConfigError("no compared model has two-feature data to draw")
+    columns = min(4, len({p[0].split(" on ")[0] for p in panels}))
+    save_boundaries(Path(path), panels, columns=max(1, columns))
 
 
 def evaluate(run_dir: PathLike, *, device: str | None = None) -> dict[str, Any]:
@@ -268,53 +369,29 @@ def load_run(
     return LoadedRun(config, model, task, record.classes, record.features, target, data)
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    split: Split
-    task: Task
-    data: TensorSplit
-    kwargs: dict[str, Any]
-    model: nn.Module
-
-
-def _prepare(
-    config: TrainConfig, spec: ModelSpec, loaded: Registry, device: torch.device
-) -> _Prepared:
-    """Data, then the model built under the seed, checked against the data."""
-    split = load_split(
-        loaded.dataset(config.dataset), config.dataset_params, config.test_size, config.split_seed
-    )
-    task = Task(split.class_count)
-    kwargs = factory_kwargs(spec, config.params, split.features, task.out_features)
-    torch.manual_seed(config.seed)  # before the model is built, so the seed decides its weights
-    model = build_model(spec, kwargs).to(device)
-    data = TensorSplit.from_split(split, device)
-    check_output(model, spec, task, data.X_train[:4], split.name)
-    return _Prepared(split, task, data, kwargs, model)
-
-
-def _summary(
-    config: TrainConfig,
-    prepared: _Prepared,
+def run_summary(
+    experiment: Experiment,
+    model: nn.Module,
     result: FitResult,
-    device: torch.device,
-    run_dir: Path | None,
+    seed: int,
+    run_dir: Path | None = None,
 ) -> dict[str, Any]:
-    final = result.final
+    """The record ``zoo train --json`` prints, one per trained seed."""
+    config, final = experiment.config, result.final
     return {
         "model": config.model,
         "builds": config.builds,
         "dataset": config.dataset,
-        "task": prepared.task.name,
+        "task": experiment.task.name,
         "epochs": result.epochs,
         "train_acc": final.train_acc,
         "test_acc": final.test_acc,
         "train_loss": final.train_loss,
         "test_loss": final.test_loss,
         "seconds": result.seconds,
-        "device": str(device),
-        "seed": config.seed,
-        "params": parameter_count(prepared.model),
+        "device": str(experiment.device),
+        "seed": seed,
+        "params": parameter_count(model),
         "status": "completed" if result.diverged_at is None else "diverged",
         "run_dir": str(run_dir) if run_dir is not None else None,
     }
@@ -322,21 +399,21 @@ def _summary(
 
 def _save_run(
     run_dir: Path,
-    config: TrainConfig,
-    prepared: _Prepared,
+    experiment: Experiment,
+    model: nn.Module,
     result: FitResult,
     summary: dict[str, Any],
     plot: bool,
 ) -> None:
-    split = prepared.split
-    record = runs.RunRecord(config, prepared.kwargs, split.classes, split.features)
-    runs.save_weights(run_dir / runs.WEIGHTS, prepared.model.state_dict())
+    split = experiment.split
+    record = runs.RunRecord(experiment.config, experiment.kwargs, split.classes, split.features)
+    runs.save_weights(run_dir / runs.WEIGHTS, model.state_dict())
     runs.write_json(run_dir / runs.CONFIG, record.to_json())
     runs.write_history(run_dir / runs.HISTORY, (row.to_dict() for row in result.history))
     if plot and split.features == 2:
         from zoo.plotting import save_boundaries
 
-        task, model = prepared.task, prepared.model
+        task = experiment.task
         save_boundaries(
             run_dir / runs.BOUNDARY,
             [
@@ -366,6 +443,10 @@ def _divergence_message(config: TrainConfig, result: FitResult, run_dir: Path | 
 
 
 __all__ = [
+    "Comparison",
+    "compare",
+    "plot_comparison",
+    "save_comparison",
     "LoadedRun",
     "ModelEntry",
     "describe",

@@ -56,8 +56,10 @@ def save_boundaries(
     )
     for axis, (title, model, task, X, y) in zip(axes.flat, panels):
         xx, yy, labels = boundary_grid(model, task, X)
-        axis.contourf(xx, yy, labels, cmap=plt.cm.RdYlBu, alpha=0.7)
-        axis.scatter(X[:, 0], X[:, 1], c=y, s=40, cmap=plt.cm.RdYlBu, edgecolors="k", linewidths=0.3)
+        levels = np.arange(task.classes + 1) - 0.5  # one band per class, coloured as its points
+        colours = {"cmap": plt.cm.RdYlBu, "vmin": 0, "vmax": task.classes - 1}
+        axis.contourf(xx, yy, labels, levels=levels, alpha=0.7, **colours)
+        axis.scatter(X[:, 0], X[:, 1], c=y, s=40, edgecolors="k", linewidths=0.3, **colours)
         axis.set_xlim(xx.min(), xx.max())
         axis.set_ylim(yy.min(), yy.max())
         axis.set_title(title)

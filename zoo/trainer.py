@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -75,7 +75,7 @@ class TensorSplit:
         task = Task(split.class_count)
 
         def tensor(array: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(array).to(device)
+            return torch.tensor(array, device=device)  # a copy in torch's own aligned memory
 
         return cls(
             task,
@@ -101,8 +101,8 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self.loss_fn = self.data.task.loss_function()
-        self.optimizer = build_optimizer(self.model, self.config)
-        self.batches = _batch_order(self.config, len(self.data.X_train), self.data.X_train.device)
+        self.optimizer = build_optimizer(self.model.parameters(), self.config)
+        self.batches = batch_order(self.config, len(self.data.X_train), self.data.X_train.device)
 
     def fit(self) -> FitResult:
         model, data, config = self.model, self.data, self.config
@@ -167,7 +167,9 @@ def evaluate(
     return scores[0], scores[1], scores[2], scores[3]
 
 
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def build_optimizer(
+    parameters: Iterable[torch.Tensor], config: TrainConfig
+) -> torch.optim.Optimizer:
     """``config.optimizer`` from torch.optim with the options it takes.
 
     ``momentum`` and ``weight_decay`` reach only optimizers that accept them. One the caller
@@ -184,10 +186,10 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
             options[key] = value
         elif value and config.sources.get(key) == "override":
             raise ConfigError(f"optimizer {name!r} takes no {key}; use sgd or rmsprop for it")
-    return optimizer_class(model.parameters(), **options)
+    return optimizer_class(parameters, **options)
 
 
-def _batch_order(
+def batch_order(
     config: TrainConfig, rows: int, device: torch.device
 ) -> Iterator[list[torch.Tensor]] | None:
     """None for full batch; else, per epoch, the row indices of each mini-batch."""

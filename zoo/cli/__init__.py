@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli import catalogue_commands, run_commands
+from zoo.cli import catalogue_commands, compare_command, run_commands
 from zoo.errors import ZooError, ZooWarning
 from zoo.settings import did_you_mean
 
@@ -40,7 +40,7 @@ def cli() -> None:
     """
 
 
-for module in (catalogue_commands, run_commands):
+for module in (catalogue_commands, run_commands, compare_command):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -124,7 +124,7 @@ def plugins_command(as_json: bool) -> None:
 
 @click.command("info")
 @click.argument("model")
-@training_options
+@training_options()
 @registry_option
 @json_option
 def info_command(model: str, registry: Path | None, as_json: bool, **settings: object) -> None:

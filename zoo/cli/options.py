@@ -53,25 +53,30 @@ def _setting(flag: str, setting: str, base: click.ParamType | None, metavar: str
     )
 
 
-TRAINING_OPTIONS = [
-    _setting("--dataset", "dataset", None, "NAME"),
-    _setting("--epochs", "epochs", click.INT, "N"),
-    _setting("--lr", "lr", click.FLOAT, "F"),
-    _setting("--optimizer", "optimizer", None, "NAME"),
-    _setting("--momentum", "momentum", click.FLOAT, "F"),
-    _setting("--weight-decay", "weight_decay", click.FLOAT, "F"),
-    _setting("--batch-size", "batch_size", WholeOrWord(), "N|full"),
-    _setting("--seed", "seed", click.INT, "S"),
-    _setting("--device", "device", None, "D"),
-    _setting("--log-every", "log_every", WholeOrWord(), "N|auto"),
-]
+TRAINING_OPTIONS = {
+    "dataset": _setting("--dataset", "dataset", None, "NAME"),
+    "epochs": _setting("--epochs", "epochs", click.INT, "N"),
+    "lr": _setting("--lr", "lr", click.FLOAT, "F"),
+    "optimizer": _setting("--optimizer", "optimizer", None, "NAME"),
+    "momentum": _setting("--momentum", "momentum", click.FLOAT, "F"),
+    "weight_decay": _setting("--weight-decay", "weight_decay", click.FLOAT, "F"),
+    "batch_size": _setting("--batch-size", "batch_size", WholeOrWord(), "N|full"),
+    "seed": _setting("--seed", "seed", click.INT, "S"),
+    "device": _setting("--device", "device", None, "D"),
+    "log_every": _setting("--log-every", "log_every", WholeOrWord(), "N|auto"),
+}
 
 
-def training_options(function: F) -> F:
+def training_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
     """The settings flags; the command receives them as keyword arguments (None: not given)."""
-    for option in reversed(TRAINING_OPTIONS):
-        function = option(function)
-    return function
+
+    def decorate(function: F) -> F:
+        for name, option in reversed(TRAINING_OPTIONS.items()):
+            if name not in without:
+                function = option(function)
+        return function
+
+    return decorate
 
 
 def given(settings: dict[str, Any]) -> dict[str, Any]:

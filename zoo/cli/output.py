@@ -29,27 +29,25 @@ def percent(value: float) -> str:
 
 
 class ProgressBar:
-    """An epoch bar on stderr, drawn only when stderr is a terminal, at most ten times a second."""
+    """A bar on stderr, drawn only when stderr is a terminal, at most ten times a second."""
 
-    def __init__(self, total: int, label: str) -> None:
+    def __init__(self, total: float, label: str) -> None:
         self.total = total
         self.label = label
         self.enabled = sys.stderr.isatty()
         self._last_draw = 0.0
         self._line = ""
 
-    def update(self, done: int, loss: float) -> None:
+    def update(self, done: float, detail: str = "") -> None:
         now = time.monotonic()
         if not self.enabled or (now - self._last_draw < 0.1 and done < self.total):
             return
         self._last_draw = now
         width = 30
-        filled = width * done // max(self.total, 1)
-        self._line = (
-            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done}/{self.total}  loss {loss:.5f}"
-        )
-        click.echo(f"\r{self._line}", nl=False, err=True)
+        filled = int(width * min(done / max(self.total, 1e-12), 1.0))
+        count = f"{done:.0f}/{self.total:.0f}" if self.total > 1 else f"{done:.0%}"
+        self._line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {count}  {detail}"
+        click.echo(f"\r{self._line.rstrip()}", nl=False, err=True)
 
     def clear(self) -> None:
         """Erase the bar so that a log line can take its place."""

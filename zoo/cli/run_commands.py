@@ -17,7 +17,7 @@ RUNS_ROOT = "runs"
 
 @click.command("train")
 @click.argument("model")
-@training_options
+@training_options()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -57,7 +57,9 @@ def train_command(
             runs_root=None if out else RUNS_ROOT,
             plot=plot,
             on_log=on_log,
-            on_progress=bar.update if bar.enabled else None,
+            on_progress=(lambda epoch, loss: bar.update(epoch, f"loss {loss:.5f}"))
+            if bar.enabled
+            else None,
             **given(settings),
         )
     finally:

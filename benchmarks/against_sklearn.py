@@ -1,0 +1,72 @@
+"""Benchmark 3: the same network trained by scikit-learn and by zoo.
+
+Ten seeds of a 2 -> 10 -> 10 -> 1 ReLU network, full batch, plain SGD at lr 0.1 for 1000
+epochs: MLPClassifier(solver="sgd", batch_size=800, learning_rate_init=0.1, momentum=0,
+max_iter=1000) against `zoo compare circle-v2 --seeds 10 --momentum 0`. Ratio of training
+seconds, and the test accuracy of each. (scikit-learn keeps its defaults otherwise: an L2
+penalty of 1e-4, and it stops early once the loss stalls.)
+
+    .venv/bin/python benchmarks/against_sklearn.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import warnings
+
+import numpy as np
+from sklearn.neural_network import MLPClassifier
+
+import zoo
+from common import circles, machine
+
+SEEDS = range(42, 52)
+
+
+def sklearn_runs(data: tuple) -> tuple[float, list[float], list[int]]:
+    X_train, y_train, X_test, y_test = (t.numpy() for t in data)
+    accuracies, iterations = [], []
+    start = time.perf_counter()
+    for seed in SEEDS:
+        model = MLPClassifier(
+            hidden_layer_sizes=(10, 10), activation="relu", solver="sgd", batch_size=800,
+            learning_rate_init=0.1, momentum=0, max_iter=1000, random_state=seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning
+            model.fit(X_train, y_train)
+        accuracies.append(float(np.mean(model.predict(X_test) == y_test) * 100))
+        iterations.append(model.n_iter_)
+    return time.perf_counter() - start, accuracies, iterations
+
+
+def zoo_runs(momentum: float) -> tuple[float, list[float]]:
+    start = time.perf_counter()
+    comparison = zoo.compare(["circle-v2"], seeds=len(SEEDS), epochs=1000, momentum=momentum)
+    return time.perf_counter() - start, [r["test_acc"] for r in comparison.results]
+
+
+def main() -> None:
+    data = circles()
+    zoo_runs(0.0)  # warm-up: imports and first-call costs on both sides
+    sklearn_runs(data)
+    theirs, their_acc, iterations = sklearn_runs(data)
+    ours, our_acc = zoo_runs(0.0)
+    tuned, tuned_acc = zoo_runs(0.9)
+    print(f"machine: {machine()}")
+    print("2 -> 10 -> 10 -> 1 ReLU, full batch, SGD lr 0.1, 1000 epochs, seeds 42-51")
+    print(f"  scikit-learn MLPClassifier   {theirs:6.2f} s   test acc {_spread(their_acc)}"
+          f"   (epochs run: {min(iterations)}-{max(iterations)})")
+    print(f"  zoo compare, momentum 0      {ours:6.2f} s   test acc {_spread(our_acc)}")
+    print(f"  zoo compare, momentum 0.9    {tuned:6.2f} s   test acc {_spread(tuned_acc)}"
+          "   (zoo's default for circle-v2)")
+    print(f"  speed-up, same settings      {theirs / ours:.2f}x")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.fmean(values):5.1f}% mean ({min(values):.1f}-{max(values):.1f})"
+
+
+if __name__ == "__main__":
+    main()

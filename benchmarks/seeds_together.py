@@ -1,0 +1,62 @@
+"""Benchmark 2: many seeds of one model trained together, against plain loops one by one.
+
+`zoo compare circle-v2 --seeds K --epochs 1000` (through zoo.compare, its wall time: checks,
+worker processes and all) against K hand-written loops one after another, with the same log
+points (every 10 epochs). The target for ten seeds is at least 3x faster; a hundred are
+reported too. The per-seed test accuracies must be identical.
+
+    .venv/bin/python benchmarks/seeds_together.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import zoo
+from common import circles, interleaved, lesson_loop, machine, median
+
+EPOCHS = 1000
+
+
+def compare(seeds: int) -> tuple[float, list[float]]:
+    start = time.perf_counter()
+    comparison = zoo.compare(["circle-v2"], seeds=seeds, epochs=EPOCHS)
+    return time.perf_counter() - start, [r["test_acc"] for r in comparison.results]
+
+
+def loops(data: tuple, seeds: int) -> tuple[float, list[float]]:
+    start = time.perf_counter()
+    accuracies = [lesson_loop(data, 42 + k, EPOCHS, 0.9, EPOCHS // 100)[1] for k in range(seeds)]
+    return time.perf_counter() - start, accuracies
+
+
+def main() -> None:
+    data = circles()
+    print(f"machine: {machine()}")
+    print(f"circle-v2, {EPOCHS} epochs per seed, seeds from 42")
+    for seeds, repeats in ((10, 3), (100, 1)):
+        results: dict[str, list[float]] = {}
+        seconds = interleaved(
+            {
+                "zoo compare": lambda: _keep(results, "zoo", compare(seeds)),
+                "plain loops": lambda: _keep(results, "loops", loops(data, seeds)),
+            },
+            repeats,
+            warm_up=seeds == 10,  # the hundred-seed runs start warm
+        )
+        ours, theirs = median(seconds["zoo compare"]), median(seconds["plain loops"])
+        same = results["zoo"] == results["loops"]
+        print(f"{seeds} seeds (median of {repeats}):")
+        print(f"  zoo compare         {ours:.2f} s")
+        print(f"  {seeds} plain loops     {theirs:.2f} s")
+        print(f"  speed-up            {theirs / ours:.2f}x   (target for 10 seeds: >= 3x)")
+        print(f"  identical test accuracies per seed: {'yes' if same else 'NO'}")
+
+
+def _keep(store: dict[str, list[float]], key: str, outcome: tuple[float, list[float]]) -> float:
+    store[key] = outcome[1]
+    return outcome[0]
+
+
+if __name__ == "__main__":
+    main()

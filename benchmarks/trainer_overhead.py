@@ -1,0 +1,37 @@
+"""Benchmark 1: the shared trainer against a hand-written loop doing the same work.
+
+zoo.train("circle-v2", epochs=2000) against the lesson's loop written by hand: full batch,
+SGD momentum 0.9 (circle-v2's setting), evaluation at the same log points (every 200 epochs).
+Ratio of training seconds; the target is at most 1.1.
+
+    .venv/bin/python benchmarks/trainer_overhead.py
+"""
+
+from __future__ import annotations
+
+import zoo
+from common import circles, interleaved, lesson_loop, machine, median, paired_ratio
+
+EPOCHS, REPEATS = 2000, 11
+
+
+def main() -> None:
+    data = circles()
+    seconds = interleaved(
+        {
+            "zoo.train": lambda: zoo.train("circle-v2", epochs=EPOCHS)["seconds"],
+            "hand-written loop": lambda: lesson_loop(data, 42, EPOCHS, 0.9, EPOCHS // 10)[0],
+        },
+        REPEATS,
+    )
+    ours, theirs = median(seconds["zoo.train"]), median(seconds["hand-written loop"])
+    print(f"machine: {machine()}")
+    print(f"circle-v2, {EPOCHS} epochs, median of {REPEATS} interleaved runs")
+    print(f"  zoo.train           {ours:.3f} s")
+    print(f"  hand-written loop   {theirs:.3f} s")
+    ratio = paired_ratio(seconds["zoo.train"], seconds["hand-written loop"])
+    print(f"  ratio zoo / loop    {ratio:.3f}   (median of paired runs; target <= 1.1)")
+
+
+if __name__ == "__main__":
+    main()

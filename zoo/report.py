@@ -1,0 +1,121 @@
+"""A comparison as text: an aligned table, markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from zoo.comparison import Comparison
+
+FORMATS = ("table", "markdown", "csv", "json")
+HEADERS = ["MODEL", "PARAMS", "TEST ACC", "MIN-MAX", "TRAIN ACC", "TEST LOSS",
+           "EPOCHS TO {target}%", "SECONDS", "VERDICT"]
+SUMMARY_FIELDS = [
+    "dataset", "model", "params", "seeds",
+    "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
+    "train_acc_mean", "train_acc_std", "train_acc_min", "train_acc_max",
+    "train_loss", "test_loss", "epochs_to_target", "reached_target",
+    "seconds", "batched", "baseline", "diverged", "verdict",
+]
+RESULT_FIELDS = [
+    "dataset", "model", "seed", "params", "epochs", "train_acc", "test_acc",
+    "train_loss", "test_loss", "epochs_to_target", "seconds", "device", "status", "baseline",
+]
+
+
+def render(comparison: Comparison, fmt: str) -> str:
+    """The comparison in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps(comparison.to_json(), indent=2) + "\n"
+    if fmt == "csv":
+        return summary_csv(comparison)
+    if fmt == "markdown":
+        return markdown(comparison)
+    return table(comparison)
+
+
+def table(comparison: Comparison) -> str:
+    blocks = []
+    for dataset in comparison.datasets():
+        rows = [_cells(row) for row in comparison.summary if row["dataset"] == dataset]
+        headers = _headers(comparison)
+        widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+        lines = [_heading(comparison, dataset)]
+        for row in [headers, *rows]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def markdown(comparison: Comparison) -> str:
+    blocks = []
+    for dataset in comparison.datasets():
+        rows = [_cells(row) for row in comparison.summary if row["dataset"] == dataset]
+        headers = [h.title() if h.isupper() else h for h in _headers(comparison)]
+        lines = [f"### {_heading(comparison, dataset)}", "",
+                 "| " + " | ".join(headers) + " |",
+                 "|" + "|".join("---" for _ in headers) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def summary_csv(comparison: Comparison) -> str:
+    rows = []
+    for row in comparison.summary:
+        flat = {k: v for k, v in row.items() if not isinstance(v, dict)}
+        for key in ("test_acc", "train_acc"):
+            for stat, value in row[key].items():
+                flat[f"{key}_{stat}"] = value
+        rows.append(flat)
+    return _csv(SUMMARY_FIELDS, rows)
+
+
+def results_csv(comparison: Comparison) -> str:
+    return _csv(RESULT_FIELDS, comparison.results)
+
+
+def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _headers(comparison: Comparison) -> list[str]:
+    return [h.format(target=f"{comparison.target:g}") for h in HEADERS]
+
+
+def _heading(comparison: Comparison, dataset: str) -> str:
+    seeds = comparison.seeds
+    listed = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} ... {seeds[-1]}"
+    return f"{dataset}: {len(seeds)} seeds ({listed})"
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    test, train = row["test_acc"], row["train_acc"]
+    reached = (
+        "never" if row["epochs_to_target"] is None
+        else f"{row['epochs_to_target']:.0f} ({row['reached_target']}/{row['seeds']})"
+    )
+    if row["baseline"]:
+        reached = "-"
+    loss = "-" if row["test_loss"] is None else f"{row['test_loss']:.4f}"
+    verdict = row["verdict"]
+    if row["diverged"]:
+        verdict += f"; {row['diverged']} seed(s) diverged"
+    return [
+        row["model"],
+        "-" if row["params"] is None else f"{row['params']:,}",
+        f"{test['mean']:.2f} ± {test['std']:.2f}",
+        f"{test['min']:.1f}-{test['max']:.1f}",
+        f"{train['mean']:.2f} ± {train['std']:.2f}",
+        loss,
+        reached,
+        f"{row['seconds']:.2f}",
+        verdict,
+    ]
