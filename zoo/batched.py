@@ -31,7 +31,6 @@ from torch.nn import functional as F
 
 from zoo.config import TrainConfig
 from zoo.trainer import FitResult, LogRow, TensorSplit, batch_order, build_optimizer
-from zoo.tasks import accuracy
 
 # Modules and functions that act element by element: applied to [K, N, H] they give each
 # seed exactly what they give it alone.
@@ -113,39 +112,113 @@ def batch_plan(model: nn.Module) -> BatchPlan | None:
     return BatchPlan(graph, tuple(linears))
 
 
+# Whether a batched kernel gives, for these shapes and layouts, exactly what the per-seed
+# kernels of nn.Linear give. BLAS libraries switch algorithms with the matrix sizes, so this is
+# probed once per shape on random numbers instead of assumed.
+_AGREES: dict[tuple[Any, ...], bool] = {}
+
+
+def _exactly(
+    name: str,
+    batched: Callable[..., torch.Tensor],
+    per_seed: Callable[..., torch.Tensor],
+    *tensors: torch.Tensor,
+) -> torch.Tensor:
+    """``batched(*tensors)`` where it matches ``per_seed(*tensors)`` bit for bit, else the latter."""
+    key = (name, *((t.shape, t.stride(), t.dtype, t.device.type, _alignment(t)) for t in tensors))
+    if key not in _AGREES:
+        probes = [_random_like(t) for t in tensors]
+        _AGREES[key] = torch.equal(batched(*probes), per_seed(*probes))
+    return (batched if _AGREES[key] else per_seed)(*tensors)
+
+
+def _alignment(tensor: torch.Tensor) -> int:
+    """The data's offset from a 64-byte boundary: BLAS kernels treat unaligned starts apart."""
+    return tensor.data_ptr() % 64
+
+
+def _random_like(tensor: torch.Tensor) -> torch.Tensor:
+    """Random numbers in ``tensor``'s shape, layout and alignment; the global RNG is untouched."""
+    generator = torch.Generator(device=tensor.device).manual_seed(0)
+    extent = 1 + sum((size - 1) * step for size, step in zip(tensor.shape, tensor.stride()))
+    padding = 64 // tensor.element_size()
+    storage = torch.randn(
+        extent + padding, generator=generator, dtype=tensor.dtype, device=tensor.device
+    )
+    shift = (_alignment(tensor) - _alignment(storage)) % 64 // tensor.element_size()
+    return storage.as_strided(tensor.shape, tensor.stride(), shift)
+
+
+def _forward_batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    seeds, rows, outputs = x.shape[0], x.shape[1], weight.shape[1]
+    if x.stride(0) == 0:  # one input for all seeds: their weights side by side, one addmm
+        joined = weight.reshape(seeds * outputs, -1).t()
+        out = torch.addmm(bias.reshape(-1), x[0], joined)
+        return out.view(rows, seeds, outputs).transpose(0, 1).contiguous()
+    if outputs == 1:  # W[k] @ x[k].T: the matrix-vector form PyTorch uses for one output
+        start = bias.unsqueeze(2).expand(seeds, 1, rows)
+        return torch.baddbmm(start, weight, x.transpose(1, 2)).transpose(1, 2)
+    start = bias.unsqueeze(1).expand(seeds, rows, outputs)
+    return torch.baddbmm(start, x, weight.transpose(1, 2))
+
+
+def _whole_vectors(logits: torch.Tensor) -> bool:
+    """Whether each seed's rows fill whole 64-byte SIMD vectors.
+
+    Element-wise kernels (sigmoid, log) round the leftover elements of a tensor on a scalar
+    path; when a seed's rows end mid-vector, batched and solo runs round them differently.
+    """
+    return logits.shape[1] * logits.element_size() % 64 == 0
+
+
+def _seed(tensor: torch.Tensor, k: int) -> torch.Tensor:
+    """Seed ``k``'s slice, 64-byte aligned like the fresh tensors of its solo run."""
+    part = tensor[k]
+    return part if _alignment(part) == 0 else part.clone()
+
+
+def _forward_per_seed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    return torch.stack([
+        F.linear(_seed(x, k), _seed(weight, k), _seed(bias, k)) for k in range(len(weight))
+    ])
+
+
 class _StackedLinear(torch.autograd.Function):
-    """``x[k] @ W[k].T + b[k]`` for every k, with the kernels and layouts of ``nn.Linear``."""
+    """``x[k] @ W[k].T + b[k]`` for every seed k, computed as ``nn.Linear`` computes it.
+
+    The backward mirrors ``nn.Linear``'s: grad_x = g @ W, grad_W = g.T @ x, grad_b = g.sum(0),
+    per seed; each batched kernel is used only where it reproduces the per-seed one.
+    """
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        seeds, rows, outputs = x.shape[0], x.shape[1], weight.shape[1]
-        if outputs == 1:
-            # PyTorch runs a one-output layer as a matrix-vector product; W[k] @ x[k].T is
-            # the batched form that reaches the same kernel.
-            if bias is None:
-                return torch.bmm(weight, x.transpose(1, 2)).transpose(1, 2)
-            start = bias.unsqueeze(2).expand(seeds, 1, rows)
-            return torch.baddbmm(start, weight, x.transpose(1, 2)).transpose(1, 2)
         if bias is None:
-            return torch.bmm(x, weight.transpose(1, 2))
-        start = bias.unsqueeze(1).expand(seeds, rows, outputs)
-        return torch.baddbmm(start, x, weight.transpose(1, 2))
+            bias = torch.zeros(weight.shape[:2], dtype=weight.dtype, device=weight.device)
+        return _exactly("forward", _forward_batched, _forward_per_seed, x, weight, bias)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, weight = ctx.saved_tensors
-        seeds = x.shape[0]
+        seeds = range(len(weight))
         grad_x = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.bmm(grad, weight)
-        if weight.shape[1] == 1:  # PyTorch sums this over rows as matrix-vector: per seed
-            grad_weight = torch.stack([grad[k].t().mm(x[k]) for k in range(seeds)])
-        else:
-            grad_weight = torch.bmm(grad.transpose(1, 2), x)
+            grad_x = _exactly(
+                "grad_x", torch.bmm,
+                lambda g, w: torch.stack([_seed(g, k).mm(_seed(w, k)) for k in seeds]),
+                grad, weight,
+            )
+        grad_weight = _exactly(
+            "grad_weight", lambda g, v: torch.bmm(g.transpose(1, 2), v),
+            lambda g, v: torch.stack([_seed(g, k).t().mm(_seed(v, k)) for k in seeds]),
+            grad, x,
+        )
         if ctx.has_bias:
-            grad_bias = grad.sum(1)
+            grad_bias = _exactly(
+                "grad_bias", lambda g: g.sum(1),
+                lambda g: torch.stack([_seed(g, k).sum(0) for k in seeds]), grad,
+            )
         return grad_x, grad_weight, grad_bias
 
 
@@ -284,7 +357,7 @@ class BatchedTrainer:
             if not alive:
                 break
             if orders[0] is None:
-                steps = [(data.X_train, data.y_train)]
+                steps = [(data.X_train, data.y_train.expand(stacked.count, -1))]
             else:  # each seed's own batch order, as its solo run draws it
                 batches = [next(order) for order in orders]
                 steps = (
@@ -327,11 +400,15 @@ class BatchedTrainer:
     ) -> list[float]:
         """One optimizer step for the seeds in ``alive``; every seed's loss before it."""
         task = self.data.task
-        outputs = stacked(X)
-        if task.binary:
-            losses = _StackedBinaryLoss.apply(outputs.squeeze(-1), targets)
+        logits = task.logits(stacked(X))
+        if not _whole_vectors(logits):
+            losses = torch.stack([
+                loss_fn(_seed(logits, k), targets[k]) for k in range(stacked.count)
+            ])
+        elif task.binary:
+            losses = _StackedBinaryLoss.apply(logits, targets)
         else:
-            losses = _StackedCrossEntropy.apply(outputs, targets)
+            losses = _StackedCrossEntropy.apply(logits, targets)
         values = losses.detach().tolist()
         # Seeds that diverged, or whose loss is not finite now, take no step, as when solo.
         stepping = [k for k in alive if math.isfinite(values[k])]
@@ -343,16 +420,22 @@ class BatchedTrainer:
         return values
 
     def _log(self, stacked: StackedModels, loss_fn: nn.Module, epoch: int) -> list[LogRow]:
+        """Every seed's log row, with the numbers its solo evaluation gives."""
         data, task = self.data, self.data.task
         with torch.inference_mode():
             scores = []
             for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
-                outputs = stacked(X)
-                scores.append([
-                    (loss_fn(task.logits(outputs[k]), y).item(),
-                     accuracy(task.labels(task.logits(outputs[k])), y))
-                    for k in range(stacked.count)
-                ])
+                logits = task.logits(stacked(X))
+                if task.binary and _whole_vectors(logits):  # equal to the solo mean, bit for bit
+                    targets = y.expand_as(logits)
+                    losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+                    loss_values = losses.mean(1).tolist()
+                else:  # cross-entropy reduces differently when batched: per seed
+                    loss_values = torch.stack([
+                        loss_fn(_seed(logits, k), y) for k in range(stacked.count)
+                    ]).tolist()
+                correct = torch.eq(task.labels(logits), y).sum(1).tolist()
+                scores.append([(loss, c / len(y) * 100) for loss, c in zip(loss_values, correct)])
         return [
             LogRow(epoch, train[0], train[1], test[0], test[1])
             for train, test in zip(*scores)

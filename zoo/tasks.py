@@ -37,20 +37,23 @@ class Task:
         return labels.float() if self.binary else labels.long()
 
     def logits(self, output: torch.Tensor) -> torch.Tensor:
-        """The model's output in the loss's shape: [N] for binary, [N, K] for multi-class."""
-        return output.squeeze(1) if self.binary else output
+        """The model's output in the loss's shape: [N] for binary, [N, C] for multi-class.
+
+        Leading dimensions pass through: [K, N, 1] becomes [K, N] for K stacked models.
+        """
+        return output.squeeze(-1) if self.binary else output
 
     def labels(self, logits: torch.Tensor) -> torch.Tensor:
         if self.binary:
             return torch.round(torch.sigmoid(logits))
-        return torch.softmax(logits, dim=1).argmax(dim=1)
+        return torch.softmax(logits, dim=-1).argmax(dim=-1)
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        """Per example, the probability of every class: [N, K]."""
+        """Per example, the probability of every class: [N, C]."""
         if self.binary:
             positive = torch.sigmoid(logits)
-            return torch.stack([1 - positive, positive], dim=1)
-        return torch.softmax(logits, dim=1)
+            return torch.stack([1 - positive, positive], dim=-1)
+        return torch.softmax(logits, dim=-1)
 
     def output_ok(self, output: torch.Tensor, rows: int) -> bool:
         return tuple(output.shape) == (rows, self.out_features)
