@@ -20,6 +20,10 @@ from torch import nn
 
 from zoo_plugins.circle_models import CircleModelV2
 
+# zoo trains on one CPU thread unless told otherwise (its `threads` setting): the hand-written
+# baselines get the same, so that the comparison measures code, not threading.
+torch.set_num_threads(1)
+
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()

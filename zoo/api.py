@@ -44,7 +44,14 @@ from zoo.models import build_model, factory_kwargs, parameter_count
 from zoo.plugins import load_registry
 from zoo.registry import PluginInfo, Registry, natural_key
 from zoo.tasks import Task
-from zoo.trainer import FitResult, LogRow, TensorSplit, Trainer, build_optimizer
+from zoo.trainer import (
+    FitResult,
+    LogRow,
+    TensorSplit,
+    Trainer,
+    build_optimizer,
+    torch_threads,
+)
 from zoo.trainer import evaluate as evaluate_split
 
 PathLike = str | os.PathLike[str]
@@ -279,9 +286,10 @@ def plot_comparison(comparison: Comparison, path: PathLike) -> None:
 def evaluate(run_dir: PathLike, *, device: str | None = None) -> dict[str, Any]:
     """Reload a run's weights and data and measure them again: the summary's numbers."""
     loaded_run = load_run(run_dir, device=device)
-    train_loss, train_acc, test_loss, test_acc = evaluate_split(
-        loaded_run.model, loaded_run.data
-    )
+    with torch_threads(loaded_run.config.threads):  # as many as training used: the same sums
+        train_loss, train_acc, test_loss, test_acc = evaluate_split(
+            loaded_run.model, loaded_run.data
+        )
     config = loaded_run.config
     return {
         "model": config.model,

@@ -30,7 +30,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from zoo.config import TrainConfig
-from zoo.trainer import FitResult, LogRow, TensorSplit, batch_order, build_optimizer
+from zoo.trainer import (
+    FitResult,
+    LogRow,
+    TensorSplit,
+    batch_order,
+    build_optimizer,
+    torch_threads,
+)
 
 # Modules and functions that act element by element: applied to [K, N, H] they give each
 # seed exactly what they give it alone.
@@ -339,6 +346,10 @@ class BatchedTrainer:
     on_progress: Callable[[int], None] | None = None
 
     def fit(self) -> tuple[list[FitResult], StackedModels]:
+        with torch_threads(self.configs[0].threads):
+            return self._fit()
+
+    def _fit(self) -> tuple[list[FitResult], StackedModels]:
         config = self.configs[0]
         data, task = self.data, self.data.task
         stacked = StackedModels(self.plan, self.models)

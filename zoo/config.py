@@ -40,6 +40,7 @@ class TrainConfig:
     split_seed: int
     test_size: float
     device: str
+    threads: int
     log_every: int | str
     sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
 

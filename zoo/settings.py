@@ -135,6 +135,8 @@ _ALL = [
     Setting("split_seed", "random_state of the train/test split", _seed, 42),
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
     Setting("device", DEVICE_HELP, _text, "auto"),
+    Setting("threads", "CPU threads while training (1: the same numbers on any core count)",
+            _whole(1), 1),
     Setting("log_every", "epochs between log lines; 'auto' for a tenth", _log_every, "auto"),
 ]
 

@@ -12,6 +12,7 @@ import inspect
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -105,6 +106,10 @@ class Trainer:
         self.batches = batch_order(self.config, len(self.data.X_train), self.data.X_train.device)
 
     def fit(self) -> FitResult:
+        with torch_threads(self.config.threads):
+            return self._fit()
+
+    def _fit(self) -> FitResult:
         model, data, config = self.model, self.data, self.config
         interval, last = config.log_interval, config.epochs
         history = [self._log(0)]
@@ -149,6 +154,23 @@ class Trainer:
         if self.on_log is not None and row.finite():
             self.on_log(row)
         return row
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch threads, then restore the process's setting.
+
+    Sums split across threads round differently, so the thread count is part of what makes
+    a run reproducible; small models are also fastest on one thread.
+    """
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)
 
 
 def evaluate(

@@ -63,6 +63,7 @@ TRAINING_OPTIONS = {
     "batch_size": _setting("--batch-size", "batch_size", WholeOrWord(), "N|full"),
     "seed": _setting("--seed", "seed", click.INT, "S"),
     "device": _setting("--device", "device", None, "D"),
+    "threads": _setting("--threads", "threads", click.INT, "N"),
     "log_every": _setting("--log-every", "log_every", WholeOrWord(), "N|auto"),
 }
 
