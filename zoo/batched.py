@@ -9,10 +9,9 @@ activations and element-wise arithmetic, with no buffers (no batch norm) and no 
 (no dropout). :func:`batch_plan` says whether a model qualifies; others train one seed at a
 time with the ordinary trainer.
 
-Exactness: each stacked layer calls the kernel the solo run calls on the same memory layout
-(``baddbmm`` splits into one ``addmm`` per seed; a one-output layer, which PyTorch runs as a
-matrix-vector product, and the loss are computed per seed), so on the CPU each seed's weights
-match its solo run bit for bit for the lesson's models. Elsewhere, expect float tolerance.
+Exactness: every stacked operation reproduces, for each seed, the rounding of its solo run
+(see :mod:`zoo.stacked_ops`), so on a given machine and thread count each seed ends with the
+weights its own ``zoo train`` run ends with, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from zoo.config import TrainConfig
+from zoo.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vectors
 from zoo.trainer import (
     FitResult,
     LogRow,
@@ -117,161 +117,6 @@ def batch_plan(model: nn.Module) -> BatchPlan | None:
     if len(placeholders) != 1 or any(n not in covered for n, _ in model.named_parameters()):
         return None
     return BatchPlan(graph, tuple(linears))
-
-
-# Whether a batched kernel gives, for these shapes and layouts, exactly what the per-seed
-# kernels of nn.Linear give. BLAS libraries switch algorithms with the matrix sizes, so this is
-# probed once per shape on random numbers instead of assumed.
-_AGREES: dict[tuple[Any, ...], bool] = {}
-
-
-def _exactly(
-    name: str,
-    batched: Callable[..., torch.Tensor],
-    per_seed: Callable[..., torch.Tensor],
-    *tensors: torch.Tensor,
-) -> torch.Tensor:
-    """``batched(*tensors)`` where it matches ``per_seed(*tensors)`` bit for bit, else the latter."""
-    key = (name, *((t.shape, t.stride(), t.dtype, t.device.type, _alignment(t)) for t in tensors))
-    if key not in _AGREES:
-        probes = [_random_like(t) for t in tensors]
-        _AGREES[key] = torch.equal(batched(*probes), per_seed(*probes))
-    return (batched if _AGREES[key] else per_seed)(*tensors)
-
-
-def _alignment(tensor: torch.Tensor) -> int:
-    """The data's offset from a 64-byte boundary: BLAS kernels treat unaligned starts apart."""
-    return tensor.data_ptr() % 64
-
-
-def _random_like(tensor: torch.Tensor) -> torch.Tensor:
-    """Random numbers in ``tensor``'s shape, layout and alignment; the global RNG is untouched."""
-    generator = torch.Generator(device=tensor.device).manual_seed(0)
-    extent = 1 + sum((size - 1) * step for size, step in zip(tensor.shape, tensor.stride()))
-    padding = 64 // tensor.element_size()
-    storage = torch.randn(
-        extent + padding, generator=generator, dtype=tensor.dtype, device=tensor.device
-    )
-    shift = (_alignment(tensor) - _alignment(storage)) % 64 // tensor.element_size()
-    return storage.as_strided(tensor.shape, tensor.stride(), shift)
-
-
-def _forward_batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    seeds, rows, outputs = x.shape[0], x.shape[1], weight.shape[1]
-    if x.stride(0) == 0:  # one input for all seeds: their weights side by side, one addmm
-        joined = weight.reshape(seeds * outputs, -1).t()
-        out = torch.addmm(bias.reshape(-1), x[0], joined)
-        return out.view(rows, seeds, outputs).transpose(0, 1).contiguous()
-    if outputs == 1:  # W[k] @ x[k].T: the matrix-vector form PyTorch uses for one output
-        start = bias.unsqueeze(2).expand(seeds, 1, rows)
-        return torch.baddbmm(start, weight, x.transpose(1, 2)).transpose(1, 2)
-    start = bias.unsqueeze(1).expand(seeds, rows, outputs)
-    return torch.baddbmm(start, x, weight.transpose(1, 2))
-
-
-def _whole_vectors(logits: torch.Tensor) -> bool:
-    """Whether each seed's rows fill whole 64-byte SIMD vectors.
-
-    Element-wise kernels (sigmoid, log) round the leftover elements of a tensor on a scalar
-    path; when a seed's rows end mid-vector, batched and solo runs round them differently.
-    """
-    return logits.shape[1] * logits.element_size() % 64 == 0
-
-
-def _seed(tensor: torch.Tensor, k: int) -> torch.Tensor:
-    """Seed ``k``'s slice, 64-byte aligned like the fresh tensors of its solo run."""
-    part = tensor[k]
-    return part if _alignment(part) == 0 else part.clone()
-
-
-def _forward_per_seed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    return torch.stack([
-        F.linear(_seed(x, k), _seed(weight, k), _seed(bias, k)) for k in range(len(weight))
-    ])
-
-
-class _StackedLinear(torch.autograd.Function):
-    """``x[k] @ W[k].T + b[k]`` for every seed k, computed as ``nn.Linear`` computes it.
-
-    The backward mirrors ``nn.Linear``'s: grad_x = g @ W, grad_W = g.T @ x, grad_b = g.sum(0),
-    per seed; each batched kernel is used only where it reproduces the per-seed one.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
-        if bias is None:
-            bias = torch.zeros(weight.shape[:2], dtype=weight.dtype, device=weight.device)
-        return _exactly("forward", _forward_batched, _forward_per_seed, x, weight, bias)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        x, weight = ctx.saved_tensors
-        seeds = range(len(weight))
-        grad_x = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = _exactly(
-                "grad_x", torch.bmm,
-                lambda g, w: torch.stack([_seed(g, k).mm(_seed(w, k)) for k in seeds]),
-                grad, weight,
-            )
-        grad_weight = _exactly(
-            "grad_weight", lambda g, v: torch.bmm(g.transpose(1, 2), v),
-            lambda g, v: torch.stack([_seed(g, k).t().mm(_seed(v, k)) for k in seeds]),
-            grad, x,
-        )
-        if ctx.has_bias:
-            grad_bias = _exactly(
-                "grad_bias", lambda g: g.sum(1),
-                lambda g: torch.stack([_seed(g, k).sum(0) for k in seeds]), grad,
-            )
-        return grad_x, grad_weight, grad_bias
-
-
-class _StackedBinaryLoss(torch.autograd.Function):
-    """Each seed's ``BCEWithLogitsLoss`` (mean) of logits [K, N], with the solo gradient."""
-
-    @staticmethod
-    def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        targets = targets.expand_as(logits)
-        ctx.save_for_backward(logits, targets)
-        return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(1)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        logits, targets = ctx.saved_tensors
-        # PyTorch's own formula: (sigmoid(x) - y) * grad, then divided by the row count.
-        return (logits.sigmoid() - targets).mul_(grad.unsqueeze(1)).div_(logits.shape[1]), None
-
-
-class _StackedCrossEntropy(torch.autograd.Function):
-    """Each seed's ``CrossEntropyLoss`` (mean) of logits [K, N, C], with the solo gradient."""
-
-    @staticmethod
-    def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        targets = targets.expand(logits.shape[:2]).unsqueeze(-1)
-        log_probabilities = torch.log_softmax(logits, dim=-1)
-        ctx.save_for_backward(log_probabilities, targets)
-        return -log_probabilities.gather(-1, targets).squeeze(-1).mean(1)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        log_probabilities, targets = ctx.saved_tensors
-        rows = log_probabilities.shape[1]
-        # nll_loss's gradient, -grad / rows at each target, then log_softmax's backward.
-        grad_nll = torch.zeros_like(log_probabilities)
-        grad_nll.scatter_(-1, targets, (-(grad / rows)).view(-1, 1, 1).expand_as(targets))
-        grad_logits = torch.ops.aten._log_softmax_backward_data(
-            grad_nll, log_probabilities, -1, log_probabilities.dtype
-        )
-        return grad_logits, None
-
-
-def stacked_linear(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
-) -> torch.Tensor:
-    return _StackedLinear.apply(x, weight, bias)
 
 
 def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
@@ -411,15 +256,7 @@ class BatchedTrainer:
     ) -> list[float]:
         """One optimizer step for the seeds in ``alive``; every seed's loss before it."""
         task = self.data.task
-        logits = task.logits(stacked(X))
-        if not _whole_vectors(logits):
-            losses = torch.stack([
-                loss_fn(_seed(logits, k), targets[k]) for k in range(stacked.count)
-            ])
-        elif task.binary:
-            losses = _StackedBinaryLoss.apply(logits, targets)
-        else:
-            losses = _StackedCrossEntropy.apply(logits, targets)
+        losses = stacked_loss(task.binary, loss_fn, task.logits(stacked(X)), targets)
         values = losses.detach().tolist()
         # Seeds that diverged, or whose loss is not finite now, take no step, as when solo.
         stepping = [k for k in alive if math.isfinite(values[k])]
@@ -437,13 +274,13 @@ class BatchedTrainer:
             scores = []
             for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
                 logits = task.logits(stacked(X))
-                if task.binary and _whole_vectors(logits):  # equal to the solo mean, bit for bit
+                if task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
                     targets = y.expand_as(logits)
                     losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
                     loss_values = losses.mean(1).tolist()
                 else:  # cross-entropy reduces differently when batched: per seed
                     loss_values = torch.stack([
-                        loss_fn(_seed(logits, k), y) for k in range(stacked.count)
+                        loss_fn(seed_slice(logits, k), y) for k in range(stacked.count)
                     ]).tolist()
                 correct = torch.eq(task.labels(logits), y).sum(1).tolist()
                 scores.append([(loss, c / len(y) * 100) for loss, c in zip(loss_values, correct)])

@@ -1,0 +1,235 @@
+"""Operations on K stacked copies of a model that give each copy exactly its solo numbers.
+
+A stacked Linear layer computes ``x[k] @ W[k].T + b[k]`` for every seed k. Several batched
+formulations do that; which of them round exactly as ``nn.Linear`` does for one seed depends
+on the BLAS library, the matrix sizes and the memory layout. So each formulation is probed
+once per shape, on random numbers, against the per-seed computation (forward and gradients),
+and the fastest one that agrees to the bit is used. The per-seed computation itself is the
+last resort: it always agrees.
+
+The same care applies to element-wise kernels (sigmoid, log): a vectorised loop rounds the
+elements that do not fill a last SIMD vector on a scalar path, so when a seed's rows end
+mid-vector its loss is computed on its own tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+Linear = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """[K, N, in] (or an [N, in] input expanded to K) -> [K, N, out], each seed as if alone."""
+    if bias is None:
+        bias = torch.zeros(weight.shape[:2], dtype=weight.dtype, device=weight.device)
+    key = _layout_key("linear", x, weight, bias) + (x.requires_grad,)
+    way = _LINEAR_WAYS.get(key)
+    if way is None:
+        way = _LINEAR_WAYS[key] = _fastest_exact_linear(x, weight, bias)
+    return way(x, weight, bias)
+
+
+def stacked_loss(
+    binary: bool, loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """Each seed's mean loss, [K], with the gradient its solo run would get."""
+    if not whole_vectors(logits):
+        return torch.stack([loss_fn(seed_slice(logits, k), targets[k]) for k in range(len(logits))])
+    if binary:
+        return _StackedBinaryLoss.apply(logits, targets)
+    return _StackedCrossEntropy.apply(logits, targets)
+
+
+def whole_vectors(tensor: torch.Tensor) -> bool:
+    """Whether each seed's rows fill whole 64-byte SIMD vectors (see the module's notes)."""
+    return tensor.shape[1] * tensor.element_size() % 64 == 0
+
+
+def seed_slice(tensor: torch.Tensor, k: int) -> torch.Tensor:
+    """Seed ``k``'s slice, 64-byte aligned like the fresh tensors of its solo run."""
+    part = tensor[k]
+    return part if part.data_ptr() % 64 == 0 else part.clone()
+
+
+# -- the formulations of a stacked Linear layer, fastest first -------------------------------
+
+def _joined(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One input for every seed: their weights side by side in one addmm."""
+    seeds, rows, outputs = weight.shape[0], x.shape[1], weight.shape[1]
+    out = torch.addmm(bias.reshape(-1), x[0], weight.reshape(seeds * outputs, -1).t())
+    return out.view(rows, seeds, outputs).transpose(0, 1).contiguous()
+
+
+def _batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """baddbmm, differentiated by PyTorch itself."""
+    seeds, rows, outputs = weight.shape[0], x.shape[1], weight.shape[1]
+    return torch.baddbmm(bias.unsqueeze(1).expand(seeds, rows, outputs), x, weight.transpose(1, 2))
+
+
+def _per_seed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """nn.Linear's own computation, seed by seed: exact by definition, and the slowest."""
+    return torch.stack([
+        F.linear(seed_slice(x, k), seed_slice(weight, k), seed_slice(bias, k))
+        for k in range(len(weight))
+    ])
+
+
+def _mixed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    return _MixedLinear.apply(x, weight, bias)
+
+
+def _fastest_exact_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> Linear:
+    candidates: list[Linear] = [_batched, _mixed]
+    if x.stride(0) == 0:
+        candidates.insert(0, _joined)
+    reference = _probe(_per_seed, x, weight, bias)
+    for candidate in candidates:
+        if all(torch.equal(a, b) for a, b in zip(_probe(candidate, x, weight, bias), reference)):
+            return candidate
+    return _per_seed
+
+
+def _probe(way: Linear, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> list[torch.Tensor]:
+    """Output and gradients of ``way`` on random numbers laid out like the arguments.
+
+    Run with gradients on, even when the first call comes from an evaluation.
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        probes = [_random_like(x).requires_grad_(x.requires_grad)]
+        probes += [_random_like(t).requires_grad_() for t in (weight, bias)]
+        out = way(*probes)
+        generator = torch.Generator(device=out.device).manual_seed(1)
+        gradient = torch.randn(out.shape, generator=generator, dtype=out.dtype, device=out.device)
+        out.backward(gradient)
+    return [out.detach()] + [p.grad for p in probes if p.requires_grad]
+
+
+_LINEAR_WAYS: dict[tuple[Any, ...], Linear] = {}
+
+
+class _MixedLinear(torch.autograd.Function):
+    """Batched kernels where they agree with the per-seed ones, per-seed kernels elsewhere.
+
+    The backward mirrors nn.Linear's: grad_x = g @ W, grad_W = g.T @ x, grad_b = g.sum(0).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        return _exactly("forward", _forward_batched, _per_seed, x, weight, bias)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        x, weight = ctx.saved_tensors
+        seeds = range(len(weight))
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _exactly(
+                "grad_x", torch.bmm,
+                lambda g, w: torch.stack([seed_slice(g, k).mm(seed_slice(w, k)) for k in seeds]),
+                grad, weight,
+            )
+        grad_weight = _exactly(
+            "grad_weight", lambda g, v: torch.bmm(g.transpose(1, 2), v),
+            lambda g, v: torch.stack([seed_slice(g, k).t().mm(seed_slice(v, k)) for k in seeds]),
+            grad, x,
+        )
+        grad_bias = _exactly(
+            "grad_bias", lambda g: g.sum(1),
+            lambda g: torch.stack([seed_slice(g, k).sum(0) for k in seeds]), grad,
+        )
+        return grad_x, grad_weight, grad_bias
+
+
+def _forward_batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    seeds, rows = weight.shape[0], x.shape[1]
+    if weight.shape[1] == 1:  # W[k] @ x[k].T: the matrix-vector form PyTorch uses for one output
+        start = bias.unsqueeze(2).expand(seeds, 1, rows)
+        return torch.baddbmm(start, weight, x.transpose(1, 2)).transpose(1, 2)
+    return _batched(x, weight, bias)
+
+
+_AGREES: dict[tuple[Any, ...], bool] = {}
+
+
+def _exactly(
+    name: str,
+    batched: Callable[..., torch.Tensor],
+    per_seed: Callable[..., torch.Tensor],
+    *tensors: torch.Tensor,
+) -> torch.Tensor:
+    """``batched(*tensors)`` where it matches ``per_seed(*tensors)`` bit for bit, else the latter."""
+    key = _layout_key(name, *tensors)
+    agrees = _AGREES.get(key)
+    if agrees is None:
+        probes = [_random_like(t) for t in tensors]
+        agrees = _AGREES[key] = torch.equal(batched(*probes), per_seed(*probes))
+    return (batched if agrees else per_seed)(*tensors)
+
+
+def _layout_key(name: str, *tensors: torch.Tensor) -> tuple[Any, ...]:
+    """What a kernel's choice of algorithm may depend on: shapes, strides, 64-byte alignment."""
+    first = tensors[0]
+    key: tuple[Any, ...] = (name, first.dtype, first.device.type)
+    for tensor in tensors:  # called for every layer and step: kept lean
+        key += (tensor.shape, tensor.stride(), tensor.data_ptr() % 64)
+    return key
+
+
+def _random_like(tensor: torch.Tensor) -> torch.Tensor:
+    """Random numbers in ``tensor``'s shape, layout and alignment; the global RNG is untouched."""
+    generator = torch.Generator(device=tensor.device).manual_seed(0)
+    extent = 1 + sum((size - 1) * step for size, step in zip(tensor.shape, tensor.stride()))
+    padding = 64 // tensor.element_size()
+    storage = torch.randn(
+        extent + padding, generator=generator, dtype=tensor.dtype, device=tensor.device
+    )
+    shift = (tensor.data_ptr() - storage.data_ptr()) % 64 // tensor.element_size()
+    return storage.as_strided(tensor.shape, tensor.stride(), shift)
+
+
+# -- losses -----------------------------------------------------------------------------------
+
+class _StackedBinaryLoss(torch.autograd.Function):
+    """Each seed's ``BCEWithLogitsLoss`` (mean) of logits [K, N], with the solo gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        targets = targets.expand_as(logits)
+        ctx.save_for_backward(logits, targets)
+        return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        logits, targets = ctx.saved_tensors
+        # PyTorch's own formula: (sigmoid(x) - y) * grad, then divided by the row count.
+        return (logits.sigmoid() - targets).mul_(grad.unsqueeze(1)).div_(logits.shape[1]), None
+
+
+class _StackedCrossEntropy(torch.autograd.Function):
+    """Each seed's ``CrossEntropyLoss`` (mean) of logits [K, N, C], with the solo gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        targets = targets.expand(logits.shape[:2]).unsqueeze(-1)
+        log_probabilities = torch.log_softmax(logits, dim=-1)
+        ctx.save_for_backward(log_probabilities, targets)
+        return -log_probabilities.gather(-1, targets).squeeze(-1).mean(1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        log_probabilities, targets = ctx.saved_tensors
+        rows = log_probabilities.shape[1]
+        # nll_loss's gradient, -grad / rows at each target, then log_softmax's backward.
+        grad_nll = torch.zeros_like(log_probabilities)
+        grad_nll.scatter_(-1, targets, (-(grad / rows)).view(-1, 1, 1).expand_as(targets))
+        grad_logits = torch.ops.aten._log_softmax_backward_data(
+            grad_nll, log_probabilities, -1, log_probabilities.dtype
+        )
+        return grad_logits, None
