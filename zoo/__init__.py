@@ -8,14 +8,12 @@ shared trainer trains any of them. Plugin authors need one import::
     @zoo.hookimpl
     def register_models(register): ...
 
-Importing zoo is cheap: torch loads only when a function that needs it is first used.
+Importing zoo is cheap: pluggy and torch load only when something that needs them is used.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
-from zoo.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -32,6 +30,7 @@ _API = (
 )
 
 if TYPE_CHECKING:
+    from zoo.hookspecs import hookimpl
     from zoo.api import (
         compare,
         describe,
@@ -46,6 +45,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hookimpl":  # pluggy loads when a plugin asks for it, not for `zoo --help`
+        from zoo.hookspecs import hookimpl
+
+        return hookimpl
     if name in _API:
         from zoo import api
 

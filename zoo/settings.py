@@ -7,7 +7,6 @@ keyword arguments of ``zoo.train`` and the command line's flags. Importing this 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -146,6 +145,8 @@ FALLBACKS: dict[str, Any] = {s.name: s.fallback for s in _ALL}
 
 def did_you_mean(name: str, candidates: Any) -> str:
     """`` (did you mean 'x'?)`` naming the closest candidates (ties: up to three), or ``""``."""
+    import difflib  # only when a name is wrong
+
     scored = []
     for candidate in dict.fromkeys(candidates):
         matcher = difflib.SequenceMatcher(None, name, str(candidate))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +117,8 @@ def predict_command(
     The whole input is checked before any prediction is written: a bad line leaves no
     half-written output.
     """
+    import tempfile
+
     from zoo.api import load_run
     from zoo.files import atomic_open
 
