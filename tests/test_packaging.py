@@ -1,0 +1,60 @@
+"""What `pip install zoo` puts on a user's machine: every module, the catalogue, the plugins."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """A wheel built from a clean copy of the sources (no stale build/ folder to hide gaps)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "registry.yaml", "zoo", "plugins"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), str(source)],
+        check=True, capture_output=True,
+    )
+    (path,) = out.glob("zoo-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def test_the_wheel_holds_every_module_of_the_source_tree(wheel):
+    names = set(wheel.namelist())
+    sources = {f"zoo/{p.relative_to(ROOT / 'zoo').as_posix()}" for p in (ROOT / "zoo").rglob("*.py")}
+    sources |= {f"zoo_plugins/{p.name}" for p in (ROOT / "plugins").glob("*.py")}
+    assert sources <= names, sorted(sources - names)
+
+
+def test_the_catalogue_ships_inside_the_package(wheel):
+    assert wheel.read("zoo/registry.yaml") == (ROOT / "registry.yaml").read_bytes()
+
+
+def test_plugins_install_as_zoo_plugins_never_as_a_bare_plugins_package(wheel):
+    assert not any(name.startswith("plugins/") for name in wheel.namelist())
+
+
+def test_the_builtin_plugins_are_entry_points_and_zoo_is_a_command(wheel):
+    (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(wheel.read(name).decode())
+    assert dict(entry_points["zoo"]) == {
+        "circle_models": "zoo_plugins.circle_models",
+        "blob_models": "zoo_plugins.blob_models",
+        "sklearn_datasets": "zoo_plugins.sklearn_datasets",
+    }
+    assert entry_points["console_scripts"]["zoo"] == "zoo.cli:main"
