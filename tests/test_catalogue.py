@@ -44,7 +44,7 @@ def test_an_unknown_key_names_file_line_and_key_with_a_suggestion(tmp_path):
     assert catalogue_error(path) == (
         f"{path}:4: models.circle-v2.learning_rate: unknown key (allowed: model, description, "
         "dataset, dataset_params, params, epochs, lr, optimizer, momentum, weight_decay, "
-        "batch_size, seed, split_seed, test_size, device, threads, log_every)"
+        "batch_size, seed, split_seed, test_size, device, threads, log_every, checkpoint_every)"
     )
 
 
@@ -65,7 +65,8 @@ def test_a_wrong_type_names_file_line_and_key(tmp_path):
             epochs: many
     """)
     assert catalogue_error(path) == (
-        f"{path}:6: models.blob-v0.epochs: must be a whole number ≥ 1, got 'many'"
+        f"{path}:6: models.blob-v0.epochs: must be a whole number from 1 to 1,000,000,000, "
+        "got 'many'"
     )
 
 

@@ -24,14 +24,15 @@ def circle_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
-def test_train_writes_weights_config_history_summary_and_picture(zoo_cli, tmp_path):
+def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_cli, tmp_path):
     result = zoo_cli("train", "blob-v0", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     run_dir = tmp_path / summary["run_dir"]
     assert run_dir.parent == tmp_path / "runs" / "blob-v0"
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "boundary.png", "config.json", "history.csv", "summary.json", "weights.pt",
+        "boundary.png", "checkpoint.pt", "config.json", "history.csv", "summary.json",
+        "weights.pt",
     ]
     assert json.loads((run_dir / "summary.json").read_text()) == summary
     config = json.loads((run_dir / "config.json").read_text())

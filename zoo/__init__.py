@@ -17,20 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = (
+__all__ = [
+    "__version__",
     "compare",
     "describe",
     "evaluate",
     "get_model",
+    "hookimpl",
     "list_datasets",
     "list_models",
     "predict",
     "resolve_config",
+    "resume",
     "train",
-)
+]
 
 if TYPE_CHECKING:
-    from zoo.hookspecs import hookimpl
     from zoo.api import (
         compare,
         describe,
@@ -40,8 +42,10 @@ if TYPE_CHECKING:
         list_models,
         predict,
         resolve_config,
+        resume,
         train,
     )
+    from zoo.hookspecs import hookimpl
 
 
 def __getattr__(name: str) -> Any:
@@ -49,11 +53,8 @@ def __getattr__(name: str) -> Any:
         from zoo.hookspecs import hookimpl
 
         return hookimpl
-    if name in _API:
+    if name in __all__:
         from zoo import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-
-
-__all__ = ["__version__", "hookimpl", *_API]

@@ -30,29 +30,15 @@ from zoo.comparison import (
 )
 from zoo.comparison import seed_list as comparison_seeds
 from zoo.config import TrainConfig, check_catalogue, resolve
-from zoo.data import load_split
 from zoo.devices import resolve_device
-from zoo.errors import (
-    CatalogueWarning,
-    ConfigError,
-    RunFolderError,
-    TrainingDiverged,
-    UnknownNameError,
-)
+from zoo.errors import CatalogueWarning, ConfigError
 from zoo.experiment import Experiment
+from zoo.inference import LoadedRun, evaluate_run, load_run
 from zoo.models import build_model, factory_kwargs, parameter_count
 from zoo.plugins import load_registry
 from zoo.registry import PluginInfo, Registry, natural_key
-from zoo.tasks import Task
-from zoo.trainer import (
-    FitResult,
-    LogRow,
-    TensorSplit,
-    Trainer,
-    build_optimizer,
-    torch_threads,
-)
-from zoo.trainer import evaluate as evaluate_split
+from zoo.trainer import LogRow, build_optimizer
+from zoo.training import resume_run, train_run
 
 PathLike = str | os.PathLike[str]
 
@@ -129,6 +115,11 @@ def resolve_config(
     return resolve(name, loaded, catalogue, overrides)[0]
 
 
+def load_run_config(run_dir: PathLike) -> TrainConfig:
+    """The settings a run folder was trained with."""
+    return runs.read_record(run_dir).config
+
+
 def get_model(name: str, *, registry: PathLike | None = None, **kwargs: Any) -> nn.Module:
     """A fresh, untrained model; ``kwargs`` go to its factory on top of the configured params."""
     loaded, catalogue = open_zoo(registry)
@@ -173,27 +164,37 @@ def train(
     ``batch_size=``, ``seed=``, ``device=``, ``log_every=``, ``dataset=``, ...). The run
     folder (see :mod:`zoo.runs`) is written to ``out``, or to a new
     ``runs_root/<model>/<timestamp>``; with neither, nothing is written. A diverging loss
-    raises :class:`zoo.errors.TrainingDiverged` after the last good weights are saved.
+    raises :class:`zoo.errors.TrainingDiverged` after the last good weights are saved; with
+    a run folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
+    checkpoint, and :func:`resume` goes on from it.
     """
     loaded, catalogue = open_zoo(registry)
     config, spec = resolve(name, loaded, catalogue, overrides)
-    device = resolve_device(config.device)
-    experiment = Experiment.prepare(config, spec, loaded, device)
-    model = experiment.build(config.seed)
-    trainer = Trainer(model, experiment.data, config, on_log, on_progress)
+    experiment = Experiment.prepare(config, spec, loaded, resolve_device(config.device))
     run_dir = _run_dir(out, runs_root, config.model)
     try:
-        result = trainer.fit()
-        summary = run_summary(experiment, model, result, config.seed, run_dir)
-        if run_dir is not None:
-            _save_run(run_dir, experiment, model, result, summary, plot)
+        return train_run(experiment, run_dir, plot=plot, on_log=on_log, on_progress=on_progress)
     except BaseException:
         if run_dir is not None and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave no empty run folder behind
         raise
-    if result.diverged_at is not None:
-        raise TrainingDiverged(_divergence_message(config, result, run_dir), summary)
-    return summary
+
+
+def resume(
+    run_dir: PathLike,
+    *,
+    plot: bool = True,
+    on_log: Callable[[LogRow], None] | None = None,
+    on_progress: Callable[[int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Go on with an interrupted run from its last checkpoint, to its configured epochs.
+
+    The result equals, on the CPU bit for bit, that of the run had it never stopped.
+    """
+    run_dir = Path(run_dir)
+    return resume_run(
+        run_dir, load_registry(), plot=plot, on_log=on_log, on_progress=on_progress
+    )
 
 
 def compare(
@@ -285,23 +286,7 @@ def plot_comparison(comparison: Comparison, path: PathLike) -> None:
 
 def evaluate(run_dir: PathLike, *, device: str | None = None) -> dict[str, Any]:
     """Reload a run's weights and data and measure them again: the summary's numbers."""
-    loaded_run = load_run(run_dir, device=device)
-    with torch_threads(loaded_run.config.threads):  # as many as training used: the same sums
-        train_loss, train_acc, test_loss, test_acc = evaluate_split(
-            loaded_run.model, loaded_run.data
-        )
-    config = loaded_run.config
-    return {
-        "model": config.model,
-        "dataset": config.dataset,
-        "train_acc": train_acc,
-        "test_acc": test_acc,
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "device": str(loaded_run.device),
-        "seed": config.seed,
-        "run_dir": str(run_dir),
-    }
+    return evaluate_run(run_dir, device=device)
 
 
 def predict(
@@ -309,127 +294,6 @@ def predict(
 ) -> tuple[list[Any], np.ndarray]:
     """Labels (the dataset's own) and each label's probability for the rows of ``X``."""
     return load_run(run_dir, device=device, with_data=False).predict(X)
-
-
-@dataclass
-class LoadedRun:
-    """A trained model back from its run folder."""
-
-    config: TrainConfig
-    model: nn.Module
-    task: Task
-    classes: list[Any]
-    features: int
-    device: torch.device
-    data: TensorSplit | None = None
-
-    def predict(self, X: Any) -> tuple[list[Any], np.ndarray]:
-        rows = np.asarray(X, dtype=np.float32)
-        if rows.ndim != 2 or rows.shape[1] != self.features:
-            raise ConfigError(
-                f"the model takes rows of {self.features} features, got shape {list(rows.shape)}"
-            )
-        self.model.eval()
-        with torch.inference_mode():
-            logits = self.task.logits(self.model(torch.from_numpy(rows).to(self.device)))
-            probabilities = self.task.probabilities(logits).cpu().numpy()
-        best = probabilities.argmax(axis=1)
-        labels = [self.classes[i] for i in best]
-        return labels, probabilities[np.arange(len(best)), best]
-
-
-def load_run(
-    run_dir: PathLike, *, device: str | None = None, with_data: bool = True
-) -> LoadedRun:
-    """Rebuild a run's model from its plugin and load its weights, which run no code."""
-    run_dir = Path(run_dir)
-    record = runs.read_record(run_dir)
-    config = record.config
-    loaded = load_registry()
-    try:
-        spec = loaded.model(config.builds)
-    except UnknownNameError:
-        raise RunFolderError(
-            f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
-            f"provides; install its plugin to use this run{loaded.why_missing()}"
-        ) from None
-    target = resolve_device(device or config.device)
-    state = runs.load_weights(run_dir / runs.WEIGHTS)
-    model = build_model(spec, record.factory_kwargs)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        detail = first[1].strip() if len(first) > 1 else first[0]
-        raise RunFolderError(
-            f"{run_dir / runs.WEIGHTS}: does not fit model {spec.name!r} ({detail}); "
-            "nothing was loaded"
-        ) from None
-    model.to(target).eval()
-    task = Task(len(record.classes))
-    data = None
-    if with_data:
-        split = load_split(
-            loaded.dataset(config.dataset), config.dataset_params, config.test_size,
-            config.split_seed,
-        )
-        data = TensorSplit.from_split(split, target)
-    return LoadedRun(config, model, task, record.classes, record.features, target, data)
-
-
-def run_summary(
-    experiment: Experiment,
-    model: nn.Module,
-    result: FitResult,
-    seed: int,
-    run_dir: Path | None = None,
-) -> dict[str, Any]:
-    """The record ``zoo train --json`` prints, one per trained seed."""
-    config, final = experiment.config, result.final
-    return {
-        "model": config.model,
-        "builds": config.builds,
-        "dataset": config.dataset,
-        "task": experiment.task.name,
-        "epochs": result.epochs,
-        "train_acc": final.train_acc,
-        "test_acc": final.test_acc,
-        "train_loss": final.train_loss,
-        "test_loss": final.test_loss,
-        "seconds": result.seconds,
-        "device": str(experiment.device),
-        "seed": seed,
-        "params": parameter_count(model),
-        "status": "completed" if result.diverged_at is None else "diverged",
-        "run_dir": str(run_dir) if run_dir is not None else None,
-    }
-
-
-def _save_run(
-    run_dir: Path,
-    experiment: Experiment,
-    model: nn.Module,
-    result: FitResult,
-    summary: dict[str, Any],
-    plot: bool,
-) -> None:
-    split = experiment.split
-    record = runs.RunRecord(experiment.config, experiment.kwargs, split.classes, split.features)
-    runs.save_weights(run_dir / runs.WEIGHTS, model.state_dict())
-    runs.write_json(run_dir / runs.CONFIG, record.to_json())
-    runs.write_history(run_dir / runs.HISTORY, (row.to_dict() for row in result.history))
-    if plot and split.features == 2:
-        from zoo.plotting import save_boundaries
-
-        task = experiment.task
-        save_boundaries(
-            run_dir / runs.BOUNDARY,
-            [
-                ("Train", model, task, split.X_train, split.y_train),
-                ("Test", model, task, split.X_test, split.y_test),
-            ],
-        )
-    runs.write_json(run_dir / runs.SUMMARY, summary)  # last: its presence marks a whole run
 
 
 def _run_dir(out: PathLike | None, runs_root: PathLike | None, model: str) -> Path | None:
@@ -440,20 +304,11 @@ def _run_dir(out: PathLike | None, runs_root: PathLike | None, model: str) -> Pa
     return None
 
 
-def _divergence_message(config: TrainConfig, result: FitResult, run_dir: Path | None) -> str:
-    kept = f"; the weights of epoch {result.kept_epoch} were kept"
-    if run_dir is not None:
-        kept += f" in {run_dir}"
-    return (
-        f"training diverged: the loss was not finite at epoch {result.diverged_at} "
-        f"with lr {config.lr:g}; try a smaller learning rate{kept}"
-    )
-
-
 __all__ = [
     "Comparison",
     "compare",
     "plot_comparison",
+    "resume",
     "save_comparison",
     "LoadedRun",
     "ModelEntry",

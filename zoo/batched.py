@@ -21,7 +21,6 @@ import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.fx
@@ -215,7 +214,7 @@ class BatchedTrainer:
             if orders[0] is None:
                 steps = [(data.X_train, data.y_train.expand(stacked.count, -1))]
             else:  # each seed's own batch order, as its solo run draws it
-                batches = [next(order) for order in orders]
+                batches = [order.next_epoch() for order in orders]
                 steps = (
                     (data.X_train[rows], data.y_train[rows])
                     for rows in (torch.stack(per_seed) for per_seed in zip(*batches))

@@ -130,9 +130,9 @@ def _parse(path: Path, text: str) -> Any:
             what = f"{what}; only plain YAML values are allowed (no tags)"
         raise CatalogueError(f"{path}:{line}: {what}") from None
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+        raise CatalogueError(f"{path}:1: not valid YAML: {exc}") from None
     except RecursionError:
-        raise CatalogueError(f"{path}: nested too deeply to be a catalogue") from None
+        raise CatalogueError(f"{path}:1: nested too deeply to be a catalogue") from None
 
 
 def _build(path: Path, document: Any) -> Catalogue:

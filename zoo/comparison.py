@@ -25,7 +25,8 @@ from zoo.devices import resolve_device
 from zoo.errors import ConfigError, UnknownNameError
 from zoo.experiment import Experiment
 from zoo.registry import ModelSpec, Registry
-from zoo.trainer import FitResult, Trainer
+from zoo.trainer import Trainer
+from zoo.training import run_summary
 
 WILDCARDS = "*?["
 
@@ -176,8 +177,6 @@ def run_seeds(
     on_progress: Callable[[float], None] | None = None,
 ) -> JobResult:
     """Train ``seeds`` of ``job``: together when the model allows, else one after another."""
-    from zoo.api import run_summary
-
     device = resolve_device(job.config.device)
     experiment = Experiment.prepare(job.config, job.spec, registry, device)
     configs = [job.config_for(seed) for seed in seeds]

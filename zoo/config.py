@@ -42,6 +42,7 @@ class TrainConfig:
     device: str
     threads: int
     log_every: int | str
+    checkpoint_every: int | str
     sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
@@ -49,6 +50,12 @@ class TrainConfig:
         if self.log_every == "auto":
             return max(1, self.epochs // 10)
         return int(self.log_every)
+
+    @property
+    def checkpoint_interval(self) -> int:
+        if self.checkpoint_every == "auto":
+            return self.log_interval
+        return int(self.checkpoint_every)
 
     def settings(self) -> dict[str, Any]:
         """The training settings alone, as a JSON-ready mapping."""

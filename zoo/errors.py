@@ -55,6 +55,14 @@ class TrainingDiverged(ZooError):
         self.summary = summary
 
 
+class TrainingInterrupted(ZooError):
+    """A stop was requested (Ctrl-C, SIGTERM); the run folder holds a checkpoint to resume."""
+
+    def __init__(self, message: str, exit_status: int = 130) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
 class RunFolderError(ZooError):
     """A run folder that is missing, incomplete, foreign or unsafe to load."""
 

@@ -34,6 +34,12 @@ def atomic_open(path: Path, mode: str = "wb", **options: Any) -> Iterator[IO[Any
         raise
 
 
+def remove_leftovers(folder: Path) -> None:
+    """Delete temporary files that a killed writer left behind (never the real files)."""
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically."""
     with atomic_open(path) as file:

@@ -2,10 +2,14 @@
 
 A run folder holds::
 
-    weights.pt     the model's state_dict (torch.save; read back with weights_only=True)
-    config.json    the resolved settings, the factory's arguments and the class labels
+    config.json    the resolved settings, the factory's arguments and the class labels:
+                   written first, so an interrupted run can be resumed
+    checkpoint.pt  weights, optimizer state, random generator states and history, every
+                   checkpoint interval and at the end (what ``zoo train --resume`` reads)
+    weights.pt     the final model's state_dict (torch.save; read back with weights_only=True)
     history.csv    one row per log point
-    summary.json   the final metrics, as ``zoo train --json`` prints them
+    summary.json   the final metrics, as ``zoo train --json`` prints them; written last, so
+                   its presence means the run finished
     boundary.png   the decision boundary on the train and test splits (two-feature data)
 
 Every file is written atomically (a temporary name in the same folder, flushed, then renamed),
@@ -30,11 +34,13 @@ from typing import Any
 import torch
 
 from zoo.config import TrainConfig
+from zoo.trainer import Checkpoint
 from zoo.errors import RunFolderError
 from zoo.files import write_atomic
 from zoo.settings import FALLBACKS, InvalidSetting, check_setting
 
 WEIGHTS = "weights.pt"
+CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
 HISTORY = "history.csv"
 SUMMARY = "summary.json"
@@ -133,23 +139,42 @@ def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:
     """A state_dict of tensors; anything else, or a file that asks to run code, is refused."""
-    if not path.is_file():
-        raise RunFolderError(f"{path}: missing; this run folder has no weights")
-    try:
-        with warnings.catch_warnings():  # torch's own notes on odd files: the error says it
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            reason = "refused: the file asks to run code when loaded"
-        else:
-            reason = "damaged or not a weights file"
-        raise RunFolderError(f"{path}: {reason}; nothing was loaded") from None
+    state = _load_safely(path, "weights")
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise RunFolderError(f"{path}: not a state_dict of tensors; nothing was loaded")
     return state
+
+
+def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    buffer = io.BytesIO()
+    torch.save(checkpoint.to_dict(), buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """The run's last checkpoint, checked; a damaged or foreign file is refused."""
+    try:
+        return Checkpoint.from_dict(_load_safely(path, "checkpoint"))
+    except ValueError as exc:
+        raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
+
+
+def _load_safely(path: Path, what: str) -> Any:
+    """torch.load with weights_only=True: tensors and plain data, never code."""
+    if not path.is_file():
+        raise RunFolderError(f"{path}: missing; this run folder has no {what}")
+    try:
+        with warnings.catch_warnings():  # torch's own notes on odd files: the error says it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            reason = "refused: the file asks to run code when loaded"
+        else:
+            reason = f"damaged or not a {what} file"
+        raise RunFolderError(f"{path}: {reason}; nothing was loaded") from None
 
 
 def read_json(path: Path) -> Any:

@@ -39,13 +39,23 @@ class Setting:
     fallback: Any  # used when neither a catalogue nor a plugin gives a value
 
 
-def _whole(minimum: int) -> Callable[[Any], int]:
+LARGEST_COUNT = 10**9  # epochs, batch sizes, intervals: beyond this, surely a typo
+
+
+def _whole(minimum: int, maximum: int = LARGEST_COUNT) -> Callable[[Any], int]:
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise InvalidSetting(f"must be a whole number ≥ {minimum}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise InvalidSetting(
+                f"must be a whole number from {minimum} to {maximum:,}, got {_short(value)}"
+            )
         return value
 
     return check
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _positive(value: Any) -> float:
@@ -55,7 +65,7 @@ def _positive(value: Any) -> float:
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise InvalidSetting(f"must be a number > 0, got {value!r}")
+        raise InvalidSetting(f"must be a number > 0, got {_short(value)}")
     return float(value)
 
 
@@ -66,25 +76,25 @@ def _non_negative(value: Any) -> float:
         or not math.isfinite(value)
         or value < 0
     ):
-        raise InvalidSetting(f"must be a number ≥ 0, got {value!r}")
+        raise InvalidSetting(f"must be a number ≥ 0, got {_short(value)}")
     return float(value)
 
 
 def _fraction(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise InvalidSetting(f"must be a number between 0 and 1, got {value!r}")
+        raise InvalidSetting(f"must be a number between 0 and 1, got {_short(value)}")
     return float(value)
 
 
 def _seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-        raise InvalidSetting(f"must be a whole number from 0 to 2**63-1, got {value!r}")
+        raise InvalidSetting(f"must be a whole number from 0 to 2**63-1, got {_short(value)}")
     return value
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidSetting(f"must be a non-empty text, got {value!r}")
+        raise InvalidSetting(f"must be a non-empty text, got {_short(value)}")
     return value
 
 
@@ -101,22 +111,22 @@ def _optimizer(value: Any) -> str:
 def _batch_size(value: Any) -> int | str:
     if value == "full":
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidSetting(f"must be a whole number ≥ 1 or 'full', got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
+        raise InvalidSetting(f"must be a whole number ≥ 1 or 'full', got {_short(value)}")
     return value
 
 
-def _log_every(value: Any) -> int | str:
+def _every(value: Any) -> int | str:
     if value == "auto":
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidSetting(f"must be a whole number ≥ 1 or 'auto', got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
+        raise InvalidSetting(f"must be a whole number ≥ 1 or 'auto', got {_short(value)}")
     return value
 
 
 def _keywords(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise InvalidSetting(f"must be a mapping of names to values, got {value!r}")
+        raise InvalidSetting(f"must be a mapping of names to values, got {_short(value)}")
     return dict(value)
 
 
@@ -135,8 +145,10 @@ _ALL = [
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
     Setting("device", DEVICE_HELP, _text, "auto"),
     Setting("threads", "CPU threads while training (1: the same numbers on any core count)",
-            _whole(1), 1),
-    Setting("log_every", "epochs between log lines; 'auto' for a tenth", _log_every, "auto"),
+            _whole(1, 4096), 1),
+    Setting("log_every", "epochs between log lines; 'auto' for a tenth", _every, "auto"),
+    Setting("checkpoint_every", "epochs between checkpoints in the run folder; 'auto': as logs",
+            _every, "auto"),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

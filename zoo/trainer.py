@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,13 +53,70 @@ class LogRow:
 class FitResult:
     history: list[LogRow]
     seconds: float  # the training loop, log-point evaluations included
-    epochs: int  # epochs behind the final weights; fewer than asked when the loss diverged
+    epochs: int  # epochs behind the final weights; fewer than asked when stopped early
     diverged_at: int | None = None  # the epoch whose loss was not finite
     kept_epoch: int | None = None  # after divergence: the epoch whose weights were kept
+    stopped_at: int | None = None  # the epoch after which a stop was requested
 
     @property
     def final(self) -> LogRow:
         return self.history[-1]
+
+
+@dataclass
+class Checkpoint:
+    """Everything a run needs to go on exactly as if it had never stopped.
+
+    Only tensors, numbers, text, lists and dicts: it loads with ``weights_only=True``.
+    """
+
+    epoch: int  # epochs completed
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    kept: dict[str, torch.Tensor]  # the weights of the last good log point
+    kept_epoch: int
+    history: list[LogRow]
+    seconds: float
+    rng: dict[str, Any]  # the global torch generator's state and the batch order's
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "model": self.model,
+            "optimizer": self.optimizer,
+            "kept": self.kept,
+            "kept_epoch": self.kept_epoch,
+            "history": [row.to_dict() for row in self.history],
+            "seconds": self.seconds,
+            "rng": self.rng,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Checkpoint:
+        """Rebuild from a loaded file; raises ValueError when it is not a zoo checkpoint."""
+        try:
+            checkpoint = cls(
+                epoch=data["epoch"],
+                model=data["model"],
+                optimizer=data["optimizer"],
+                kept=data["kept"],
+                kept_epoch=data["kept_epoch"],
+                history=[LogRow(**row) for row in data["history"]],
+                seconds=float(data["seconds"]),
+                rng=data["rng"],
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"missing or malformed field: {exc}") from None
+        for name, state in (("model", checkpoint.model), ("kept", checkpoint.kept)):
+            if not isinstance(state, dict) or not all(
+                isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+            ):
+                raise ValueError(f"{name} is not a state_dict of tensors")
+        if not isinstance(checkpoint.epoch, int) or checkpoint.epoch < 0 or not checkpoint.history:
+            raise ValueError("epoch or history is malformed")
+        if not isinstance(checkpoint.rng, dict) or not isinstance(checkpoint.rng.get("torch"), torch.Tensor):
+            raise ValueError("the random number generator states are missing")
+        return checkpoint
 
 
 @dataclass(frozen=True)
@@ -89,39 +147,53 @@ class TensorSplit:
 
 @dataclass
 class Trainer:
-    """Trains one model on one split with one configuration."""
+    """Trains one model on one split with one configuration.
+
+    ``on_checkpoint`` receives a :class:`Checkpoint` every ``config.checkpoint_interval``
+    epochs and at the end; ``should_stop`` is asked after every epoch, and a yes ends the
+    training with a checkpoint (``FitResult.stopped_at``). ``fit(resume=checkpoint)`` goes
+    on from a checkpoint exactly as the run that wrote it would have gone on.
+    """
 
     model: nn.Module
     data: TensorSplit
     config: TrainConfig
     on_log: Callable[[LogRow], None] | None = None
     on_progress: Callable[[int, float], None] | None = None  # (epoch, loss), every epoch
+    on_checkpoint: Callable[[Checkpoint], None] | None = None
+    should_stop: Callable[[], bool] | None = None
     loss_fn: nn.Module = field(init=False)
     optimizer: torch.optim.Optimizer = field(init=False)
-    batches: Iterator[list[torch.Tensor]] | None = field(init=False)  # None: full batch
+    batches: BatchOrder | None = field(init=False)  # None: full batch
 
     def __post_init__(self) -> None:
         self.loss_fn = self.data.task.loss_function()
         self.optimizer = build_optimizer(self.model.parameters(), self.config)
         self.batches = batch_order(self.config, len(self.data.X_train), self.data.X_train.device)
 
-    def fit(self) -> FitResult:
+    def fit(self, resume: Checkpoint | None = None) -> FitResult:
         with torch_threads(self.config.threads):
-            return self._fit()
+            return self._fit(resume)
 
-    def _fit(self) -> FitResult:
+    def _fit(self, resume: Checkpoint | None) -> FitResult:
         model, data, config = self.model, self.data, self.config
         interval, last = config.log_interval, config.epochs
-        history = [self._log(0)]
-        kept, kept_epoch = _snapshot(model), 0
+        every = config.checkpoint_interval if self.on_checkpoint is not None else None
+        if resume is None:
+            history, kept, kept_epoch = [self._log(0)], _snapshot(model), 0
+            first, earlier = 1, 0.0
+        else:
+            history, kept, kept_epoch = list(resume.history), resume.kept, resume.kept_epoch
+            first, earlier = resume.epoch + 1, resume.seconds
+            self._restore(resume)
         batches, step = self.batches, self._step
         model.train()
         start = time.perf_counter()
-        for epoch in range(1, last + 1):
+        for epoch in range(first, last + 1):
             if batches is None:
                 loss = step(data.X_train, data.y_train)
             else:
-                for rows in next(batches):
+                for rows in batches.next_epoch():
                     loss = step(data.X_train[rows], data.y_train[rows])
                     if not math.isfinite(loss):
                         break
@@ -134,11 +206,19 @@ class Trainer:
                 if not diverged:
                     history.append(row)
                     kept, kept_epoch = _snapshot(model), epoch
+            stop = not diverged and self.should_stop is not None and self.should_stop()
+            if not diverged and every is not None and (stop or epoch % every == 0 or epoch == last):
+                diverged = not _finite(model)  # a checkpoint never holds broken weights
+                if not diverged:
+                    seconds = earlier + time.perf_counter() - start
+                    self.on_checkpoint(self._checkpoint(epoch, kept, kept_epoch, history, seconds))
+            seconds = earlier + time.perf_counter() - start
             if diverged:
                 model.load_state_dict(kept)
-                seconds = time.perf_counter() - start
                 return FitResult(history, seconds, kept_epoch, epoch, kept_epoch)
-        return FitResult(history, time.perf_counter() - start, last)
+            if stop and epoch < last:
+                return FitResult(history, seconds, epoch, stopped_at=epoch)
+        return FitResult(history, earlier + time.perf_counter() - start, last)
 
     def _step(self, X: torch.Tensor, y: torch.Tensor) -> float:
         loss = self.loss_fn(self.data.task.logits(self.model(X)), y)
@@ -154,6 +234,33 @@ class Trainer:
         if self.on_log is not None and row.finite():
             self.on_log(row)
         return row
+
+    def _checkpoint(
+        self,
+        epoch: int,
+        kept: dict[str, torch.Tensor],
+        kept_epoch: int,
+        history: list[LogRow],
+        seconds: float,
+    ) -> Checkpoint:
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self.batches is not None:
+            rng["batches"] = self.batches.generator.get_state()
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return Checkpoint(
+            epoch, _snapshot(self.model), self.optimizer.state_dict(), kept, kept_epoch,
+            list(history), seconds, rng,
+        )
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        self.model.load_state_dict(checkpoint.model)
+        self.optimizer.load_state_dict(checkpoint.optimizer)
+        torch.set_rng_state(checkpoint.rng["torch"])
+        if self.batches is not None and "batches" in checkpoint.rng:
+            self.batches.generator.set_state(checkpoint.rng["batches"])
+        if "cuda" in checkpoint.rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint.rng["cuda"])
 
 
 @contextmanager
@@ -211,10 +318,23 @@ def build_optimizer(
     return optimizer_class(parameters, **options)
 
 
-def batch_order(
-    config: TrainConfig, rows: int, device: torch.device
-) -> Iterator[list[torch.Tensor]] | None:
-    """None for full batch; else, per epoch, the row indices of each mini-batch."""
+class BatchOrder:
+    """Each epoch's mini-batches, shuffled by a generator seeded with the run's seed.
+
+    The generator's state is part of a checkpoint, so a resumed run draws the same batches.
+    """
+
+    def __init__(self, rows: int, size: int, seed: int, device: torch.device) -> None:
+        self.rows, self.size, self.device = rows, size, device
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def next_epoch(self) -> list[torch.Tensor]:
+        order = torch.randperm(self.rows, generator=self.generator).to(self.device)
+        return list(torch.split(order, self.size))
+
+
+def batch_order(config: TrainConfig, rows: int, device: torch.device) -> BatchOrder | None:
+    """None for full batch; else the run's mini-batch order."""
     size = None if config.batch_size == "full" else int(config.batch_size)
     if size is not None and size > rows:
         raise ConfigError(
@@ -223,14 +343,11 @@ def batch_order(
         )
     if size is None or size == rows:
         return None
-    generator = torch.Generator().manual_seed(config.seed)
+    return BatchOrder(rows, size, config.seed, device)
 
-    def epochs() -> Iterator[list[torch.Tensor]]:
-        while True:
-            order = torch.randperm(rows, generator=generator).to(device)
-            yield list(torch.split(order, size))
 
-    return epochs()
+def _finite(model: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:

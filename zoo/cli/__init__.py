@@ -15,7 +15,7 @@ import click
 
 import zoo
 from zoo.cli import catalogue_commands, compare_command, run_commands
-from zoo.errors import ZooError, ZooWarning
+from zoo.errors import TrainingInterrupted, ZooError, ZooWarning
 from zoo.settings import did_you_mean
 
 
@@ -62,6 +62,9 @@ def main(args: list[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt):
         _error("zoo", "interrupted")
         return 130
+    except TrainingInterrupted as exc:  # asked for, so not an error: where to go on from
+        click.echo(f"zoo: {exc}", err=True)
+        return exc.exit_status
     except ZooError as exc:
         _error("zoo", str(exc))
         return 1

@@ -65,6 +65,7 @@ TRAINING_OPTIONS = {
     "device": _setting("--device", "device", None, "D"),
     "threads": _setting("--threads", "threads", click.INT, "N"),
     "log_every": _setting("--log-every", "log_every", WholeOrWord(), "N|auto"),
+    "checkpoint_every": _setting("--checkpoint-every", "checkpoint_every", WholeOrWord(), "N|auto"),
 }
 
 

@@ -9,38 +9,61 @@ from typing import Any
 import click
 
 from zoo.cli.options import given, json_option, registry_option, training_options
-from zoo.cli.output import ProgressBar, echo_json, percent
+from zoo.cli.output import ProgressBar, percent
 
 RUNS_ROOT = "runs"
 
 
 @click.command("train")
-@click.argument("model")
+@click.argument("model", required=False)
 @training_options()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Run folder to write (new or empty). Default: runs/<model>/<timestamp>.",
 )
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="RUN_DIR",
+    help="Go on with an interrupted run from its last checkpoint, with its own settings.",
+)
 @click.option("--plot/--no-plot", default=True, help="Draw the decision boundary PNG.")
 @registry_option
 @json_option
 def train_command(
-    model: str, out: Path | None, plot: bool, registry: Path | None, as_json: bool, **settings: Any
+    model: str | None,
+    out: Path | None,
+    resume_dir: Path | None,
+    plot: bool,
+    registry: Path | None,
+    as_json: bool,
+    **settings: Any,
 ) -> None:
     """Train MODEL with the shared trainer and save a run folder.
 
     Flags override the catalogue (registry.yaml), which overrides the plugin's defaults.
+    Ctrl-C stops at the end of the epoch with a checkpoint; --resume RUN_DIR goes on from it.
     """
-    from zoo.api import resolve_config, train
+    from zoo import api
 
-    config = resolve_config(model, registry=registry, **given(settings))
+    if resume_dir is not None:
+        if model is not None or out is not None or given(settings) or registry is not None:
+            raise click.UsageError(
+                "--resume goes on with the run's own model and settings; give only RUN_DIR"
+            )
+        config = api.load_run_config(resume_dir)
+    elif model is None:
+        raise click.UsageError("name the MODEL to train (zoo list shows them), or --resume RUN_DIR")
+    else:
+        config = api.resolve_config(model, registry=registry, **given(settings))
     log = sys.stderr if as_json else sys.stdout
-    bar = ProgressBar(config.epochs, model)
+    bar = ProgressBar(config.epochs, config.model)
 
     def on_log(row: Any) -> None:
         bar.clear()
-        if row.epoch == 0 and not as_json:  # the data and model are ready: say what runs
+        if not as_json and row.epoch == 0:  # the data and model are ready: say what runs
             click.echo(
                 f"Training {config.model} ({config.builds}) on {config.dataset}: "
                 f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
@@ -48,19 +71,27 @@ def train_command(
             )
         click.echo(row.line(), file=log)
 
+    callbacks: dict[str, Any] = {
+        "plot": plot,
+        "on_log": on_log,
+        "on_progress": (lambda epoch, loss: bar.update(epoch, f"loss {loss:.5f}"))
+        if bar.enabled
+        else None,
+    }
     try:
-        summary = train(
-            model,
-            registry=registry,
-            out=out,
-            runs_root=None if out else RUNS_ROOT,
-            plot=plot,
-            on_log=on_log,
-            on_progress=(lambda epoch, loss: bar.update(epoch, f"loss {loss:.5f}"))
-            if bar.enabled
-            else None,
-            **given(settings),
-        )
+        if resume_dir is not None:
+            if not as_json:
+                click.echo(f"Resuming {config.model} in {resume_dir}")
+            summary = api.resume(resume_dir, **callbacks)
+        else:
+            summary = api.train(
+                config.model,
+                registry=registry,
+                out=out,
+                runs_root=None if out else RUNS_ROOT,
+                **callbacks,
+                **given(settings),
+            )
     finally:
         bar.close()
     if as_json:
