@@ -29,6 +29,11 @@ def atomic_open(path: Path, mode: str = "wb", **options: Any) -> Iterator[IO[Any
             os.fsync(file.fileno())
         os.replace(temporary, path)
         _sync_folder(path.parent)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if exc.filename is None:  # name the file the user knows, not the temporary one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

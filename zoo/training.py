@@ -46,7 +46,10 @@ def train_run(
         return _finish(experiment, model, trainer.fit(), None, plot)
     split = experiment.split
     record = runs.RunRecord(config, experiment.kwargs, split.classes, split.features)
-    runs.write_json(run_dir / runs.CONFIG, record.to_json())
+    try:
+        runs.write_json(run_dir / runs.CONFIG, record.to_json())
+    except OSError as exc:
+        raise RunFolderError(f"{exc.filename}: {exc.strerror}; nothing was trained") from None
     return _train_in_folder(experiment, trainer, run_dir, None, plot)
 
 
@@ -111,7 +114,7 @@ def _train_in_folder(
             trainer.on_checkpoint, trainer.should_stop = save, stop
             try:
                 result = trainer.fit(checkpoint)
-            except RuntimeError as exc:  # load_state_dict on a checkpoint of another model
+            except (RuntimeError, ValueError) as exc:  # a checkpoint of another model
                 if checkpoint is None:
                     raise
                 raise RunFolderError(
