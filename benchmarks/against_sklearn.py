@@ -17,10 +17,10 @@ import time
 import warnings
 
 import numpy as np
+from common import circles, machine
 from sklearn.neural_network import MLPClassifier
 
 import zoo
-from common import circles, machine
 
 SEEDS = range(42, 52)
 
@@ -32,8 +32,14 @@ def sklearn_runs(data: tuple, every_epoch: bool = False) -> tuple[float, list[fl
     start = time.perf_counter()
     for seed in SEEDS:
         model = MLPClassifier(
-            hidden_layer_sizes=(10, 10), activation="relu", solver="sgd", batch_size=800,
-            learning_rate_init=0.1, momentum=0, max_iter=1000, random_state=seed,
+            hidden_layer_sizes=(10, 10),
+            activation="relu",
+            solver="sgd",
+            batch_size=800,
+            learning_rate_init=0.1,
+            momentum=0,
+            max_iter=1000,
+            random_state=seed,
             **no_early_stop,
         )
         with warnings.catch_warnings():
@@ -60,12 +66,16 @@ def main() -> None:
     tuned, tuned_acc = zoo_runs(0.9)
     print(f"machine: {machine()}")
     print("2 -> 10 -> 10 -> 1 ReLU, full batch, SGD lr 0.1, 1000 epochs, seeds 42-51")
-    print(f"  scikit-learn, as specified     {theirs:6.2f} s   test acc {_spread(their_acc)}"
-          f"   (stopped early: {min(iterations)}-{max(iterations)} epochs)")
+    print(
+        f"  scikit-learn, as specified     {theirs:6.2f} s   test acc {_spread(their_acc)}"
+        f"   (stopped early: {min(iterations)}-{max(iterations)} epochs)"
+    )
     print(f"  scikit-learn, all 1000 epochs  {full:6.2f} s   test acc {_spread(full_acc)}")
     print(f"  zoo compare, momentum 0        {ours:6.2f} s   test acc {_spread(our_acc)}")
-    print(f"  zoo compare, momentum 0.9      {tuned:6.2f} s   test acc {_spread(tuned_acc)}"
-          "   (zoo's default for circle-v2)")
+    print(
+        f"  zoo compare, momentum 0.9      {tuned:6.2f} s   test acc {_spread(tuned_acc)}"
+        "   (zoo's default for circle-v2)"
+    )
     print(f"  speed-up over scikit-learn, the same 1000 epochs: {full / ours:.2f}x")
 
 

@@ -17,7 +17,6 @@ import torch
 from sklearn.datasets import make_circles
 from sklearn.model_selection import train_test_split
 from torch import nn
-
 from zoo_plugins.circle_models import CircleModelV2
 
 # zoo trains on one CPU thread unless told otherwise (its `threads` setting): the hand-written
@@ -67,7 +66,9 @@ def lesson_loop(
             for X, y in ((X_train, y_train), (X_test, y_test)):
                 logits = model(X).squeeze(1)
                 loss_fn(logits, y).item()
-                accuracy = torch.eq(torch.round(torch.sigmoid(logits)), y).sum().item() / len(y) * 100
+                accuracy = (
+                    torch.eq(torch.round(torch.sigmoid(logits)), y).sum().item() / len(y) * 100
+                )
         model.train()
         return accuracy
 

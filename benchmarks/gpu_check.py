@@ -29,59 +29,92 @@ def check(name: str, passed: bool, detail: str = "") -> None:
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "zoo", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def main() -> int:
-    print(f"torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}, "
-          f"devices: {torch.cuda.device_count()}, "
-          f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else '-'}")
+    print(
+        f"torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}, "
+        f"devices: {torch.cuda.device_count()}, "
+        f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else '-'}"
+    )
     work = Path(tempfile.mkdtemp())
 
     trained = cli("train", "circle-v2", "--json", "--out", "gpu-run", cwd=work)
     summary = json.loads(trained.stdout) if trained.returncode == 0 else {}
-    check("zoo train circle-v2 picks the GPU by itself (--device auto)",
-          summary.get("device", "").startswith("cuda"), f"device={summary.get('device')}")
-    check("circle-v2 on the GPU reaches >= 99% test accuracy",
-          summary.get("test_acc", 0) >= 99.0, f"test_acc={summary.get('test_acc')}")
-    check("the decision boundary is drawn from a model on the GPU",
-          (work / "gpu-run" / "boundary.png").is_file(), trained.stderr.strip()[-200:])
+    check(
+        "zoo train circle-v2 picks the GPU by itself (--device auto)",
+        summary.get("device", "").startswith("cuda"),
+        f"device={summary.get('device')}",
+    )
+    check(
+        "circle-v2 on the GPU reaches >= 99% test accuracy",
+        summary.get("test_acc", 0) >= 99.0,
+        f"test_acc={summary.get('test_acc')}",
+    )
+    check(
+        "the decision boundary is drawn from a model on the GPU",
+        (work / "gpu-run" / "boundary.png").is_file(),
+        trained.stderr.strip()[-200:],
+    )
 
     evaluated = cli("eval", "gpu-run", "--json", cwd=work)
     metrics = json.loads(evaluated.stdout) if evaluated.returncode == 0 else {}
-    same = all(metrics.get(k) == summary.get(k) for k in ("train_acc", "test_acc", "train_loss", "test_loss"))
-    check("zoo eval on the GPU reproduces the summary exactly", same,
-          f"{metrics.get('test_loss')} vs {summary.get('test_loss')}")
+    same = all(
+        metrics.get(k) == summary.get(k)
+        for k in ("train_acc", "test_acc", "train_loss", "test_loss")
+    )
+    check(
+        "zoo eval on the GPU reproduces the summary exactly",
+        same,
+        f"{metrics.get('test_loss')} vs {summary.get('test_loss')}",
+    )
     on_cpu = cli("eval", "gpu-run", "--device", "cpu", "--json", cwd=work)
     cpu_metrics = json.loads(on_cpu.stdout) if on_cpu.returncode == 0 else {}
-    check("a GPU run evaluates on the CPU with the same accuracy",
-          cpu_metrics.get("test_acc") == summary.get("test_acc"),
-          f"loss difference {abs(cpu_metrics.get('test_loss', 0) - summary.get('test_loss', 0)):.2e}")
+    check(
+        "a GPU run evaluates on the CPU with the same accuracy",
+        cpu_metrics.get("test_acc") == summary.get("test_acc"),
+        f"loss difference {abs(cpu_metrics.get('test_loss', 0) - summary.get('test_loss', 0)):.2e}",
+    )
 
     (work / "points.csv").write_text("x1,x2\n0,0\n1,0\n")
     predicted = cli("predict", "gpu-run", "--input", "points.csv", cwd=work)
-    check("zoo predict on the GPU", predicted.returncode == 0
-          and predicted.stdout.splitlines()[1:] and predicted.stdout.splitlines()[1].startswith("1,"),
-          predicted.stdout.replace("\n", " | ") + predicted.stderr.strip())
+    check(
+        "zoo predict on the GPU",
+        predicted.returncode == 0
+        and predicted.stdout.splitlines()[1:]
+        and predicted.stdout.splitlines()[1].startswith("1,"),
+        predicted.stdout.replace("\n", " | ") + predicted.stderr.strip(),
+    )
 
     missing = cli("train", "circle-v2", "--device", f"cuda:{torch.cuda.device_count()}", cwd=work)
-    check("a GPU index that does not exist is one clear line",
-          missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
-          and "does not exist" in missing.stderr, missing.stderr.strip())
+    check(
+        "a GPU index that does not exist is one clear line",
+        missing.returncode == 1
+        and len(missing.stderr.strip().splitlines()) == 1
+        and "does not exist" in missing.stderr,
+        missing.stderr.strip(),
+    )
 
     compared = zoo.compare(["circle-v0", "circle-v2"], seeds=5, device="cuda")
     rows = {row["model"]: row for row in compared.summary}
-    check("zoo compare on the GPU: circle-v2 >= 99% mean, circle-v0 near 50%",
-          rows["circle-v2"]["test_acc"]["mean"] >= 99.0
-          and 40 <= rows["circle-v0"]["test_acc"]["mean"] <= 60,
-          f"{rows['circle-v2']['test_acc']['mean']:.2f} / {rows['circle-v0']['test_acc']['mean']:.2f}")
+    check(
+        "zoo compare on the GPU: circle-v2 >= 99% mean, circle-v0 near 50%",
+        rows["circle-v2"]["test_acc"]["mean"] >= 99.0
+        and 40 <= rows["circle-v0"]["test_acc"]["mean"] <= 60,
+        " / ".join(f"{rows[m]['test_acc']['mean']:.2f}" for m in ("circle-v2", "circle-v0")),
+    )
     check("compared seeds trained together on the GPU", compared.job_results[0].batched)
     solo = zoo.train("circle-v2", seed=44, device="cuda")
     record = next(r for r in compared.results if r["model"] == "circle-v2" and r["seed"] == 44)
-    check("a GPU-compared seed matches its solo GPU run (accuracy; loss within 1e-4)",
-          record["test_acc"] == solo["test_acc"]
-          and abs(record["test_loss"] - solo["test_loss"]) < 1e-4,
-          f"loss {record['test_loss']:.6f} vs {solo['test_loss']:.6f}")
+    check(
+        "a GPU-compared seed matches its solo GPU run (accuracy; loss within 1e-4)",
+        record["test_acc"] == solo["test_acc"]
+        and abs(record["test_loss"] - solo["test_loss"]) < 1e-4,
+        f"loss {record['test_loss']:.6f} vs {solo['test_loss']:.6f}",
+    )
 
     timings = {}
     for device in ("cpu", "cuda"):
@@ -91,7 +124,8 @@ def main() -> int:
     for seeds in (10, 100):
         start = time.perf_counter()
         zoo.compare(["circle-v2"], seeds=seeds, device="cuda")
-        print(f"INFO  zoo compare circle-v2 --seeds {seeds} on cuda: {time.perf_counter() - start:.2f} s")
+        seconds = time.perf_counter() - start
+        print(f"INFO  zoo compare circle-v2 --seeds {seeds} on cuda: {seconds:.2f} s")
     return 0 if all(RESULTS) else 1
 
 

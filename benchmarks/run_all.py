@@ -1,6 +1,6 @@
 """Run the four benchmarks one after another (a few minutes on a 2-core machine).
 
-    .venv/bin/python benchmarks/run_all.py
+.venv/bin/python benchmarks/run_all.py
 """
 
 from __future__ import annotations

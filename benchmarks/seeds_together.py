@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 
-import zoo
 from common import circles, interleaved, lesson_loop, machine, median
+
+import zoo
 
 EPOCHS = 1000
 
@@ -38,8 +39,8 @@ def main() -> None:
         results: dict[str, list[float]] = {}
         seconds = interleaved(
             {
-                "zoo compare": lambda: _keep(results, "zoo", compare(seeds)),
-                "plain loops": lambda: _keep(results, "loops", loops(data, seeds)),
+                "zoo compare": lambda k=seeds, r=results: _keep(r, "zoo", compare(k)),
+                "plain loops": lambda k=seeds, r=results: _keep(r, "loops", loops(data, k)),
             },
             repeats,
             warm_up=seeds == 10,  # the hundred-seed runs start warm

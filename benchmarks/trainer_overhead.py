@@ -9,8 +9,9 @@ Ratio of training seconds; the target is at most 1.1.
 
 from __future__ import annotations
 
-import zoo
 from common import circles, interleaved, lesson_loop, machine, median, paired_ratio
+
+import zoo
 
 EPOCHS, REPEATS = 2000, 11
 

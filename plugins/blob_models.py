@@ -1,15 +1,19 @@
 """The multi-class model of the PyTorch course's lesson 02."""
 
+from __future__ import annotations
+
+import torch
 from torch import nn
 
 import zoo
+from zoo.hookspecs import RegisterModel
 
 
 class BlobModel(nn.Module):
     """Three linear layers for several classes; blobs are separable by lines, so it needs no
     activation (the lesson leaves its ReLUs commented out)."""
 
-    def __init__(self, in_features: int = 2, out_features: int = 4, hidden_units: int = 8):
+    def __init__(self, in_features: int = 2, out_features: int = 4, hidden_units: int = 8) -> None:
         super().__init__()
         self.linear_layer_stack = nn.Sequential(
             nn.Linear(in_features, hidden_units),
@@ -17,12 +21,12 @@ class BlobModel(nn.Module):
             nn.Linear(hidden_units, out_features),
         )
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear_layer_stack(x)
 
 
 @zoo.hookimpl
-def register_models(register):
+def register_models(register: RegisterModel) -> None:
     register(
         "blob-v0",
         BlobModel,

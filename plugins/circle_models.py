@@ -1,19 +1,23 @@
 """The circle models of the PyTorch course's lesson 02, in the order the lesson builds them."""
 
+from __future__ import annotations
+
+import torch
 from torch import nn
 
 import zoo
+from zoo.hookspecs import RegisterModel
 
 
 class CircleModelV0(nn.Module):
     """Two linear layers: whatever the weights, the boundary is a straight line."""
 
-    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 5):
+    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 5) -> None:
         super().__init__()
         self.layer_1 = nn.Linear(in_features, hidden_units)
         self.layer_2 = nn.Linear(hidden_units, out_features)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer_2(self.layer_1(x))
 
 
@@ -30,32 +34,32 @@ def circle_v0_sequential(
 class CircleModelV1(nn.Module):
     """Deeper and wider than V0, yet still a straight line: no activation between layers."""
 
-    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 10):
+    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 10) -> None:
         super().__init__()
         self.layer_1 = nn.Linear(in_features, hidden_units)
         self.layer_2 = nn.Linear(hidden_units, hidden_units)
         self.layer_3 = nn.Linear(hidden_units, out_features)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer_3(self.layer_2(self.layer_1(x)))
 
 
 class CircleModelV2(nn.Module):
     """V1 with ReLU between the layers: the first model that can bend its boundary."""
 
-    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 10):
+    def __init__(self, in_features: int = 2, out_features: int = 1, hidden_units: int = 10) -> None:
         super().__init__()
         self.layer_1 = nn.Linear(in_features, hidden_units)
         self.layer_2 = nn.Linear(hidden_units, hidden_units)
         self.layer_3 = nn.Linear(hidden_units, out_features)
         self.relu = nn.ReLU()
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer_3(self.relu(self.layer_2(self.relu(self.layer_1(x)))))
 
 
 @zoo.hookimpl
-def register_models(register):
+def register_models(register: RegisterModel) -> None:
     lesson = {"dataset": "circles", "optimizer": "sgd", "lr": 0.1}
     register(
         "circle-v0",

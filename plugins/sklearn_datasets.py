@@ -3,17 +3,24 @@
 scikit-learn is imported when a dataset is made, not when zoo lists what exists.
 """
 
+from __future__ import annotations
+
+import numpy as np
+
 import zoo
+from zoo.hookspecs import RegisterDataset
+
+Data = tuple[np.ndarray, np.ndarray]
 
 
-def circles(n_samples: int = 1000, noise: float = 0.03, random_state: int = 42):
+def circles(n_samples: int = 1000, noise: float = 0.03, random_state: int = 42) -> Data:
     """Two rings, one inside the other: no straight line separates them."""
     from sklearn.datasets import make_circles
 
     return make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
 
 
-def moons(n_samples: int = 1000, noise: float = 0.07, random_state: int = 42):
+def moons(n_samples: int = 1000, noise: float = 0.07, random_state: int = 42) -> Data:
     """Two interleaving half-moons: the lesson's exercise."""
     from sklearn.datasets import make_moons
 
@@ -26,7 +33,7 @@ def blobs(
     centers: int = 4,
     cluster_std: float = 1.5,
     random_state: int = 42,
-):
+) -> Data:
     """Gaussian clusters, one class each: the lesson's multi-class data."""
     from sklearn.datasets import make_blobs
 
@@ -40,7 +47,7 @@ def blobs(
 
 
 @zoo.hookimpl
-def register_datasets(register):
+def register_datasets(register: RegisterDataset) -> None:
     register("circles", circles, description="make_circles: 1000 points, noise 0.03, 2 classes")
     register("moons", moons, description="make_moons: 1000 points, noise 0.07, 2 classes")
     register("blobs", blobs, description="make_blobs: 1000 points, 4 centres, std 1.5")

@@ -44,8 +44,20 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources = tmp_path_factory.mktemp("sources")
     packages = [shutil.copytree(p, sources / p.name) for p in (EXAMPLE_PLUGIN, MISFIT_PLUGINS)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--no-build-isolation", "--no-index", "--target", str(site), *packages],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            *packages,
+        ],
         check=True,
         capture_output=True,
     )
@@ -103,9 +115,7 @@ def with_plugins(plugin_site: Path) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def plugins_in_process(
-    plugin_site: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., None]:
+def plugins_in_process(plugin_site: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Make the installed test plugins visible to this process; pick them by name."""
 
     def select(*plugins: str) -> None:

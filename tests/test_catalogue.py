@@ -7,12 +7,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error
 
 import zoo
 from zoo.catalogue import load_catalogue
 from zoo.errors import CatalogueError
-
-from conftest import assert_one_line_error
 
 
 def write(tmp_path: Path, text: str, name: str = "registry.yaml") -> Path:
@@ -35,12 +34,15 @@ def test_the_shipped_catalogue_is_valid_and_names_only_real_models():
 
 
 def test_an_unknown_key_names_file_line_and_key_with_a_suggestion(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         models:
           circle-v2:
             epochs: 10
             learning_rate: 0.5
-    """)
+    """,
+    )
     assert catalogue_error(path) == (
         f"{path}:4: models.circle-v2.learning_rate: unknown key (allowed: model, description, "
         "dataset, dataset_params, params, epochs, lr, optimizer, momentum, weight_decay, "
@@ -56,14 +58,17 @@ def test_a_mistyped_key_gets_a_did_you_mean(tmp_path):
 
 
 def test_a_wrong_type_names_file_line_and_key(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         defaults:
           lr: 0.1
         models:
           blob-v0:
             dataset: blobs
             epochs: many
-    """)
+    """,
+    )
     assert catalogue_error(path) == (
         f"{path}:6: models.blob-v0.epochs: must be a whole number from 1 to 1,000,000,000, "
         "got 'many'"
@@ -71,13 +76,16 @@ def test_a_wrong_type_names_file_line_and_key(tmp_path):
 
 
 def test_a_variant_of_a_model_no_plugin_provides_is_an_error(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         models:
           my-variant:
             description: wider
             model: circel-v2
             params: {hidden_units: 32}
-    """)
+    """,
+    )
     assert catalogue_error(path) == (
         f"{path}:4: models.my-variant.model: no plugin provides model 'circel-v2' "
         "(did you mean 'circle-v2'?)"
@@ -139,7 +147,9 @@ def test_an_empty_file_leaves_the_plugins_defaults(tmp_path):
 
 
 def test_precedence_is_fallbacks_then_defaults_then_plugin_then_catalogue_then_flags(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         defaults:
           epochs: 7        # loses to the plugin's own epochs
           seed: 3          # nobody else sets it: wins
@@ -148,7 +158,8 @@ def test_precedence_is_fallbacks_then_defaults_then_plugin_then_catalogue_then_f
           circle-v2:
             lr: 0.02       # beats the plugin
             weight_decay: 0.001
-    """)
+    """,
+    )
     config = zoo.resolve_config("circle-v2", registry=path, weight_decay=0.5)
     assert config.epochs == 1000 and config.sources["epochs"] == "plugin circle_models"
     assert config.seed == 3 and config.sources["seed"] == "registry.yaml defaults"
@@ -158,7 +169,9 @@ def test_precedence_is_fallbacks_then_defaults_then_plugin_then_catalogue_then_f
 
 
 def test_a_variant_starts_from_its_base_models_settings(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         models:
           circle-v2:
             momentum: 0.8
@@ -167,7 +180,8 @@ def test_a_variant_starts_from_its_base_models_settings(tmp_path):
             model: circle-v2
             params: {hidden_units: 20}
             epochs: 300
-    """)
+    """,
+    )
     config = zoo.resolve_config("circle-v2-deep", registry=path)
     assert config.builds == "circle_models:circle-v2"
     assert (config.momentum, config.epochs, config.params) == (0.8, 300, {"hidden_units": 20})
@@ -175,16 +189,21 @@ def test_a_variant_starts_from_its_base_models_settings(tmp_path):
 
 
 def test_the_environment_variable_and_the_flag_choose_the_catalogue(zoo_cli, tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         models:
           circle-v2-tiny:
             model: circle-v2
             params: {hidden_units: 2}
-    """, name="mine.yaml")
+    """,
+        name="mine.yaml",
+    )
     by_env = zoo_cli("list", "--json", env={"ZOO_REGISTRY": str(path)})
     assert "circle-v2-tiny" in [m["name"] for m in json.loads(by_env.stdout)]
-    by_flag = zoo_cli("train", "circle-v2-tiny", "--registry", str(path), "--epochs", "3",
-                      "--json", "--no-plot")
+    by_flag = zoo_cli(
+        "train", "circle-v2-tiny", "--registry", str(path), "--epochs", "3", "--json", "--no-plot"
+    )
     assert by_flag.returncode == 0, by_flag.stderr
     assert json.loads(by_flag.stdout)["params"] == 2 * 2 + 2 + 2 * 2 + 2 + 2 + 1
 

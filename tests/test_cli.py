@@ -38,7 +38,12 @@ def test_list_shows_every_builtin_model_with_plugin_dataset_and_description(zoo_
     assert lines[0].split() == ["MODEL", "PLUGIN", "DATASET", "DESCRIPTION"]
     names = [line.split()[0] for line in lines[1:]]
     assert names == [
-        "blob-v0", "circle-v0", "circle-v0-seq", "circle-v1", "circle-v2", "circle-v2-wide",
+        "blob-v0",
+        "circle-v0",
+        "circle-v0-seq",
+        "circle-v1",
+        "circle-v2",
+        "circle-v2-wide",
     ]
     circle_v2 = next(line for line in lines if line.startswith("circle-v2 "))
     assert "circle_models (zoo " in circle_v2 and "circles" in circle_v2 and "ReLU" in circle_v2
@@ -63,7 +68,9 @@ def test_datasets_lists_the_lesson_datasets(zoo_cli):
     result = zoo_cli("datasets")
     assert result.returncode == 0, result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [
-        "blobs", "circles", "moons",
+        "blobs",
+        "circles",
+        "moons",
     ]
 
 
@@ -159,7 +166,17 @@ def test_momentum_given_to_an_optimizer_without_it_is_refused(zoo_cli):
 
 def test_an_inherited_momentum_does_not_block_another_optimizer(zoo_cli):
     # circle-v2's catalogue entry sets momentum 0.9; Adam simply does not use it.
-    result = zoo_cli("train", "circle-v2", "--optimizer", "adam", "--lr", "0.01",
-                     "--epochs", "20", "--no-plot", "--json")
+    result = zoo_cli(
+        "train",
+        "circle-v2",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "20",
+        "--no-plot",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["epochs"] == 20

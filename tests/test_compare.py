@@ -8,22 +8,31 @@ import json
 
 import pytest
 import torch
+from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import ConfigError, ModelError, UnknownNameError
 
-from conftest import assert_one_line_error
-
 STAT_KEYS = {"mean", "std", "min", "max"}
 RECORD_KEYS = {
-    "model", "dataset", "epochs", "train_acc", "test_acc", "train_loss", "test_loss",
-    "seconds", "device", "seed", "run_dir",
+    "model",
+    "dataset",
+    "epochs",
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "seconds",
+    "device",
+    "seed",
+    "run_dir",
 }
 
 
 def test_the_lessons_three_models_over_five_seeds(zoo_cli):
-    result = zoo_cli("compare", "circle-v0", "circle-v1", "circle-v2", "--seeds", "5",
-                     "--format", "json")
+    result = zoo_cli(
+        "compare", "circle-v0", "circle-v1", "circle-v2", "--seeds", "5", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["seeds"] == [42, 43, 44, 45, 46]
@@ -43,8 +52,9 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
 
 
 def test_a_compared_seed_equals_its_solo_zoo_train_run(zoo_cli):
-    compared = zoo_cli("compare", "circle-v2", "--seed-list", "7", "--epochs", "300",
-                       "--format", "json")
+    compared = zoo_cli(
+        "compare", "circle-v2", "--seed-list", "7", "--epochs", "300", "--format", "json"
+    )
     solo = zoo_cli("train", "circle-v2", "--seed", "7", "--epochs", "300", "--json", "--no-plot")
     assert compared.returncode == 0 and solo.returncode == 0, compared.stderr + solo.stderr
     record = json.loads(compared.stdout)["results"][0]
@@ -64,7 +74,9 @@ def test_a_compared_seed_equals_its_solo_zoo_train_run(zoo_cli):
     ],
 )
 @pytest.mark.parametrize("workers", [1, 2])
-def test_seeds_trained_together_have_their_solo_weights_to_the_bit(tmp_path, model, settings, workers):
+def test_seeds_trained_together_have_their_solo_weights_to_the_bit(
+    tmp_path, model, settings, workers
+):
     comparison = zoo.compare([model], seed_list=[3, 11, 12], workers=workers, **settings)
     result = comparison.job_results[0]
     assert result.batched
@@ -87,12 +99,23 @@ def test_a_model_that_cannot_be_batched_trains_one_seed_at_a_time(plugins_in_pro
 
 
 def test_wildcards_and_several_datasets_give_one_block_per_dataset(zoo_cli):
-    result = zoo_cli("compare", "circle-v2*", "--dataset", "moons", "--dataset", "circles",
-                     "--seeds", "2", "--epochs", "100")
+    result = zoo_cli(
+        "compare",
+        "circle-v2*",
+        "--dataset",
+        "moons",
+        "--dataset",
+        "circles",
+        "--seeds",
+        "2",
+        "--epochs",
+        "100",
+    )
     assert result.returncode == 0, result.stderr
     blocks = result.stdout.strip().split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [
-        "moons: 2 seeds (42, 43)", "circles: 2 seeds (42, 43)",
+        "moons: 2 seeds (42, 43)",
+        "circles: 2 seeds (42, 43)",
     ]
     for block in blocks:
         models = [line.split()[0] for line in block.splitlines()[2:]]
@@ -100,19 +123,23 @@ def test_wildcards_and_several_datasets_give_one_block_per_dataset(zoo_cli):
 
 
 def test_models_within_each_others_spread_are_not_crowned():
-    comparison = zoo.compare(["circle-v2", "circle-v2-wide"], seeds=3,
-                             datasets=["moons"], epochs=300)
+    comparison = zoo.compare(
+        ["circle-v2", "circle-v2-wide"], seeds=3, datasets=["moons"], epochs=300
+    )
     best, other = comparison.summary
     assert other["verdict"].startswith(f"overlaps {best['model']}")
     assert best["verdict"].startswith("best mean, not clearly better than")
 
 
 def test_baselines_are_fitted_on_the_same_split(zoo_cli):
-    result = zoo_cli("compare", "circle-v2", "--seeds", "2", "--epochs", "50",
-                     "--baselines", "--format", "json")
+    result = zoo_cli(
+        "compare", "circle-v2", "--seeds", "2", "--epochs", "50", "--baselines", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     summary = {row["model"]: row for row in json.loads(result.stdout)["summary"]}
-    assert {"sklearn:logistic-regression", "sklearn:svm-rbf", "sklearn:mlp(10,10,relu)"} <= set(summary)
+    assert {"sklearn:logistic-regression", "sklearn:svm-rbf", "sklearn:mlp(10,10,relu)"} <= set(
+        summary
+    )
     assert summary["sklearn:mlp(10,10,relu)"]["params"] == 151  # the same architecture
     # The same 800/200 split: refit one baseline by hand and get the same accuracy.
     from sklearn.linear_model import LogisticRegression
@@ -128,11 +155,29 @@ def test_baselines_are_fitted_on_the_same_split(zoo_cli):
 
 def test_out_writes_every_format_and_plot_draws_the_grid(zoo_cli, tmp_path):
     out = tmp_path / "report"
-    result = zoo_cli("compare", "circle-v0", "circle-v2", "--seeds", "2", "--epochs", "50",
-                     "--out", str(out), "--plot", "--format", "csv")
+    result = zoo_cli(
+        "compare",
+        "circle-v0",
+        "circle-v2",
+        "--seeds",
+        "2",
+        "--epochs",
+        "50",
+        "--out",
+        str(out),
+        "--plot",
+        "--format",
+        "csv",
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "boundaries.png", "results.csv", "results.json", "summary.csv", "summary.md",
+        "boundaries.png",
+        "compare.json",
+        "parts",
+        "results.csv",
+        "results.json",
+        "summary.csv",
+        "summary.md",
     ]
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["model"] for row in rows] == ["circle-v2", "circle-v0"]
@@ -143,8 +188,9 @@ def test_out_writes_every_format_and_plot_draws_the_grid(zoo_cli, tmp_path):
 
 
 def test_markdown_and_table_formats(zoo_cli):
-    markdown = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "10",
-                       "--format", "markdown")
+    markdown = zoo_cli(
+        "compare", "circle-v0", "--seeds", "2", "--epochs", "10", "--format", "markdown"
+    )
     assert markdown.stdout.startswith("### circles: 2 seeds (42, 43)\n\n| Model | Params |")
     table = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "10")
     header = table.stdout.splitlines()[1]

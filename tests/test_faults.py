@@ -21,12 +21,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import assert_one_line_error
 
 import zoo
 from zoo import files
 from zoo.errors import RunFolderError
-
-from conftest import assert_one_line_error
 
 # circle-v2 with a checkpoint after every epoch: most of the time goes into writing them, so
 # the kill points below land inside checkpoint writes as often as between them.
@@ -38,8 +37,12 @@ def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
     env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
-        [sys.executable, "-m", "zoo", *args], cwd=cwd, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "zoo", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -65,7 +68,9 @@ def outcome(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, float], s
     """What must match bit for bit: final weights, summary metrics, history."""
     weights = torch.load(run_dir / "weights.pt", weights_only=True)
     summary = json.loads((run_dir / "summary.json").read_text())
-    metrics = {k: summary[k] for k in ("epochs", "train_acc", "test_acc", "train_loss", "test_loss")}
+    metrics = {
+        k: summary[k] for k in ("epochs", "train_acc", "test_acc", "train_loss", "test_loss")
+    }
     return weights, metrics, (run_dir / "history.csv").read_text()
 
 
@@ -155,8 +160,17 @@ def test_sigkill_at_any_point_then_resume_gives_the_same_weights_bit_for_bit(ref
 
 
 def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
-    args = ["train", "circle-v2", "--epochs", "150", "--batch-size", "64",
-            "--checkpoint-every", "7", "--no-plot"]
+    args = [
+        "train",
+        "circle-v2",
+        "--epochs",
+        "150",
+        "--batch-size",
+        "64",
+        "--checkpoint-every",
+        "7",
+        "--no-plot",
+    ]
     status, _, err = run_zoo([*args, "--out", "reference"], tmp_path)
     assert status == 0, err
     process = start([*args, "--out", "run"], tmp_path)
@@ -207,8 +221,10 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
 
 
 def test_two_trainings_started_together_never_share_a_run_folder(tmp_path):
-    processes = [start(["train", "circle-v0", "--epochs", "5", "--no-plot", "--json"], tmp_path)
-                 for _ in range(2)]
+    processes = [
+        start(["train", "circle-v0", "--epochs", "5", "--no-plot", "--json"], tmp_path)
+        for _ in range(2)
+    ]
     results = [finish(p) for p in processes]
     assert all(code == 0 for code, _, _ in results), results
     folders = {json.loads(out)["run_dir"] for _, out, _ in results}
@@ -267,7 +283,8 @@ def small_disk(folder: Path, kilobytes: int) -> Iterator[Path]:
     folder.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={kilobytes}k", "tmpfs", str(folder)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
@@ -314,14 +331,30 @@ def test_a_write_failing_with_no_space_keeps_the_previous_checkpoint(tmp_path, m
     assert checkpoint["epoch"] > 0  # the last whole checkpoint, still readable
     monkeypatch.setattr(files.os, "fsync", real_fsync)
     summary = zoo.resume(run_dir, plot=False)
-    assert summary == {**zoo.train("circle-v2", epochs=100, checkpoint_every=10,
-                                   out=tmp_path / "ref", plot=False),
-                       "run_dir": str(run_dir), "seconds": summary["seconds"]}
+    assert summary == {
+        **zoo.train("circle-v2", epochs=100, checkpoint_every=10, out=tmp_path / "ref", plot=False),
+        "run_dir": str(run_dir),
+        "seconds": summary["seconds"],
+    }
 
 
 def test_a_diverging_run_keeps_its_last_finite_checkpoint(tmp_path):
-    code, _, err = run_zoo(["train", "circle-v2", "--lr", "1e30", "--epochs", "40",
-                            "--checkpoint-every", "1", "--out", "run", "--no-plot"], tmp_path)
+    code, _, err = run_zoo(
+        [
+            "train",
+            "circle-v2",
+            "--lr",
+            "1e30",
+            "--epochs",
+            "40",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            "run",
+            "--no-plot",
+        ],
+        tmp_path,
+    )
     assert code == 1
     (line,) = err.strip().splitlines()
     assert "training diverged" in line and "smaller learning rate" in line
@@ -361,9 +394,11 @@ def test_a_damaged_run_folder_is_refused_by_resume_and_left_untouched(
     elif damage == "empty":
         checkpoint.write_bytes(b"")
     elif damage == "pickle":
+
         class Exploit:
             def __reduce__(self):
                 return (Path.touch, (marker,))
+
         torch.save({"epoch": 1, "model": Exploit()}, checkpoint)
     elif damage == "foreign":
         torch.save({"layer.weight": torch.zeros(2)}, checkpoint)
@@ -386,9 +421,50 @@ def test_a_damaged_run_folder_is_refused_by_resume_and_left_untouched(
 
 def test_resume_refuses_a_finished_run_and_extra_settings(zoo_cli, tmp_path):
     zoo.train("circle-v0", epochs=3, out=tmp_path / "done", plot=False)
-    assert_one_line_error(zoo_cli("train", "--resume", str(tmp_path / "done")),
-                          "this run has finished", status=1)
-    assert_one_line_error(zoo_cli("train", "--resume", str(tmp_path / "done"), "--lr", "0.5"),
-                          "give only RUN_DIR", status=2)
-    assert_one_line_error(zoo_cli("train", "--resume", str(tmp_path / "nowhere")),
-                          "no such run folder", status=1)
+    assert_one_line_error(
+        zoo_cli("train", "--resume", str(tmp_path / "done")), "this run has finished", status=1
+    )
+    assert_one_line_error(
+        zoo_cli("train", "--resume", str(tmp_path / "done"), "--lr", "0.5"),
+        "give only RUN_DIR",
+        status=2,
+    )
+    assert_one_line_error(
+        zoo_cli("train", "--resume", str(tmp_path / "nowhere")), "no such run folder", status=1
+    )
+
+
+def test_an_interrupted_comparison_keeps_finished_seeds_and_resume_trains_only_the_rest(
+    zoo_cli, tmp_path
+):
+    args = ["circle-v0", "circle-v2", "--seeds", "4", "--epochs", "3000", "--jobs", "2"]
+    reference = zoo_cli("compare", *args, "--format", "json")
+    assert reference.returncode == 0, reference.stderr
+    process = start(["compare", *args, "--out", "kept", "--format", "json"], tmp_path)
+    parts = tmp_path / "kept" / "parts"
+    deadline = time.monotonic() + 120
+    while not (parts.exists() and list(parts.glob("*.pt"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process)
+    assert code == 130 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line == (
+        "zoo: stopped; the seeds finished so far are kept in kept; "
+        "go on with: zoo compare --resume kept"
+    )
+    kept = digest(parts)
+    assert 0 < len(kept) < 4  # two chunks per model: some, not all
+    resumed = zoo_cli("compare", "--resume", "kept", "--format", "json", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {k: v for k, v in digest(parts).items() if k in kept} == kept  # not trained again
+    metrics = ("model", "seed", "train_acc", "test_acc", "train_loss", "test_loss", "epochs")
+
+    def table(report: str) -> list[tuple]:
+        return [tuple(r[m] for m in metrics) for r in json.loads(report)["results"]]
+
+    assert table(resumed.stdout) == table(reference.stdout)
+    assert (tmp_path / "kept" / "summary.md").exists()
+    assert_one_line_error(
+        zoo_cli("compare", "--resume", "kept", "--seeds", "3", cwd=tmp_path), "give only DIR"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import (
@@ -15,8 +16,6 @@ from zoo.errors import (
     UnknownNameError,
 )
 from zoo.plugins import load_registry
-
-from conftest import assert_one_line_error
 
 
 def test_the_example_plugin_appears_in_list_and_plugins(zoo_cli, with_plugins):
@@ -71,9 +70,9 @@ def test_zoo_plugins_shows_failed_plugins_with_their_error(zoo_cli, with_plugins
     assert result.stderr == ""  # the failures are the listing, not warnings
     failed = {line.split()[0]: line for line in result.stdout.splitlines() if "FAILED" in line}
     assert set(failed) == {"broken_import", "misspelt_hook", "bad_defaults"}
-    assert "unknown hook 'register_model' (did you mean 'register_models'" in failed[
-        "misspelt_hook"
-    ]
+    assert (
+        "unknown hook 'register_model' (did you mean 'register_models'" in failed["misspelt_hook"]
+    )
     assert "epocs: unknown setting (did you mean 'epochs'?)" in failed["bad_defaults"]
     assert "zoo-misfits 1.0.0" in failed["broken_import"]
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import RunFolderError
-
-from conftest import assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,11 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
     run_dir = tmp_path / summary["run_dir"]
     assert run_dir.parent == tmp_path / "runs" / "blob-v0"
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "boundary.png", "checkpoint.pt", "config.json", "history.csv", "summary.json",
+        "boundary.png",
+        "checkpoint.pt",
+        "config.json",
+        "history.csv",
+        "summary.json",
         "weights.pt",
     ]
     assert json.loads((run_dir / "summary.json").read_text()) == summary
@@ -43,7 +46,9 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
     assert float(history[-1]["test_acc"]) == summary["test_acc"]
     assert (run_dir / "boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = torch.load(run_dir / "weights.pt", weights_only=True)
-    assert set(state) == {f"linear_layer_stack.{i}.{p}" for i in range(3) for p in ("weight", "bias")}
+    assert set(state) == {
+        f"linear_layer_stack.{i}.{p}" for i in range(3) for p in ("weight", "bias")
+    }
 
 
 def test_two_runs_started_together_get_separate_folders(tmp_path):

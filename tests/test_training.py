@@ -11,8 +11,17 @@ import zoo
 from zoo.errors import ConfigError, DeviceError, TrainingDiverged
 
 SUMMARY_KEYS = {
-    "model", "dataset", "epochs", "train_acc", "test_acc", "train_loss", "test_loss",
-    "seconds", "device", "seed", "run_dir",
+    "model",
+    "dataset",
+    "epochs",
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "seconds",
+    "device",
+    "seed",
+    "run_dir",
 }
 
 
@@ -53,8 +62,9 @@ def test_the_lessons_exact_settings_reproduce_the_lessons_numbers():
 
 
 def test_the_same_seed_gives_the_same_numbers_in_separate_processes(zoo_cli):
-    runs = [zoo_cli("train", "circle-v2", "--epochs", "300", "--json", "--no-plot")
-            for _ in range(2)]
+    runs = [
+        zoo_cli("train", "circle-v2", "--epochs", "300", "--json", "--no-plot") for _ in range(2)
+    ]
     first, second = (json.loads(r.stdout) for r in runs)
     metrics = ("train_acc", "test_acc", "train_loss", "test_loss")
     assert [first[m] for m in metrics] == [second[m] for m in metrics]

@@ -21,6 +21,10 @@ from zoo import runs
 from zoo.catalogue import Catalogue, load_catalogue
 from zoo.comparison import (
     Comparison,
+    ComparisonFolder,
+    Job,
+    JobResult,
+    Stopped,
     expand_models,
     plan_jobs,
     run_baselines,
@@ -31,13 +35,14 @@ from zoo.comparison import (
 from zoo.comparison import seed_list as comparison_seeds
 from zoo.config import TrainConfig, check_catalogue, resolve
 from zoo.devices import resolve_device
-from zoo.errors import CatalogueWarning, ConfigError
+from zoo.errors import CatalogueWarning, ConfigError, TrainingInterrupted
 from zoo.experiment import Experiment
 from zoo.inference import LoadedRun, evaluate_run, load_run
+from zoo.interrupts import StopRequests
 from zoo.models import build_model, factory_kwargs, parameter_count
 from zoo.plugins import load_registry
-from zoo.registry import PluginInfo, Registry, natural_key
-from zoo.trainer import LogRow, build_optimizer
+from zoo.registry import PluginInfo, Registry, matches, natural_key
+from zoo.trainer import LogRow, Trainer, batch_order, build_optimizer
 from zoo.training import resume_run, train_run
 
 PathLike = str | os.PathLike[str]
@@ -52,6 +57,10 @@ class ModelEntry:
     dataset: str
     description: str | None
     variant_of: str | None = None  # set for a registry.yaml variant
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin.name}:{self.name.rpartition(':')[2]}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,8 +79,13 @@ def open_zoo(registry: PathLike | None = None) -> tuple[Registry, Catalogue]:
     loaded = load_registry()
     catalogue = load_catalogue(registry)
     for note in check_catalogue(catalogue, loaded):
-        warnings.warn(note, CatalogueWarning, stacklevel=3)
+        if note not in _NOTED:  # once per process, however often the catalogue is read
+            _NOTED.add(note)
+            warnings.warn(note, CatalogueWarning, stacklevel=3)
     return loaded, catalogue
+
+
+_NOTED: set[str] = set()
 
 
 def list_models(pattern: str | None = None, *, registry: PathLike | None = None) -> list[str]:
@@ -98,18 +112,13 @@ def model_entries(
         if len(loaded.model_providers(variant.model or "")) == 1:  # check_catalogue noted others
             config, spec = resolve(variant.name, loaded, catalogue)
             description = variant.description or f"variant of {spec.name}"
-            plugin = PluginInfo(catalogue.path.name, str(catalogue.path))
+            plugin = PluginInfo(catalogue.path.name, module="")  # the catalogue, not a plugin
             entries.append(ModelEntry(variant.name, plugin, config.dataset, description, spec.name))
-    if pattern:
-        import fnmatch
-
-        entries = [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
+    entries = [e for e in entries if matches(pattern or None, e.name, e.qualified_name)]
     return sorted(entries, key=lambda e: natural_key(e.name))
 
 
-def resolve_config(
-    name: str, *, registry: PathLike | None = None, **overrides: Any
-) -> TrainConfig:
+def resolve_config(name: str, *, registry: PathLike | None = None, **overrides: Any) -> TrainConfig:
     """The settings ``zoo.train(name, **overrides)`` would use."""
     loaded, catalogue = open_zoo(registry)
     return resolve(name, loaded, catalogue, overrides)[0]
@@ -121,10 +130,17 @@ def load_run_config(run_dir: PathLike) -> TrainConfig:
 
 
 def get_model(name: str, *, registry: PathLike | None = None, **kwargs: Any) -> nn.Module:
-    """A fresh, untrained model; ``kwargs`` go to its factory on top of the configured params."""
+    """A fresh, untrained model as ``zoo train`` would build it for its configured dataset.
+
+    ``kwargs`` go to the factory on top of the configured params (``in_features`` and
+    ``out_features`` too, to build it for other data).
+    """
     loaded, catalogue = open_zoo(registry)
     config, spec = resolve(name, loaded, catalogue)
-    return build_model(spec, factory_kwargs(spec, {**config.params, **kwargs}))
+    experiment = Experiment.prepare(config, spec, loaded, torch.device("cpu"))
+    split, task = experiment.split, experiment.task
+    params = {**config.params, **kwargs}
+    return build_model(spec, factory_kwargs(spec, params, split.features, task.out_features))
 
 
 def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -> dict[str, Any]:
@@ -133,11 +149,13 @@ def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -
     config, spec = resolve(name, loaded, catalogue, overrides)
     experiment = Experiment.prepare(config, spec, loaded, torch.device("cpu"))
     model = experiment.build(config.seed)
+    Trainer(model, experiment.data, config)  # the optimizer and batch size zoo train would refuse
+    variant = catalogue.entries.get(name)
     return {
         "model": config.model,
         "builds": config.builds,
         "plugin": spec.plugin.origin,
-        "description": spec.description,
+        "description": (variant.description if variant else None) or spec.description,
         "settings": config.settings(),
         "sources": {key: config.sources.get(key, "zoo") for key in config.settings()},
         "factory_kwargs": experiment.kwargs,
@@ -192,9 +210,7 @@ def resume(
     The result equals, on the CPU bit for bit, that of the run had it never stopped.
     """
     run_dir = Path(run_dir)
-    return resume_run(
-        run_dir, load_registry(), plot=plot, on_log=on_log, on_progress=on_progress
-    )
+    return resume_run(run_dir, load_registry(), plot=plot, on_log=on_log, on_progress=on_progress)
 
 
 def compare(
@@ -206,6 +222,7 @@ def compare(
     target: float = 99.0,
     baselines: bool = False,
     workers: int | None = None,
+    out: PathLike | None = None,
     registry: PathLike | None = None,
     on_progress: Callable[[float], None] | None = None,
     **overrides: Any,
@@ -218,22 +235,118 @@ def compare(
     ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
     ``on_progress`` receives the finished fraction, 0 to 1. Everything is checked before any
     training starts. Settings in ``overrides`` apply to every model.
+
+    With ``out`` (a new or empty folder), each finished chunk of seeds is saved as it comes,
+    then the reports: a comparison stopped by Ctrl-C raises
+    :class:`zoo.errors.TrainingInterrupted`, and :func:`resume_comparison` finishes it.
     """
     loaded, catalogue = open_zoo(registry)
-    names = expand_models(models, list_models(registry=registry))
+    if isinstance(models, str):
+        models = [models]
+    entries = model_entries(registry=registry)
+    names = expand_models(models, [(e.name, e.qualified_name) for e in entries])
     if not names:
         raise ConfigError("name at least one model to compare")
     first_seed = resolve(names[0], loaded, catalogue, overrides)[0].seed
     seeds_used = comparison_seeds(seeds, seed_list, first_seed)
     overrides = {k: v for k, v in overrides.items() if k != "seed" and v is not None}
     jobs = plan_jobs(names, datasets, seeds_used, loaded, catalogue, overrides)
-    for job in jobs:  # every model, dataset, device and optimizer is checked before training
-        experiment = Experiment.prepare(job.config, job.spec, loaded, resolve_device(job.config.device))
+    _check_jobs(jobs, loaded)
+    folder = None
+    if out is not None:
+        folder = ComparisonFolder(runs.claim_run_dir(out))
+        request = {
+            "models": names,
+            "datasets": list(datasets) if datasets else None,
+            "seeds": seeds_used,
+            "target": target,
+            "baselines": baselines,
+            "settings": overrides,
+            "registry": str(registry) if registry is not None else None,
+        }
+        folder.start(request)
+    return _run_comparison(jobs, loaded, target, baselines, workers, on_progress, folder, {})
+
+
+def resume_comparison(
+    folder: PathLike,
+    *,
+    workers: int | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> Comparison:
+    """Finish a comparison that was stopped: its request as it was, only the missing seeds."""
+    store = ComparisonFolder(Path(folder))
+    request = store.request()
+    loaded, catalogue = open_zoo(request["registry"])
+    jobs = plan_jobs(
+        request["models"],
+        request["datasets"],
+        request["seeds"],
+        loaded,
+        catalogue,
+        request["settings"],
+    )
+    _check_jobs(jobs, loaded)
+    finished = store.load(jobs)
+    return _run_comparison(
+        jobs,
+        loaded,
+        request["target"],
+        request["baselines"],
+        workers,
+        on_progress,
+        store,
+        finished,
+    )
+
+
+def _check_jobs(jobs: Sequence[Job], loaded: Registry) -> None:
+    """Every model, dataset, device and setting, checked before any training starts."""
+    for job in jobs:
+        device = resolve_device(job.config.device)
+        experiment = Experiment.prepare(job.config, job.spec, loaded, device)
         build_optimizer(experiment.build(job.config.seed).parameters(), job.config)
-    results = run_jobs(jobs, loaded, worker_count(jobs, workers), on_progress)
+        batch_order(job.config, len(experiment.split.X_train), device)
+
+
+def _run_comparison(
+    jobs: Sequence[Job],
+    loaded: Registry,
+    target: float,
+    baselines: bool,
+    workers: int | None,
+    on_progress: Callable[[float], None] | None,
+    folder: ComparisonFolder | None,
+    finished: dict[int, list[JobResult]],
+) -> Comparison:
+    with StopRequests() as stop:
+        try:
+            results = run_jobs(
+                jobs,
+                loaded,
+                worker_count(jobs, workers),
+                on_progress,
+                finished=finished,
+                on_part=folder.save if folder else None,
+                should_stop=stop,
+            )
+        except Stopped:
+            if folder is None:
+                raise TrainingInterrupted(
+                    "stopped; nothing was kept (with --out DIR, finished seeds are)",
+                    stop.exit_status,
+                ) from None
+            raise TrainingInterrupted(
+                f"stopped; the seeds finished so far are kept in {folder.path}; "
+                f"go on with: zoo compare --resume {folder.path}",
+                stop.exit_status,
+            ) from None
     if baselines:
         results += run_baselines(jobs, loaded)
-    return summarise(results, target)
+    comparison = summarise(results, target)
+    if folder is not None:
+        save_comparison(comparison, folder.path)
+    return comparison
 
 
 def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
@@ -261,21 +374,20 @@ def plot_comparison(comparison: Comparison, path: PathLike) -> None:
 
     loaded = load_registry()
     panels = []
-    for result in comparison.job_results:
-        if not result.states:  # a scikit-learn baseline
-            continue
+    for result in comparison.drawable():
         job = result.job
         experiment = Experiment.prepare(job.config, job.spec, loaded, torch.device("cpu"))
-        if experiment.split.features != 2:
-            continue
         model = experiment.build(job.seeds[0])
         model.load_state_dict(result.states[0])
         summary = next(
-            row for row in comparison.summary
+            row
+            for row in comparison.summary
             if row["model"] == job.model and row["dataset"] == job.dataset
         )
-        title = (f"{job.model} on {job.dataset}: {summary['test_acc']['mean']:.1f}% test\n"
-                 f"(mean of {len(job.seeds)} seeds; seed {job.seeds[0]} shown)")
+        title = (
+            f"{job.model} on {job.dataset}: {summary['test_acc']['mean']:.1f}% test\n"
+            f"(mean of {len(job.seeds)} seeds; seed {job.seeds[0]} shown)"
+        )
         split = experiment.split
         panels.append((title, model, experiment.task, split.X_test, split.y_test))
     if not panels:
@@ -309,6 +421,7 @@ __all__ = [
     "compare",
     "plot_comparison",
     "resume",
+    "resume_comparison",
     "save_comparison",
     "LoadedRun",
     "ModelEntry",

@@ -25,7 +25,9 @@ class Baseline:
     make: Callable[[int], Any]  # seed -> an unfitted estimator
 
 
-def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None, rows: int) -> list[Baseline]:
+def baselines_for(
+    config: TrainConfig, hidden: tuple[list[int], str] | None, rows: int
+) -> list[Baseline]:
     """The classic tools, plus an MLP like the zoo model when ``hidden`` describes it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -33,7 +35,9 @@ def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None, row
 
     found = [
         Baseline("sklearn:logistic-regression", lambda seed: LogisticRegression(max_iter=1000)),
-        Baseline("sklearn:svm-rbf", lambda seed: SVC(kernel="rbf", probability=False, random_state=seed)),
+        Baseline(
+            "sklearn:svm-rbf", lambda seed: SVC(kernel="rbf", probability=False, random_state=seed)
+        ),
     ]
     if hidden is not None and config.optimizer in ("sgd", "adam"):
         sizes, activation = hidden
@@ -51,13 +55,18 @@ def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None, row
             "shuffle": batch < rows,
         }
         if config.optimizer == "sgd":
-            options |= {"momentum": config.momentum, "nesterovs_momentum": False,
-                        "learning_rate": "constant"}
+            options |= {
+                "momentum": config.momentum,
+                "nesterovs_momentum": False,
+                "learning_rate": "constant",
+            }
         label = ",".join(map(str, sizes)) or "-"
-        found.append(Baseline(
-            f"sklearn:mlp({label},{activation})",
-            lambda seed: MLPClassifier(random_state=seed, **options),
-        ))
+        found.append(
+            Baseline(
+                f"sklearn:mlp({label},{activation})",
+                lambda seed: MLPClassifier(random_state=seed, **options),
+            )
+        )
     return found
 
 
@@ -72,7 +81,10 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int) -> dict[str, Any]:
         estimator.fit(split.X_train, split.y_train)
     seconds = time.perf_counter() - start
     scores: dict[str, Any] = {}
-    for part, X, y in (("train", split.X_train, split.y_train), ("test", split.X_test, split.y_test)):
+    for part, X, y in (
+        ("train", split.X_train, split.y_train),
+        ("test", split.X_test, split.y_test),
+    ):
         scores[f"{part}_acc"] = float(np.mean(estimator.predict(X) == y) * 100)
         if hasattr(estimator, "predict_proba"):
             probabilities = estimator.predict_proba(X)
@@ -92,7 +104,9 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int) -> dict[str, Any]:
 
 def _parameter_count(estimator: Any) -> int | None:
     if hasattr(estimator, "coefs_"):
-        return int(sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_))
+        return int(
+            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
+        )
     if hasattr(estimator, "coef_"):
         return int(estimator.coef_.size + np.size(estimator.intercept_))
     return None  # an SVM's size is its support vectors, not a parameter count

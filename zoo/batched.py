@@ -41,16 +41,58 @@ from zoo.trainer import (
 # Modules and functions that act element by element: applied to [K, N, H] they give each
 # seed exactly what they give it alone.
 ELEMENTWISE_MODULES = (
-    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
-    nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardsigmoid, nn.Hardswish, nn.Softplus,
-    nn.Softsign, nn.Tanhshrink, nn.Identity,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Hardtanh,
+    nn.Hardsigmoid,
+    nn.Hardswish,
+    nn.Softplus,
+    nn.Softsign,
+    nn.Tanhshrink,
+    nn.Identity,
 )
 ELEMENTWISE_FUNCTIONS = {
-    torch.relu, torch.tanh, torch.sigmoid, torch.exp, torch.sin, torch.cos, torch.abs,
-    torch.add, torch.sub, torch.mul, torch.neg,
-    F.relu, F.relu6, F.leaky_relu, F.elu, F.selu, F.celu, F.gelu, F.silu, F.mish,
-    F.hardtanh, F.hardsigmoid, F.hardswish, F.softplus, F.softsign, F.tanh, F.sigmoid,
-    operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+    torch.relu,
+    torch.tanh,
+    torch.sigmoid,
+    torch.exp,
+    torch.sin,
+    torch.cos,
+    torch.abs,
+    torch.add,
+    torch.sub,
+    torch.mul,
+    torch.neg,
+    F.relu,
+    F.relu6,
+    F.leaky_relu,
+    F.elu,
+    F.selu,
+    F.celu,
+    F.gelu,
+    F.silu,
+    F.mish,
+    F.hardtanh,
+    F.hardsigmoid,
+    F.hardswish,
+    F.softplus,
+    F.softsign,
+    F.tanh,
+    F.sigmoid,
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.neg,
 }
 ELEMENTWISE_METHODS = {"relu", "tanh", "sigmoid", "exp", "abs", "neg", "add", "sub", "mul"}
 
@@ -76,8 +118,14 @@ class BatchPlan:
             elif node.op in ("call_function", "call_method"):
                 name = getattr(node.target, "__name__", str(node.target))
                 activations.add(name.lower())
-        names = {"ReLU": "relu", "relu": "relu", "Tanh": "tanh", "tanh": "tanh",
-                 "Sigmoid": "logistic", "sigmoid": "logistic"}
+        names = {
+            "ReLU": "relu",
+            "relu": "relu",
+            "Tanh": "tanh",
+            "tanh": "tanh",
+            "Sigmoid": "logistic",
+            "sigmoid": "logistic",
+        }
         kinds = {names.get(a) for a in activations}
         if len(kinds) > 1 or None in kinds:
             return None
@@ -137,10 +185,16 @@ def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
     for node in plan.graph.graph.nodes:
         if node.op == "placeholder":
             values[node] = x
-        elif node.op == "call_module" and isinstance(plan.graph.get_submodule(node.target), nn.Linear):
+        elif node.op == "call_module" and isinstance(
+            plan.graph.get_submodule(node.target), nn.Linear
+        ):
             values[node] = graph.call_function(
                 stacked_linear,
-                (values[node.args[0]], inputs[f"{node.target}.weight"], inputs.get(f"{node.target}.bias")),
+                (
+                    values[node.args[0]],
+                    inputs[f"{node.target}.weight"],
+                    inputs.get(f"{node.target}.bias"),
+                ),
             )
         else:
             values[node] = graph.node_copy(node, values.__getitem__)
@@ -188,6 +242,7 @@ class BatchedTrainer:
     data: TensorSplit
     configs: Sequence[TrainConfig]
     on_progress: Callable[[int], None] | None = None
+    should_stop: Callable[[], bool] | None = None  # asked after every epoch
 
     def fit(self) -> tuple[list[FitResult], StackedModels]:
         with torch_threads(self.configs[0].threads):
@@ -236,6 +291,10 @@ class BatchedTrainer:
                         kept[k], kept_epoch[k] = stacked.state_dict(k), epoch
                     else:
                         diverged_at[k] = epoch
+            if self.should_stop is not None and self.should_stop() and epoch < last:
+                seconds = (time.perf_counter() - start) / stacked.count
+                stopped = [FitResult(h, seconds, epoch, stopped_at=epoch) for h in histories]
+                return stopped, stacked
         seconds = (time.perf_counter() - start) / stacked.count
         results = []
         for k in seeds:
@@ -278,12 +337,9 @@ class BatchedTrainer:
                     losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
                     loss_values = losses.mean(1).tolist()
                 else:  # cross-entropy reduces differently when batched: per seed
-                    loss_values = torch.stack([
-                        loss_fn(seed_slice(logits, k), y) for k in range(stacked.count)
-                    ]).tolist()
+                    loss_values = torch.stack(
+                        [loss_fn(seed_slice(logits, k), y) for k in range(stacked.count)]
+                    ).tolist()
                 correct = torch.eq(task.labels(logits), y).sum(1).tolist()
                 scores.append([(loss, c / len(y) * 100) for loss, c in zip(loss_values, correct)])
-        return [
-            LogRow(epoch, train[0], train[1], test[0], test[1])
-            for train, test in zip(*scores)
-        ]
+        return [LogRow(epoch, train[0], train[1], test[0], test[1]) for train, test in zip(*scores)]

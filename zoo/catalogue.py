@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import CatalogueError
+from zoo.registry import NAME
 from zoo.settings import SETTINGS, InvalidSetting, check_setting, did_you_mean
 
 _TOP_KEYS = ("defaults", "models")
@@ -80,6 +81,13 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     return _build(path, document)
 
 
+def shown(key: Any) -> str:
+    """A key as an error message can print it on one line: plain, or quoted if it is odd."""
+    if isinstance(key, str) and key and key.isprintable() and key.strip() == key:
+        return key
+    return repr(key)
+
+
 class _Located(dict):
     """A mapping from the YAML file that remembers its own line and each key's line."""
 
@@ -126,11 +134,17 @@ def _parse(path: Path, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or exc.context or "not valid YAML"
-        if isinstance(exc, yaml.constructor.ConstructorError):
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in what:
             what = f"{what}; only plain YAML values are allowed (no tags)"
         raise CatalogueError(f"{path}:{line}: {what}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise CatalogueError(
+            f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"
+        ) from None
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}:1: not valid YAML: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
+        raise CatalogueError(f"{path}:1: not valid YAML: {first}") from None
     except RecursionError:
         raise CatalogueError(f"{path}:1: nested too deeply to be a catalogue") from None
 
@@ -159,7 +173,7 @@ def _build(path: Path, document: Any) -> Catalogue:
 
 def _entry(path: Path, models: _Located, name: Any) -> CatalogueEntry:
     line = models.key_lines[name]
-    label = f"models.{name}"
+    label = f"models.{shown(name)}"
     if not isinstance(name, str):
         raise CatalogueError(f"{path}:{line}: {label}: a model name must be text")
     if models[name] is None:  # `circle-v0:` with nothing under it
@@ -169,11 +183,16 @@ def _entry(path: Path, models: _Located, name: Any) -> CatalogueEntry:
     texts = {}
     for key in ("model", "description"):
         value = node.get(key)
-        if value is not None and not isinstance(value, str):
+        if key in node and (not isinstance(value, str) or not value.strip()):
             raise CatalogueError(
                 f"{path}:{node.key_lines[key]}: {label}.{key}: must be text, got {value!r}"
             )
         texts[key] = value
+    if texts["model"] is not None and not NAME.fullmatch(name):
+        raise CatalogueError(
+            f"{path}:{line}: {label}: a variant's name takes lower-case letters, digits, "
+            "'.', '_' and '-'"
+        )
     settings = _settings(path, node, label, [k for k in node if k not in texts])
     return CatalogueEntry(
         name, settings, line, texts["model"], texts["description"], dict(node.key_lines)
@@ -184,7 +203,7 @@ def _check_keys(path: Path, node: _Located, allowed: tuple[str, ...], prefix: st
     for key, line in node.key_lines.items():
         if key not in allowed:
             hint = did_you_mean(str(key), allowed) or f" (allowed: {', '.join(allowed)})"
-            raise CatalogueError(f"{path}:{line}: {prefix}{key}: unknown key{hint}")
+            raise CatalogueError(f"{path}:{line}: {prefix}{shown(key)}: unknown key{hint}")
 
 
 def _mapping_at(path: Path, parent: _Located, key: Any, label: str) -> _Located:

@@ -8,12 +8,14 @@ in separate processes when more than one CPU core is free.
 
 from __future__ import annotations
 
-import fnmatch
+import io
 import math
+import signal
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,9 +24,12 @@ from zoo.batched import BatchedTrainer, batch_plan
 from zoo.catalogue import Catalogue
 from zoo.config import TrainConfig, resolve
 from zoo.devices import resolve_device
-from zoo.errors import ConfigError, UnknownNameError
+from zoo.errors import ConfigError, RunFolderError, UnknownNameError
 from zoo.experiment import Experiment
-from zoo.registry import ModelSpec, Registry
+from zoo.files import remove_leftovers, write_atomic
+from zoo.registry import ModelSpec, Registry, matches
+from zoo.runs import load_safely, read_json, write_json
+from zoo.settings import InvalidSetting, check_setting
 from zoo.trainer import Trainer
 from zoo.training import run_summary
 
@@ -56,6 +61,7 @@ class JobResult:
     states: list[dict[str, torch.Tensor]]  # each seed's final weights, on the CPU
     batched: bool
     seconds: float  # training time of all its seeds (batched: the shared loop's time)
+    features: int  # columns of the data: only two can be drawn
 
 
 @dataclass
@@ -83,34 +89,127 @@ class Comparison:
     job_results: list[JobResult] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seeds": self.seeds, "target": self.target,
-                "results": self.results, "summary": self.summary}
+        return {
+            "seeds": self.seeds,
+            "target": self.target,
+            "results": self.results,
+            "summary": self.summary,
+        }
 
     def datasets(self) -> list[str]:
         return list(dict.fromkeys(row["dataset"] for row in self.summary))
 
+    def drawable(self) -> list[JobResult]:
+        """The trained zoo models whose data has two features: what a boundary plot shows."""
+        return [r for r in self.job_results if r.states and r.features == 2]
 
-def expand_models(names: Sequence[str], known: Sequence[str]) -> list[str]:
-    """Names as given, wildcards expanded against ``known``; a pattern must match something."""
+
+class ComparisonFolder:
+    """A ``zoo compare --out`` folder: the request first, then each finished chunk of seeds.
+
+    So an interrupted comparison keeps what it finished, and ``--resume`` trains only the rest.
+    Every file is written atomically and loads with ``weights_only=True``.
+    """
+
+    REQUEST = "compare.json"
+    PARTS = "parts"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def start(self, request: dict[str, Any]) -> None:
+        write_json(self.path / self.REQUEST, {"format": 1, **request})
+        (self.path / self.PARTS).mkdir(exist_ok=True)
+
+    def request(self) -> dict[str, Any]:
+        data = read_json(self.path / self.REQUEST)
+        keys = {
+            "format",
+            "models",
+            "datasets",
+            "seeds",
+            "target",
+            "baselines",
+            "settings",
+            "registry",
+        }
+        if not isinstance(data, dict) or set(data) != keys or data["format"] != 1:
+            raise RunFolderError(f"{self.path / self.REQUEST}: not a zoo compare request")
+        return {k: v for k, v in data.items() if k != "format"}
+
+    def save(self, job_index: int, part: JobResult) -> None:
+        record = {
+            "job": job_index,
+            "records": part.records,
+            "histories": part.histories,
+            "states": part.states,
+            "batched": part.batched,
+            "seconds": part.seconds,
+            "features": part.features,
+        }
+        buffer = io.BytesIO()
+        torch.save(record, buffer)
+        name = f"{job_index}-{part.records[0]['seed']}.pt"
+        write_atomic(self.path / self.PARTS / name, buffer.getvalue())
+
+    def load(self, jobs: Sequence[Job]) -> dict[int, list[JobResult]]:
+        """The finished chunks of ``jobs``; a damaged or foreign part is refused."""
+        finished: dict[int, list[JobResult]] = {}
+        remove_leftovers(self.path / self.PARTS)
+        for path in sorted((self.path / self.PARTS).glob("*.pt")):
+            data = load_safely(path, "compare part")
+            try:
+                index = data["job"]
+                part = JobResult(
+                    jobs[index],
+                    data["records"],
+                    data["histories"],
+                    data["states"],
+                    data["batched"],
+                    data["seconds"],
+                    data["features"],
+                )
+                if not all(r["seed"] in jobs[index].seeds for r in part.records):
+                    raise ValueError("seeds outside the request")
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                raise RunFolderError(f"{path}: not a part of this comparison ({exc})") from None
+            finished.setdefault(index, []).append(part)
+        return finished
+
+
+def expand_models(names: Sequence[str], known: Sequence[tuple[str, str]]) -> list[str]:
+    """Names as given, wildcards expanded against ``known`` (name, plugin:name) pairs.
+
+    A pattern must match something.
+    """
     expanded: list[str] = []
     for name in names:
         if any(c in name for c in WILDCARDS):
-            matches = [k for k in known if fnmatch.fnmatchcase(k, name)]
-            if not matches:
+            found = [entry[0] for entry in known if matches(name, *entry)]
+            if not found:
                 raise UnknownNameError(f"no model matches {name!r}; 'zoo list' shows them all")
-            expanded += matches
+            expanded += found
         else:
             expanded.append(name)
     return list(dict.fromkeys(expanded))
 
 
+MOST_SEEDS = 100_000
+
+
 def seed_list(seeds: int | None, seed_values: Sequence[int] | None, first: int) -> list[int]:
-    """``seed_values`` as given, or ``seeds`` consecutive seeds from ``first``."""
-    if seed_values:
-        return list(dict.fromkeys(seed_values))
+    """``seed_values`` as given, or ``seeds`` consecutive seeds from ``first`` (5 by default)."""
+    if seed_values is not None:
+        if isinstance(seed_values, (str, bytes)) or not seed_values:
+            raise ConfigError("seed_list: must list one or more whole numbers, e.g. [1, 2, 3]")
+        try:
+            return list(dict.fromkeys(check_setting("seed", s) for s in seed_values))
+        except InvalidSetting as exc:
+            raise ConfigError(f"seed_list: {exc}") from None
     count = 5 if seeds is None else seeds
-    if count < 1:
-        raise ConfigError(f"seeds: must be a whole number ≥ 1, got {count}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MOST_SEEDS:
+        raise ConfigError(f"seeds: must be a whole number from 1 to {MOST_SEEDS:,}, got {count!r}")
+    check_setting("seed", first + count - 1)
     return list(range(first, first + count))
 
 
@@ -126,7 +225,7 @@ def plan_jobs(
     jobs = []
     for model in models:
         default, spec = resolve(model, registry, catalogue, overrides)
-        for dataset in datasets or [default.dataset]:
+        for dataset in dict.fromkeys(datasets or [default.dataset]):
             config, _ = resolve(model, registry, catalogue, {**overrides, "dataset": dataset})
             changes: dict[str, Any] = {"seed": seeds[0]}
             if config.log_every == "auto":  # a hundred log points: epochs-to-target to 1%
@@ -135,38 +234,57 @@ def plan_jobs(
     return jobs
 
 
+class Stopped(Exception):
+    """A stop was requested mid-comparison; the chunks finished so far were kept."""
+
+
 def run_jobs(
     jobs: Sequence[Job],
     registry: Registry,
     workers: int = 1,
     on_progress: Callable[[float], None] | None = None,
+    *,
+    finished: dict[int, list[JobResult]] | None = None,
+    on_part: Callable[[int, JobResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[JobResult]:
     """Train every job, in ``workers`` processes; results in the order of ``jobs``.
 
-    With several workers, each job's seeds are split into chunks that train in parallel.
-    A seed's numbers do not depend on which chunk it lands in.
+    Each job's seeds are split into chunks that train in parallel; a seed's numbers do not
+    depend on its chunk. Seeds already in ``finished`` (per job index) are skipped, each new
+    chunk goes to ``on_part`` as it completes, and ``should_stop`` is asked between epochs:
+    a yes raises :class:`Stopped`, losing only the chunks still training.
     """
-    chunks = [
-        (index, chunk)
-        for index, job in enumerate(jobs)
-        for chunk in _split(job.seeds, workers)
-    ]
-    total = sum(jobs[i].config.epochs * len(seeds) for i, seeds in chunks)
+    finished = finished or {}
+    chunks = []
+    for index, job in enumerate(jobs):
+        done = {r["seed"] for part in finished.get(index, []) for r in part.records}
+        left = tuple(seed for seed in job.seeds if seed not in done)
+        chunks += [(index, chunk) for chunk in _split(left, workers) if chunk]
+    total = sum(jobs[i].config.epochs * len(seeds) for i, seeds in chunks) or 1
+    parts: list[tuple[int, JobResult]] = []
+
+    def keep(index: int, part: JobResult) -> None:
+        parts.append((index, part))
+        if on_part is not None:
+            on_part(index, part)
+
     if workers <= 1 or len(chunks) <= 1:
-        done = 0.0
+        completed = 0.0
 
         def advance(units: float) -> None:
-            nonlocal done
-            done += units
+            nonlocal completed
+            completed += units
             if on_progress is not None:
-                on_progress(done / total)
+                on_progress(completed / total)
 
-        parts = [run_seeds(jobs[i], seeds, registry, advance) for i, seeds in chunks]
+        for index, seeds in chunks:
+            keep(index, run_seeds(jobs[index], seeds, registry, advance, should_stop))
     else:
-        parts = _run_in_processes(jobs, chunks, registry, workers, total, on_progress)
+        _run_in_processes(jobs, chunks, registry, workers, total, on_progress, keep, should_stop)
     return [
-        _merge([part for (i, _), part in zip(chunks, parts) if i == index])
-        for index in range(len(jobs))
+        _merge(job, finished.get(index, []) + [part for i, part in parts if i == index])
+        for index, job in enumerate(jobs)
     ]
 
 
@@ -175,6 +293,7 @@ def run_seeds(
     seeds: Sequence[int],
     registry: Registry,
     on_progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> JobResult:
     """Train ``seeds`` of ``job``: together when the model allows, else one after another."""
     device = resolve_device(job.config.device)
@@ -184,15 +303,20 @@ def run_seeds(
     plan = batch_plan(models[0])
     if plan is not None:
         progress = (lambda epoch: on_progress(len(seeds))) if on_progress else None
-        fits, stacked = BatchedTrainer(plan, models, experiment.data, configs, progress).fit()
+        trainer = BatchedTrainer(plan, models, experiment.data, configs, progress, should_stop)
+        fits, stacked = trainer.fit()
         for k, model in enumerate(models):
             model.load_state_dict(stacked.state_dict(k))
     else:
         progress = (lambda epoch, loss: on_progress(1)) if on_progress else None
         fits = [
-            Trainer(model, experiment.data, config, on_progress=progress).fit()
+            Trainer(
+                model, experiment.data, config, on_progress=progress, should_stop=should_stop
+            ).fit()
             for config, model in zip(configs, models)
         ]
+    if any(fit.stopped_at is not None for fit in fits):
+        raise Stopped
     records = []
     for seed, model, fit in zip(seeds, models, fits):
         record = run_summary(experiment, model, fit, seed)
@@ -205,6 +329,7 @@ def run_seeds(
         [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in models],
         plan is not None,
         sum(fit.seconds for fit in fits),
+        experiment.split.features,
     )
 
 
@@ -220,15 +345,28 @@ def _split(seeds: Sequence[int], parts: int) -> list[tuple[int, ...]]:
     return chunks
 
 
-def _merge(parts: Sequence[JobResult]) -> JobResult:
+def _merge(job: Job, parts: Sequence[JobResult]) -> JobResult:
+    """One job's chunks as one result, its seeds in the job's order."""
+    order = {seed: position for position, seed in enumerate(job.seeds)}
+    seeds = sorted(
+        (
+            (record, history, state)
+            for p in parts
+            for record, history, state in zip(
+                p.records, p.histories, p.states or [None] * len(p.records)
+            )
+        ),
+        key=lambda item: order[item[0]["seed"]],
+    )
     first = parts[0]
     return JobResult(
-        first.job,
-        [r for p in parts for r in p.records],
-        [h for p in parts for h in p.histories],
-        [s for p in parts for s in p.states],
+        job,
+        [record for record, _, _ in seeds],
+        [history for _, history, _ in seeds],
+        [state for _, _, state in seeds if state is not None],
         first.batched,
         sum(p.seconds for p in parts),
+        first.features,
     )
 
 
@@ -244,7 +382,9 @@ def _run_in_processes(
     workers: int,
     total: float,
     on_progress: Callable[[float], None] | None,
-) -> list[JobResult]:
+    keep: Callable[[int, JobResult], None],
+    should_stop: Callable[[], bool] | None,
+) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -252,21 +392,31 @@ def _run_in_processes(
     _WORKER.update(jobs=jobs, chunks=chunks, registry=registry, counters=counters)
     try:
         with context.Pool(workers, initializer=_start_worker) as pool:
-            pending = pool.map_async(_run_chunk, range(len(chunks)))
-            while not pending.ready():
-                pending.wait(0.1)
-                if on_progress is not None:
-                    on_progress(sum(counters) / total)
-            return [_unpack(part) for part in pending.get()]
+            results = pool.imap_unordered(_run_chunk, range(len(chunks)))
+            for _ in chunks:
+                while True:
+                    if should_stop is not None and should_stop():
+                        pool.terminate()  # the chunks still training are lost, the rest kept
+                        raise Stopped
+                    if on_progress is not None:
+                        on_progress(sum(counters) / total)
+                    try:
+                        index, part = results.next(timeout=0.1)
+                        break
+                    except multiprocessing.TimeoutError:
+                        continue
+                keep(chunks[index][0], _unpack(part))
     finally:
         _WORKER.clear()
 
 
 def _start_worker() -> None:
     torch.set_num_threads(1)  # one core per process; before any parallel work in the child
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: terminate() kills
 
 
-def _run_chunk(index: int) -> JobResult:
+def _run_chunk(index: int) -> tuple[int, JobResult]:
     job_index, seeds = _WORKER["chunks"][index]
     counters = _WORKER["counters"]
 
@@ -275,7 +425,7 @@ def _run_chunk(index: int) -> JobResult:
 
     result = run_seeds(_WORKER["jobs"][job_index], seeds, _WORKER["registry"], advance)
     result.states = [{k: v.numpy() for k, v in state.items()} for state in result.states]
-    return result
+    return index, result
 
 
 def _unpack(result: JobResult) -> JobResult:
@@ -289,7 +439,7 @@ def worker_count(jobs: Sequence[Job], requested: int | None = None) -> int:
         return max(1, requested)
     import os
 
-    if any(job.config.device not in ("cpu", "auto") for job in jobs) or torch.cuda.is_available():
+    if any(resolve_device(job.config.device).type != "cpu" for job in jobs):
         return 1  # accelerators stay in this process
     if not hasattr(os, "fork"):
         return 1
@@ -315,11 +465,26 @@ def run_baselines(jobs: Sequence[Job], registry: Registry) -> list[JobResult]:
             records = []
             for seed in job.seeds:
                 record = fit_baseline(baseline, experiment.split, seed)
-                record |= {"epochs": None, "device": "cpu", "status": "completed",
-                           "task": experiment.task.name, "run_dir": None}
+                record |= {
+                    "epochs": None,
+                    "device": "cpu",
+                    "status": "completed",
+                    "task": experiment.task.name,
+                    "run_dir": None,
+                }
                 records.append(record)
-            results.append(JobResult(job, records, [[] for _ in records], [], False,
-                                     time.perf_counter() - start))
+            seconds = time.perf_counter() - start
+            results.append(
+                JobResult(
+                    job,
+                    records,
+                    [[] for _ in records],
+                    [],
+                    False,
+                    seconds,
+                    experiment.split.features,
+                )
+            )
     return results
 
 
@@ -346,7 +511,9 @@ def summarise(results: Sequence[JobResult], target: float) -> Comparison:
     return Comparison(records, ordered, seeds, target, list(results))
 
 
-def _summary_row(records: Sequence[dict[str, Any]], seconds: float, batched: bool) -> dict[str, Any]:
+def _summary_row(
+    records: Sequence[dict[str, Any]], seconds: float, batched: bool
+) -> dict[str, Any]:
     first = records[0]
     reached = [r["epochs_to_target"] for r in records if r["epochs_to_target"] is not None]
     return {

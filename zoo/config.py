@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.catalogue import Catalogue, CatalogueEntry
+from zoo.catalogue import Catalogue, CatalogueEntry, shown
 from zoo.errors import CatalogueError, ConfigError, UnknownNameError
 from zoo.registry import ModelSpec, Registry
 from zoo.settings import FALLBACKS, InvalidSetting, check_settings, did_you_mean
@@ -115,19 +115,28 @@ def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
     notes = []
     for entry in catalogue.entries.values():
         key = "model" if entry.is_variant else None
-        label = f"models.{entry.name}" + (".model" if key else "")
+        entry_label = f"models.{shown(entry.name)}"
+        label = entry_label + (".model" if key else "")
         where = catalogue.where(entry, key)
         if entry.is_variant and registry.model_providers(entry.name):
             raise CatalogueError(
-                f"{catalogue.where(entry)}: models.{entry.name}: is already a plugin's model; "
+                f"{catalogue.where(entry)}: {entry_label}: is already a plugin's model; "
                 "give the variant a name of its own"
             )
         target = entry.model or entry.name
         providers = registry.model_providers(target)
+        for spec in providers:  # a parameter the factory refuses: here, with its line
+            refused = spec.refused_parameter(entry.settings.get("params", {}))
+            if refused:
+                raise CatalogueError(
+                    f"{catalogue.where(entry, 'params')}: {entry_label}.params: {refused}"
+                )
         if len(providers) > 1 and entry.is_variant:
             names = " or ".join(repr(p.qualified_name) for p in providers)
-            notes.append(f"{where}: {label}: {target!r} is registered by {len(providers)} "
-                         f"plugins; write {names}; variant skipped")
+            notes.append(
+                f"{where}: {label}: {target!r} is registered by {len(providers)} "
+                f"plugins; write {names}; variant skipped"
+            )
         if providers:
             continue
         if registry.complete:

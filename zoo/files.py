@@ -20,7 +20,12 @@ def atomic_open(path: Path, mode: str = "wb", **options: Any) -> Iterator[IO[Any
     It is written under a temporary name in the same folder, flushed to disk, then renamed:
     readers see the old file or the new one, never a half-written one.
     """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:  # name the file the user asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, mode, **options) as file:

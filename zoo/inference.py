@@ -19,9 +19,10 @@ from zoo import runs
 from zoo.config import TrainConfig
 from zoo.data import load_split
 from zoo.devices import resolve_device
-from zoo.errors import ConfigError, RunFolderError, UnknownNameError
-from zoo.models import build_model
+from zoo.errors import ConfigError, ModelError, RunFolderError, UnknownNameError
+from zoo.models import build_model, check_output
 from zoo.plugins import load_registry
+from zoo.registry import ModelSpec, Registry
 from zoo.tasks import Task
 from zoo.trainer import TensorSplit, evaluate, torch_threads
 
@@ -56,18 +57,16 @@ class LoadedRun:
 def load_run(
     run_dir: str | os.PathLike[str], *, device: str | None = None, with_data: bool = True
 ) -> LoadedRun:
-    """Rebuild a run's model from its plugin and load its weights, which run no code."""
+    """Rebuild a run's model from its plugin and load its weights, which run no code.
+
+    The model and, with ``with_data``, the data must still be those of the run: a plugin or
+    dataset that changed since is an error, not silently wrong numbers.
+    """
     run_dir = Path(run_dir)
     record = runs.read_record(run_dir)
     config = record.config
-    loaded = load_registry()
-    try:
-        spec = loaded.model(config.builds)
-    except UnknownNameError:
-        raise RunFolderError(
-            f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
-            f"provides; install its plugin to use this run{loaded.why_missing()}"
-        ) from None
+    registry = load_registry()
+    spec = model_of_run(run_dir, config, registry)
     target = resolve_device(device or config.device)
     state = runs.load_weights(run_dir / runs.WEIGHTS)
     model = build_model(spec, record.factory_kwargs)
@@ -85,11 +84,37 @@ def load_run(
     data = None
     if with_data:
         split = load_split(
-            loaded.dataset(config.dataset), config.dataset_params, config.test_size,
+            registry.dataset(config.dataset),
+            config.dataset_params,
+            config.test_size,
             config.split_seed,
         )
+        if split.classes != record.classes or split.features != record.features:
+            raise RunFolderError(
+                f"{run_dir}: dataset {config.dataset!r} gives {split.features} features and "
+                f"classes {split.classes}, but the run was trained on {record.features} and "
+                f"{record.classes}; was its plugin or config.json changed?"
+            )
         data = TensorSplit.from_split(split, target)
+    sample = (
+        data.X_train[:4] if data is not None else torch.zeros(2, record.features, device=target)
+    )
+    try:
+        check_output(model, spec, task, sample, config.dataset)
+    except ModelError as exc:
+        raise RunFolderError(f"{run_dir}: {exc}") from None
     return LoadedRun(config, model, task, record.classes, record.features, target, data)
+
+
+def model_of_run(run_dir: Path, config: TrainConfig, registry: Registry) -> ModelSpec:
+    """The installed plugin model a run was trained with."""
+    try:
+        return registry.model(config.builds)
+    except UnknownNameError:
+        raise RunFolderError(
+            f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
+            f"provides; install its plugin to use this run{registry.why_missing()}"
+        ) from None
 
 
 def evaluate_run(run_dir: str | os.PathLike[str], *, device: str | None = None) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +11,6 @@ from torch import nn
 from zoo.errors import ModelError, describe_exception
 from zoo.registry import ModelSpec
 from zoo.tasks import Task
-
-SHAPE_KEYS = ("in_features", "out_features")
 
 
 def factory_kwargs(
@@ -27,17 +24,12 @@ def factory_kwargs(
     A parameter the factory does not take is an error, not silently dropped: a typo in
     ``hidden_unit`` should not train the default model.
     """
-    accepted, open_ended = _signature(spec)
-    unknown = [k for k in params if k not in accepted and not open_ended]
-    if unknown:
-        takes = ", ".join(sorted(accepted)) or "no parameters"
-        raise ModelError(
-            f"model {spec.name!r} takes no parameter {unknown[0]!r} (it takes: {takes})"
-        )
+    refused = spec.refused_parameter(params)
+    if refused:
+        raise ModelError(refused)
+    accepted, open_ended = spec.parameters()
     shapes = {"in_features": in_features, "out_features": out_features}
-    kwargs = {
-        k: v for k, v in shapes.items() if v is not None and (k in accepted or open_ended)
-    }
+    kwargs = {k: v for k, v in shapes.items() if v is not None and (k in accepted or open_ended)}
     return {**kwargs, **params}
 
 
@@ -84,16 +76,3 @@ def check_output(
 
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def _signature(spec: ModelSpec) -> tuple[set[str], bool]:
-    try:
-        parameters = inspect.signature(spec.factory).parameters.values()
-    except (TypeError, ValueError):  # a builtin or C callable: trust it with everything
-        return set(), True
-    named = {
-        p.name
-        for p in parameters
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    }
-    return named, any(p.kind == p.VAR_KEYWORD for p in parameters)

@@ -51,9 +51,7 @@ def save_boundaries(
     from matplotlib import pyplot as plt
 
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(6 * columns, 5 * rows), squeeze=False
-    )
+    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 5 * rows), squeeze=False)
     for axis, (title, model, task, X, y) in zip(axes.flat, panels):
         xx, yy, labels = boundary_grid(model, task, X)
         levels = np.arange(task.classes + 1) - 0.5  # one band per class, coloured as its points
@@ -63,7 +61,7 @@ def save_boundaries(
         axis.set_xlim(xx.min(), xx.max())
         axis.set_ylim(yy.min(), yy.max())
         axis.set_title(title)
-    for axis in list(axes.flat)[len(panels):]:
+    for axis in list(axes.flat)[len(panels) :]:
         axis.set_visible(False)
     figure.tight_layout()
     try:

@@ -58,7 +58,7 @@ def _select(found: list[EntryPoint]) -> tuple[list[EntryPoint], list[str]]:
     names = {name.strip() for name in wanted.split(",") if name.strip()}
     for missing in sorted(names - {ep.name for ep in found}):
         warnings.warn(
-            f"ZOO_LOAD_PLUGINS names {missing!r}, which is not installed", PluginWarning
+            f"ZOO_LOAD_PLUGINS names {missing!r}, which is not installed", PluginWarning, 2
         )
     selected = [ep for ep in found if ep.name in names]
     return selected, sorted({ep.name for ep in found} - names)

@@ -8,8 +8,9 @@ use one name (both stay, and a bare lookup asks the user to pick ``plugin:name``
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,27 @@ class ModelSpec:
     def qualified_name(self) -> str:
         return f"{self.plugin.name}:{self.name}"
 
+    def parameters(self) -> tuple[set[str], bool]:
+        """The keyword arguments the factory takes, and whether it takes any (``**kwargs``)."""
+        try:
+            found = inspect.signature(self.factory).parameters.values()
+        except (TypeError, ValueError):  # a builtin or C callable: trust it with everything
+            return set(), True
+        named = {p.name for p in found if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        return named, any(p.kind == p.VAR_KEYWORD for p in found)
+
+    def refused_parameter(self, params: Mapping[str, Any]) -> str | None:
+        """The first of ``params`` the factory does not take, with the names it does."""
+        accepted, open_ended = self.parameters()
+        for key in params:
+            if key not in accepted and not open_ended:
+                takes = ", ".join(sorted(accepted)) or "no parameters"
+                return (
+                    f"model {self.name!r} takes no parameter {key!r}"
+                    f"{did_you_mean(key, accepted)} (it takes: {takes})"
+                )
+        return None
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -64,6 +86,11 @@ class DatasetSpec:
     @property
     def qualified_name(self) -> str:
         return f"{self.plugin.name}:{self.name}"
+
+
+def matches(pattern: str | None, *names: str) -> bool:
+    """Whether a shell wildcard (None: everything) matches any of an entry's names."""
+    return pattern is None or any(fnmatch.fnmatchcase(name, pattern) for name in names)
 
 
 def natural_key(name: str) -> list[Any]:
@@ -206,12 +233,10 @@ class Registry:
 
     @staticmethod
     def _listing(table: dict[str, dict[str, Any]], pattern: str | None) -> list[Any]:
-        specs: Iterable[Any] = (spec for providers in table.values() for spec in providers.values())
-        if pattern:
-            specs = (
-                s
-                for s in specs
-                if fnmatch.fnmatchcase(s.name, pattern)
-                or fnmatch.fnmatchcase(s.qualified_name, pattern)
-            )
+        specs = [
+            spec
+            for providers in table.values()
+            for spec in providers.values()
+            if matches(pattern, spec.name, spec.qualified_name)
+        ]
         return sorted(specs, key=lambda s: (natural_key(s.name), s.plugin.name))

@@ -6,23 +6,61 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo.comparison import Comparison
+if TYPE_CHECKING:  # the command line reads FORMATS before torch is imported
+    from zoo.comparison import Comparison
 
 FORMATS = ("table", "markdown", "csv", "json")
-HEADERS = ["MODEL", "PARAMS", "TEST ACC", "MIN-MAX", "TRAIN ACC", "TEST LOSS",
-           "EPOCHS TO {target}%", "SECONDS", "VERDICT"]
+HEADERS = [
+    "MODEL",
+    "PARAMS",
+    "TEST ACC",
+    "MIN-MAX",
+    "TRAIN ACC",
+    "TEST LOSS",
+    "EPOCHS TO {target}%",
+    "SECONDS",
+    "VERDICT",
+]
 SUMMARY_FIELDS = [
-    "dataset", "model", "params", "seeds",
-    "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
-    "train_acc_mean", "train_acc_std", "train_acc_min", "train_acc_max",
-    "train_loss", "test_loss", "epochs_to_target", "reached_target",
-    "seconds", "batched", "baseline", "diverged", "verdict",
+    "dataset",
+    "model",
+    "params",
+    "seeds",
+    "test_acc_mean",
+    "test_acc_std",
+    "test_acc_min",
+    "test_acc_max",
+    "train_acc_mean",
+    "train_acc_std",
+    "train_acc_min",
+    "train_acc_max",
+    "train_loss",
+    "test_loss",
+    "epochs_to_target",
+    "reached_target",
+    "seconds",
+    "batched",
+    "baseline",
+    "diverged",
+    "verdict",
 ]
 RESULT_FIELDS = [
-    "dataset", "model", "seed", "params", "epochs", "train_acc", "test_acc",
-    "train_loss", "test_loss", "epochs_to_target", "seconds", "device", "status", "baseline",
+    "dataset",
+    "model",
+    "seed",
+    "params",
+    "epochs",
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "epochs_to_target",
+    "seconds",
+    "device",
+    "status",
+    "baseline",
 ]
 
 
@@ -55,10 +93,15 @@ def markdown(comparison: Comparison) -> str:
     for dataset in comparison.datasets():
         rows = [_cells(row) for row in comparison.summary if row["dataset"] == dataset]
         headers = [h.title() if h.isupper() else h for h in _headers(comparison)]
-        lines = [f"### {_heading(comparison, dataset)}", "",
-                 "| " + " | ".join(headers) + " |",
-                 "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines = [
+            f"### {_heading(comparison, dataset)}",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join("---" for _ in headers) + "|",
+        ]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
+        ]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -99,7 +142,8 @@ def _heading(comparison: Comparison, dataset: str) -> str:
 def _cells(row: dict[str, Any]) -> list[str]:
     test, train = row["test_acc"], row["train_acc"]
     reached = (
-        "never" if row["epochs_to_target"] is None
+        "never"
+        if row["epochs_to_target"] is None
         else f"{row['epochs_to_target']:.0f} ({row['reached_target']}/{row['seeds']})"
     )
     if row["baseline"]:

@@ -34,10 +34,10 @@ from typing import Any
 import torch
 
 from zoo.config import TrainConfig
-from zoo.trainer import Checkpoint
 from zoo.errors import RunFolderError
 from zoo.files import write_atomic
 from zoo.settings import FALLBACKS, InvalidSetting, check_setting
+from zoo.trainer import Checkpoint, is_state_dict
 
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
@@ -74,10 +74,11 @@ class RunRecord:
         try:
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this zoo reads {FORMAT}")
-            settings = {k: check_setting(k, v) for k, v in data["settings"].items()}
-            missing = set(FALLBACKS) - set(settings)
-            if missing:
-                raise ValueError(f"settings lack {', '.join(sorted(missing))}")
+            # A setting newer than the run takes its fallback: the run did not have it.
+            settings = {
+                **FALLBACKS,
+                **{k: check_setting(k, v) for k, v in data["settings"].items()},
+            }
             config = TrainConfig(
                 model=_text(data["model"]),
                 builds=_text(data["builds"]),
@@ -139,10 +140,8 @@ def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:
     """A state_dict of tensors; anything else, or a file that asks to run code, is refused."""
-    state = _load_safely(path, "weights")
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
+    state = load_safely(path, "weights")
+    if not is_state_dict(state):
         raise RunFolderError(f"{path}: not a state_dict of tensors; nothing was loaded")
     return state
 
@@ -156,12 +155,12 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 def load_checkpoint(path: Path) -> Checkpoint:
     """The run's last checkpoint, checked; a damaged or foreign file is refused."""
     try:
-        return Checkpoint.from_dict(_load_safely(path, "checkpoint"))
+        return Checkpoint.from_dict(load_safely(path, "checkpoint"))
     except ValueError as exc:
         raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
 
 
-def _load_safely(path: Path, what: str) -> Any:
+def load_safely(path: Path, what: str) -> Any:
     """torch.load with weights_only=True: tensors and plain data, never code."""
     if not path.is_file():
         raise RunFolderError(f"{path}: missing; this run folder has no {what}")

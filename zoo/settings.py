@@ -108,20 +108,17 @@ def _optimizer(value: Any) -> str:
     return name
 
 
-def _batch_size(value: Any) -> int | str:
-    if value == "full":
-        return value
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
-        raise InvalidSetting(f"must be a whole number ≥ 1 or 'full', got {_short(value)}")
-    return value
+def _count_or(word: str) -> Callable[[Any], int | str]:
+    """A whole number ≥ 1, or ``word`` ('full', 'auto')."""
 
-
-def _every(value: Any) -> int | str:
-    if value == "auto":
+    def check(value: Any) -> int | str:
+        if value == word:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
+            raise InvalidSetting(f"must be a whole number ≥ 1 or {word!r}, got {_short(value)}")
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
-        raise InvalidSetting(f"must be a whole number ≥ 1 or 'auto', got {_short(value)}")
-    return value
+
+    return check
 
 
 def _keywords(value: Any) -> dict[str, Any]:
@@ -139,16 +136,24 @@ _ALL = [
     Setting("optimizer", f"one of {', '.join(OPTIMIZERS)}", _optimizer, "sgd"),
     Setting("momentum", "momentum, for optimizers that take one", _non_negative, 0.0),
     Setting("weight_decay", "L2 penalty", _non_negative, 0.0),
-    Setting("batch_size", "examples per step, or 'full' for full batch", _batch_size, "full"),
+    Setting("batch_size", "examples per step, or 'full' for full batch", _count_or("full"), "full"),
     Setting("seed", "seed for weights and batch order", _seed, 42),
     Setting("split_seed", "random_state of the train/test split", _seed, 42),
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
     Setting("device", DEVICE_HELP, _text, "auto"),
-    Setting("threads", "CPU threads while training (1: the same numbers on any core count)",
-            _whole(1, 4096), 1),
-    Setting("log_every", "epochs between log lines; 'auto' for a tenth", _every, "auto"),
-    Setting("checkpoint_every", "epochs between checkpoints in the run folder; 'auto': as logs",
-            _every, "auto"),
+    Setting(
+        "threads",
+        "CPU threads while training (1: the same numbers on any core count)",
+        _whole(1, 4096),
+        1,
+    ),
+    Setting("log_every", "epochs between log lines; 'auto' for a tenth", _count_or("auto"), "auto"),
+    Setting(
+        "checkpoint_every",
+        "epochs between checkpoints in the run folder; 'auto': as logs",
+        _count_or("auto"),
+        "auto",
+    ),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -24,7 +24,9 @@ from torch.nn import functional as F
 Linear = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+def stacked_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
     """[K, N, in] (or an [N, in] input expanded to K) -> [K, N, out], each seed as if alone."""
     if bias is None:
         bias = torch.zeros(weight.shape[:2], dtype=weight.dtype, device=weight.device)
@@ -59,6 +61,7 @@ def seed_slice(tensor: torch.Tensor, k: int) -> torch.Tensor:
 
 # -- the formulations of a stacked Linear layer, fastest first -------------------------------
 
+
 def _joined(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """One input for every seed: their weights side by side in one addmm."""
     seeds, rows, outputs = weight.shape[0], x.shape[1], weight.shape[1]
@@ -74,10 +77,12 @@ def _batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch
 
 def _per_seed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """nn.Linear's own computation, seed by seed: exact by definition, and the slowest."""
-    return torch.stack([
-        F.linear(seed_slice(x, k), seed_slice(weight, k), seed_slice(bias, k))
-        for k in range(len(weight))
-    ])
+    return torch.stack(
+        [
+            F.linear(seed_slice(x, k), seed_slice(weight, k), seed_slice(bias, k))
+            for k in range(len(weight))
+        ]
+    )
 
 
 def _mixed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -95,7 +100,9 @@ def _fastest_exact_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return _per_seed
 
 
-def _probe(way: Linear, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> list[torch.Tensor]:
+def _probe(
+    way: Linear, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+) -> list[torch.Tensor]:
     """Output and gradients of ``way`` on random numbers laid out like the arguments.
 
     Run with gradients on, even when the first call comes from an evaluation.
@@ -120,7 +127,9 @@ class _MixedLinear(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def forward(
+        ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+    ) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
         return _exactly("forward", _forward_batched, _per_seed, x, weight, bias)
 
@@ -131,18 +140,24 @@ class _MixedLinear(torch.autograd.Function):
         grad_x = None
         if ctx.needs_input_grad[0]:
             grad_x = _exactly(
-                "grad_x", torch.bmm,
+                "grad_x",
+                torch.bmm,
                 lambda g, w: torch.stack([seed_slice(g, k).mm(seed_slice(w, k)) for k in seeds]),
-                grad, weight,
+                grad,
+                weight,
             )
         grad_weight = _exactly(
-            "grad_weight", lambda g, v: torch.bmm(g.transpose(1, 2), v),
+            "grad_weight",
+            lambda g, v: torch.bmm(g.transpose(1, 2), v),
             lambda g, v: torch.stack([seed_slice(g, k).t().mm(seed_slice(v, k)) for k in seeds]),
-            grad, x,
+            grad,
+            x,
         )
         grad_bias = _exactly(
-            "grad_bias", lambda g: g.sum(1),
-            lambda g: torch.stack([seed_slice(g, k).sum(0) for k in seeds]), grad,
+            "grad_bias",
+            lambda g: g.sum(1),
+            lambda g: torch.stack([seed_slice(g, k).sum(0) for k in seeds]),
+            grad,
         )
         return grad_x, grad_weight, grad_bias
 
@@ -164,7 +179,7 @@ def _exactly(
     per_seed: Callable[..., torch.Tensor],
     *tensors: torch.Tensor,
 ) -> torch.Tensor:
-    """``batched(*tensors)`` where it matches ``per_seed(*tensors)`` bit for bit, else the latter."""
+    """``batched(*tensors)`` where it matches ``per_seed(*tensors)`` to the bit, else the latter."""
     key = _layout_key(name, *tensors)
     agrees = _AGREES.get(key)
     if agrees is None:
@@ -195,6 +210,7 @@ def _random_like(tensor: torch.Tensor) -> torch.Tensor:
 
 
 # -- losses -----------------------------------------------------------------------------------
+
 
 class _StackedBinaryLoss(torch.autograd.Function):
     """Each seed's ``BCEWithLogitsLoss`` (mean) of logits [K, N], with the solo gradient."""

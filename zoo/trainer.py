@@ -2,8 +2,9 @@
 
 Per epoch: forward, loss on the raw logits, ``zero_grad``, ``backward``, ``step``; full batch
 unless a batch size is set. At log points the model is evaluated on both splits in eval mode
-under ``torch.inference_mode``. Nothing else happens per epoch but one check that the loss is
-finite, so the loop costs what a hand-written one costs.
+under ``torch.inference_mode``; at checkpoint points the whole state goes to a callback. Per
+epoch there is only one check that the loss is finite and one that no stop was asked for, so
+the loop costs what a hand-written one costs.
 """
 
 from __future__ import annotations
@@ -108,13 +109,13 @@ class Checkpoint:
         except (KeyError, TypeError) as exc:
             raise ValueError(f"missing or malformed field: {exc}") from None
         for name, state in (("model", checkpoint.model), ("kept", checkpoint.kept)):
-            if not isinstance(state, dict) or not all(
-                isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-            ):
+            if not is_state_dict(state):
                 raise ValueError(f"{name} is not a state_dict of tensors")
         if not isinstance(checkpoint.epoch, int) or checkpoint.epoch < 0 or not checkpoint.history:
             raise ValueError("epoch or history is malformed")
-        if not isinstance(checkpoint.rng, dict) or not isinstance(checkpoint.rng.get("torch"), torch.Tensor):
+        if not isinstance(checkpoint.rng, dict) or not isinstance(
+            checkpoint.rng.get("torch"), torch.Tensor
+        ):
             raise ValueError("the random number generator states are missing")
         return checkpoint
 
@@ -249,8 +250,14 @@ class Trainer:
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return Checkpoint(
-            epoch, _snapshot(self.model), self.optimizer.state_dict(), kept, kept_epoch,
-            list(history), seconds, rng,
+            epoch,
+            _snapshot(self.model),
+            self.optimizer.state_dict(),
+            kept,
+            kept_epoch,
+            list(history),
+            seconds,
+            rng,
         )
 
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -344,6 +351,13 @@ def batch_order(config: TrainConfig, rows: int, device: torch.device) -> BatchOr
     if size is None or size == rows:
         return None
     return BatchOrder(rows, size, config.seed, device)
+
+
+def is_state_dict(value: Any) -> bool:
+    """A mapping of parameter names to tensors, and nothing else."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()
+    )
 
 
 def _finite(model: nn.Module) -> bool:

@@ -18,9 +18,10 @@ from torch import nn
 
 from zoo import runs
 from zoo.devices import resolve_device
-from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted, UnknownNameError
+from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted
 from zoo.experiment import Experiment
 from zoo.files import remove_leftovers
+from zoo.inference import model_of_run
 from zoo.interrupts import StopRequests
 from zoo.models import parameter_count
 from zoo.registry import Registry
@@ -68,13 +69,7 @@ def resume_run(
     check_writable(run_dir)
     remove_leftovers(run_dir)  # half-written temporary files of a killed run
     config = record.config
-    try:
-        spec = registry.model(config.builds)
-    except UnknownNameError:
-        raise RunFolderError(
-            f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
-            f"provides; install its plugin to resume{registry.why_missing()}"
-        ) from None
+    spec = model_of_run(run_dir, config, registry)
     experiment = Experiment.prepare(config, spec, registry, resolve_device(config.device))
     if experiment.kwargs != record.factory_kwargs:
         raise RunFolderError(
@@ -93,7 +88,9 @@ def check_writable(folder: Path) -> None:
     try:
         handle, probe = tempfile.mkstemp(dir=folder, prefix=".zoo-write-check-")
     except OSError as exc:
-        raise RunFolderError(f"{folder}: cannot write here ({exc.strerror}); nothing was changed") from None
+        raise RunFolderError(
+            f"{folder}: cannot write here ({exc.strerror}); nothing was changed"
+        ) from None
     os.close(handle)
     os.unlink(probe)
 
@@ -213,4 +210,3 @@ def _divergence_message(experiment: Experiment, result: FitResult, run_dir: Path
         f"training diverged: the loss was not finite at epoch {result.diverged_at} "
         f"with lr {experiment.config.lr:g}; try a smaller learning rate{kept}"
     )
-

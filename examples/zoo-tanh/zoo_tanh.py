@@ -8,8 +8,10 @@ import zoo
 
 def tanh_mlp(in_features=2, out_features=1, hidden_units=16):
     return nn.Sequential(
-        nn.Linear(in_features, hidden_units), nn.Tanh(),
-        nn.Linear(hidden_units, hidden_units), nn.Tanh(),
+        nn.Linear(in_features, hidden_units),
+        nn.Tanh(),
+        nn.Linear(hidden_units, hidden_units),
+        nn.Tanh(),
         nn.Linear(hidden_units, out_features),
     )
 
@@ -22,8 +24,12 @@ def quantiles(n_samples=1000, n_classes=3, random_state=42):
 
 @zoo.hookimpl
 def register_models(register):
-    register("tanh-mlp", tanh_mlp, description="2 -> 16 -> 16 -> out with tanh",
-             defaults={"dataset": "quantiles", "optimizer": "adam", "lr": 0.01, "epochs": 500})
+    register(
+        "tanh-mlp",
+        tanh_mlp,
+        description="2 -> 16 -> 16 -> out with tanh",
+        defaults={"dataset": "quantiles", "optimizer": "adam", "lr": 0.01, "epochs": 500},
+    )
 
 
 @zoo.hookimpl

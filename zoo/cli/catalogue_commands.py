@@ -27,7 +27,7 @@ def list_command(pattern: str | None, registry: Path | None, as_json: bool) -> N
         echo_json([entry.to_dict() for entry in entries])
         return
     if not entries:
-        raise click.ClickException(f"no model matches {pattern!r}; 'zoo list' shows them all")
+        raise click.ClickException(_nothing("model", pattern, "zoo list"))
     rows = []
     for entry in entries:
         plugin = entry.plugin.origin
@@ -47,14 +47,11 @@ def datasets_command(pattern: str | None, as_json: bool) -> None:
     specs = load_registry().datasets(pattern)
     if as_json:
         echo_json(
-            [
-                {"name": s.name, "plugin": s.plugin.name, "description": s.description}
-                for s in specs
-            ]
+            [{"name": s.name, "plugin": s.plugin.name, "description": s.description} for s in specs]
         )
         return
     if not specs:
-        raise click.ClickException(f"no dataset matches {pattern!r}; 'zoo datasets' shows all")
+        raise click.ClickException(_nothing("dataset", pattern, "zoo datasets"))
     echo_table(
         ["DATASET", "PLUGIN", "DESCRIPTION"],
         [[s.name, s.plugin.origin, s.description or ""] for s in specs],
@@ -147,6 +144,16 @@ def info_command(model: str, registry: Path | None, as_json: bool, **settings: o
     click.echo("architecture:")
     for line in info["architecture"].splitlines():
         click.echo(f"  {line}")
+
+
+def _nothing(kind: str, pattern: str | None, command: str) -> str:
+    """Why a listing is empty: the pattern, or no plugin providing any."""
+    from zoo.plugins import load_registry
+
+    if pattern:
+        return f"no {kind} matches {pattern!r}; '{command}' shows them all"
+    why = load_registry().why_missing().removeprefix("; note: ")
+    return f"no plugin provides any {kind}" + (f": {why}" if why else "")
 
 
 def _arguments(kwargs: dict[str, object]) -> str:

@@ -7,13 +7,25 @@ from typing import Any
 
 import click
 
-from zoo.cli.options import given, registry_option, training_options
+from zoo.cli.options import SettingType, given, registry_option, training_options
 from zoo.cli.output import ProgressBar
+from zoo.report import FORMATS
+from zoo.settings import InvalidSetting, check_setting
 
-FORMATS = ("table", "markdown", "csv", "json")
+
+class Percent(click.ParamType):
+    name = "percent"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not 0 <= number <= 100:  # NaN fails this too
+            self.fail(f"must be a percentage from 0 to 100, got {value!r}", param, ctx)
+        return number
 
 
 class SeedList(click.ParamType):
+    """A comma-separated list of seeds, each checked like --seed."""
+
     name = "seeds"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -23,40 +35,84 @@ class SeedList(click.ParamType):
             seeds = [int(part) for part in str(value).split(",") if part.strip()]
         except ValueError:
             self.fail(f"{value!r} is not a comma-separated list of whole numbers", param, ctx)
-        if not seeds or any(s < 0 for s in seeds):
-            self.fail(f"{value!r} must list whole numbers ≥ 0, e.g. 1,2,3", param, ctx)
+        if not seeds:
+            self.fail("list one or more seeds, e.g. 1,2,3", param, ctx)
+        for seed in seeds:
+            try:
+                check_setting("seed", seed)
+            except InvalidSetting as exc:
+                self.fail(str(exc), param, ctx)
         return seeds
 
 
 @click.command("compare")
-@click.argument("models", nargs=-1, required=True)
-@click.option("--dataset", "datasets", multiple=True, metavar="NAME",
-              help="Dataset to compare on; repeat for several (default: each model's own).")
-@click.option("--seeds", type=click.IntRange(min=1), default=None,
-              help="Train this many seeds, from the configured seed on (default 5).")
-@click.option("--seed-list", type=SeedList(), default=None, metavar="S1,S2,...",
-              help="Train exactly these seeds.")
-@click.option("--target", type=click.FloatRange(0, 100), default=99.0, show_default=True,
-              help="Test accuracy (percent) whose first epoch is reported.")
+@click.argument("models", nargs=-1)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="NAME",
+    type=SettingType("dataset"),
+    help="Dataset to compare on; repeat for several (default: each model's own).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1, max=100_000),
+    default=None,
+    help="Train this many seeds, from the configured seed on (default 5).",
+)
+@click.option(
+    "--seed-list",
+    type=SeedList(),
+    default=None,
+    metavar="S1,S2,...",
+    help="Train exactly these seeds.",
+)
+@click.option(
+    "--target",
+    type=Percent(),
+    default=None,
+    help="Test accuracy (percent) whose first epoch is reported (default 99).",
+)
 @training_options(without=("dataset", "seed"))
-@click.option("--baselines", is_flag=True,
-              help="Add scikit-learn rows: logistic regression, RBF SVM, a matching MLP.")
+@click.option(
+    "--baselines",
+    is_flag=True,
+    help="Add scikit-learn rows: logistic regression, RBF SVM, a matching MLP.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write results.json, results.csv, summary.csv and summary.md here.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep finished seeds here as they come, then results.json, results.csv, summary.csv "
+    "and summary.md (a new or empty folder).",
+)
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Finish a stopped comparison kept in DIR: only the seeds it lacks are trained.",
+)
 @click.option("--plot", is_flag=True, help="Draw every model's decision boundary into one PNG.")
-@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None,
-              help="Processes to train in (default: one per CPU core).")
+@click.option(
+    "--jobs",
+    "workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to train in (default: one per CPU core).",
+)
 @registry_option
 def compare_command(
     models: tuple[str, ...],
     datasets: tuple[str, ...],
     seeds: int | None,
     seed_list: list[int] | None,
-    target: float,
+    target: float | None,
     baselines: bool,
     fmt: str,
     out: Path | None,
+    resume_dir: Path | None,
     plot: bool,
     workers: int | None,
     registry: Path | None,
@@ -70,39 +126,49 @@ def compare_command(
     each other model on every seed.
     """
     from zoo import api, report
-    from zoo.runs import claim_run_dir, new_run_dir
+    from zoo.runs import new_run_dir
 
-    if seeds is not None and seed_list is not None:
-        raise click.UsageError("give --seeds or --seed-list, not both")
-    folder = claim_run_dir(out) if out is not None else None  # refused before any training
     bar = ProgressBar(1.0, "compare")
+    progress = bar.update if bar.enabled else None
     try:
-        comparison = api.compare(
-            list(models),
-            datasets=list(datasets) or None,
-            seeds=seeds,
-            seed_list=seed_list,
-            target=target,
-            baselines=baselines,
-            workers=workers,
-            registry=registry,
-            on_progress=bar.update if bar.enabled else None,
-            **given(settings),
-        )
-    except BaseException:
-        if folder is not None and not any(folder.iterdir()):
-            folder.rmdir()
-        raise
+        if resume_dir is not None:
+            request = (models, datasets, seeds, seed_list, target, baselines, out, registry)
+            if any(request) or given(settings):
+                raise click.UsageError(
+                    "--resume finishes the comparison as it was asked; give only DIR"
+                )
+            comparison = api.resume_comparison(resume_dir, workers=workers, on_progress=progress)
+            folder = resume_dir
+        else:
+            if not models:
+                raise click.UsageError("name the MODELS to compare, or --resume DIR")
+            if seeds is not None and seed_list is not None:
+                raise click.UsageError("give --seeds or --seed-list, not both")
+            comparison = api.compare(
+                list(models),
+                datasets=list(datasets) or None,
+                seeds=seeds,
+                seed_list=seed_list,
+                target=99.0 if target is None else target,
+                baselines=baselines,
+                workers=workers,
+                out=out,
+                registry=registry,
+                on_progress=progress,
+                **given(settings),
+            )
+            folder = out
     finally:
         bar.close()
     click.echo(report.render(comparison, fmt), nl=False)
-    if folder is not None:
-        api.save_comparison(comparison, folder, plot=plot)
-        click.echo(f"Written to {folder}", err=True)
+    if plot and not comparison.drawable():
+        click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:
-        picture = new_run_dir("runs", "compare") / "boundaries.png"
+        picture = (folder or new_run_dir("runs", "compare")) / "boundaries.png"
         api.plot_comparison(comparison, picture)
         click.echo(f"Boundaries: {picture}", err=True)
+    if folder is not None:
+        click.echo(f"Written to {folder}", err=True)
 
 
 COMMANDS = [compare_command]

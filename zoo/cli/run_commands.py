@@ -10,6 +10,7 @@ import click
 
 from zoo.cli.options import given, json_option, registry_option, training_options
 from zoo.cli.output import ProgressBar, percent
+from zoo.errors import TrainingDiverged
 
 RUNS_ROOT = "runs"
 
@@ -92,6 +93,10 @@ def train_command(
                 **callbacks,
                 **given(settings),
             )
+    except TrainingDiverged as exc:
+        if as_json and exc.summary is not None:  # stdout still holds the one JSON object
+            click.echo(_json_line(exc.summary))
+        raise
     finally:
         bar.close()
     if as_json:
@@ -107,7 +112,9 @@ def train_command(
 
 @click.command("eval")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--device", default=None, metavar="D", help="Device to evaluate on (default: the run's).")
+@click.option(
+    "--device", default=None, metavar="D", help="Device to evaluate on (default: the run's)."
+)
 @json_option
 def eval_command(run_dir: Path, device: str | None, as_json: bool) -> None:
     """Reload a run's weights and report its metrics again, on the same data split."""
@@ -153,6 +160,9 @@ def predict_command(
     from zoo.api import load_run
     from zoo.files import atomic_open
 
+    if output_path is not None and output_path.name in ("", ".", ".."):
+        raise click.UsageError(f"--output must name a file, got {str(output_path)!r}")
+
     run = load_run(run_dir, device=device, with_data=False)
     if output_path is not None:
         with atomic_open(output_path, "w", newline="") as out:
@@ -166,7 +176,7 @@ def predict_command(
 
 
 def _predict_rows(run: Any, input_path: Path, out: Any) -> None:
-    from zoo.predict import read_rows, write_predictions
+    from zoo.csv_files import read_rows, write_predictions
 
     header = True
     for rows in read_rows(input_path, run.features):

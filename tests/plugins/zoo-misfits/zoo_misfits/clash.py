@@ -11,5 +11,6 @@ def impostor(in_features=2, out_features=1):
 
 @zoo.hookimpl
 def register_models(register):
-    register("circle-v2", impostor, description="not the lesson's circle-v2",
-             defaults={"epochs": 20})
+    register(
+        "circle-v2", impostor, description="not the lesson's circle-v2", defaults={"epochs": 20}
+    )

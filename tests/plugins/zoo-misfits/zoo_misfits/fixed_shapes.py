@@ -11,5 +11,9 @@ def fixed_net():
 
 @zoo.hookimpl
 def register_models(register):
-    register("fixed-net", fixed_net, description="hard-coded 2 -> 8 -> 1",
-             defaults={"epochs": 50, "momentum": 0.9})
+    register(
+        "fixed-net",
+        fixed_net,
+        description="hard-coded 2 -> 8 -> 1",
+        defaults={"epochs": 50, "momentum": 0.9},
+    )

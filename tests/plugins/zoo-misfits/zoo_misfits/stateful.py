@@ -16,5 +16,9 @@ def batchnorm_net(in_features=2, out_features=1, hidden_units=8):
 
 @zoo.hookimpl
 def register_models(register):
-    register("batchnorm-net", batchnorm_net, description="Linear, BatchNorm1d, ReLU, Linear",
-             defaults={"epochs": 40})
+    register(
+        "batchnorm-net",
+        batchnorm_net,
+        description="Linear, BatchNorm1d, ReLU, Linear",
+        defaults={"epochs": 40},
+    )

@@ -64,7 +64,7 @@ def write_predictions(
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every line that is not blank."""
     try:
-        file = open(path, newline="", encoding="utf-8")
+        file = open(path, newline="", encoding="utf-8-sig")  # a BOM from Excel is no cell
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -1,0 +1,35 @@
+"""README.md shows real output and the real example plugin: these tests keep it so."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def console_block(command: str) -> list[str]:
+    """The lines README shows after ``$ command``, up to the next prompt or the block's end."""
+    block = README.split(f"$ {command}\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line.startswith(("$ ", "```")):
+            break
+        lines.append(line)
+    return lines
+
+
+def test_the_write_a_plugin_section_is_the_example_package():
+    shown = README.split("# zoo_tanh.py\n", 1)[1].split("```", 1)[0]
+    source = (ROOT / "examples" / "zoo-tanh" / "zoo_tanh.py").read_text()
+    assert shown.strip() == re.sub(r'^""".*?"""\n', "", source, flags=re.S).strip()
+
+
+def test_the_zoo_list_shown_is_what_zoo_list_prints(zoo_cli):
+    assert zoo_cli("list").stdout.splitlines() == console_block("zoo list")
+
+
+def test_the_errors_shown_are_the_errors_zoo_prints(zoo_cli):
+    for command in ("zoo train circle-v3", "zoo train circle-v2 --epochs 0"):
+        assert zoo_cli(*command.split()[1:]).stderr.splitlines() == console_block(command)
