@@ -10,6 +10,8 @@ Prints one PASS/FAIL line per check and exits non-zero if any failed.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,6 +117,39 @@ def main() -> int:
         and abs(record["test_loss"] - solo["test_loss"]) < 1e-4,
         f"loss {record['test_loss']:.6f} vs {solo['test_loss']:.6f}",
     )
+
+    args = ["train", "circle-v2", "--epochs", "3000", "--checkpoint-every", "500", "--no-plot"]
+    reference = cli(*args, "--out", "whole", cwd=work)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo", *args, "--out", "cut"],
+        cwd=work,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    next(line for line in process.stdout if line.startswith("Epoch: 0"))
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stopped = process.communicate()
+    resumed = cli("train", "--resume", "cut", "--no-plot", "--json", cwd=work)
+    check(
+        "Ctrl-C on the GPU stops with a checkpoint, and --resume finishes the run",
+        process.returncode == 130 and resumed.returncode == 0 and reference.returncode == 0,
+        stopped.strip()[-160:] + resumed.stderr.strip()[-200:],
+    )
+    if resumed.returncode == 0 and reference.returncode == 0:
+        whole = torch.load(work / "whole" / "weights.pt", weights_only=True)
+        cut = torch.load(work / "cut" / "weights.pt", weights_only=True)
+        same = all(torch.equal(whole[k], cut[k]) for k in whole)
+        print(f"INFO  resumed GPU run equals the uninterrupted one bit for bit: {same}")
+        a = json.loads((work / "whole" / "summary.json").read_text())
+        b = json.loads(resumed.stdout)
+        check(
+            "the resumed GPU run has the uninterrupted run's accuracy",
+            a["test_acc"] == b["test_acc"],
+            f"{a['test_loss']} vs {b['test_loss']}",
+        )
 
     timings = {}
     for device in ("cpu", "cuda"):
