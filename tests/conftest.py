@@ -24,6 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
 MISFIT_PLUGINS = ROOT / "tests" / "plugins" / "zoo-misfits"
 BUILT_IN = "circle_models,blob_models,sklearn_datasets"
+# The keys `zoo train --json`, zoo.train and each compare result promise (issue #2).
+SUMMARY_KEYS = {
+    "model",
+    "dataset",
+    "epochs",
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "seconds",
+    "device",
+    "seed",
+    "run_dir",
+}
 _ZOO_VARIABLES = ("ZOO_REGISTRY", "ZOO_LOAD_PLUGINS", "ZOO_STRICT_PLUGINS")
 
 

@@ -8,25 +8,12 @@ import json
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import SUMMARY_KEYS, assert_one_line_error
 
 import zoo
 from zoo.errors import ConfigError, ModelError, UnknownNameError
 
 STAT_KEYS = {"mean", "std", "min", "max"}
-RECORD_KEYS = {
-    "model",
-    "dataset",
-    "epochs",
-    "train_acc",
-    "test_acc",
-    "train_loss",
-    "test_loss",
-    "seconds",
-    "device",
-    "seed",
-    "run_dir",
-}
 
 
 def test_the_lessons_three_models_over_five_seeds(zoo_cli):
@@ -37,7 +24,7 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
     report = json.loads(result.stdout)
     assert report["seeds"] == [42, 43, 44, 45, 46]
     assert len(report["results"]) == 15
-    assert all(RECORD_KEYS <= set(record) for record in report["results"])
+    assert all(SUMMARY_KEYS <= set(record) for record in report["results"])
     summary = {row["model"]: row for row in report["summary"]}
     assert set(summary) == {"circle-v0", "circle-v1", "circle-v2"}
     for row in summary.values():

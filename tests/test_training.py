@@ -6,23 +6,10 @@ import json
 
 import pytest
 import torch
+from conftest import SUMMARY_KEYS
 
 import zoo
 from zoo.errors import ConfigError, DeviceError, TrainingDiverged
-
-SUMMARY_KEYS = {
-    "model",
-    "dataset",
-    "epochs",
-    "train_acc",
-    "test_acc",
-    "train_loss",
-    "test_loss",
-    "seconds",
-    "device",
-    "seed",
-    "run_dir",
-}
 
 
 def test_circle_v2_with_no_flags_passes_99_percent_on_circles(zoo_cli):

@@ -140,7 +140,7 @@ _ALL = [
     Setting("seed", "seed for weights and batch order", _seed, 42),
     Setting("split_seed", "random_state of the train/test split", _seed, 42),
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
-    Setting("device", DEVICE_HELP, _text, "auto"),
+    Setting("device", f"where to train: {DEVICE_HELP}", _text, "auto"),
     Setting(
         "threads",
         "CPU threads while training (1: the same numbers on any core count)",

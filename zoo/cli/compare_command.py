@@ -74,7 +74,7 @@ class SeedList(click.ParamType):
     default=None,
     help="Test accuracy (percent) whose first epoch is reported (default 99).",
 )
-@training_options(without=("dataset", "seed"))
+@training_options(without=("dataset", "seed", "checkpoint_every"))
 @click.option(
     "--baselines",
     is_flag=True,
