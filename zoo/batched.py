@@ -21,6 +21,7 @@ import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.fx
@@ -32,6 +33,7 @@ from zoo.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vect
 from zoo.trainer import (
     FitResult,
     LogRow,
+    RunTrack,
     TensorSplit,
     batch_order,
     build_optimizer,
@@ -256,14 +258,12 @@ class BatchedTrainer:
         loss_fn = task.loss_function()
         optimizer = build_optimizer(list(stacked.parameters.values()), config)
         orders = [batch_order(c, len(data.X_train), data.X_train.device) for c in self.configs]
-        histories = [[row] for row in self._log(stacked, loss_fn, 0)]
-        kept = [stacked.state_dict(k) for k in seeds]
-        kept_epoch = [0] * stacked.count
-        diverged_at: list[int | None] = [None] * stacked.count
+        initial = self._log(stacked, loss_fn, 0)
+        tracks = [RunTrack([row], stacked.state_dict(k)) for k, row in enumerate(initial)]
         interval, last = config.log_interval, config.epochs
         start = time.perf_counter()
         for epoch in range(1, last + 1):
-            alive = [k for k in seeds if diverged_at[k] is None]
+            alive = [k for k in seeds if tracks[k].diverged_at is None]
             if not alive:
                 break
             if orders[0] is None:
@@ -278,30 +278,21 @@ class BatchedTrainer:
                 losses = self._step(stacked, optimizer, loss_fn, X, targets, alive)
                 for k in alive:
                     if not math.isfinite(losses[k]):
-                        diverged_at[k] = epoch  # the solo run stops here: no more steps
-                alive = [k for k in alive if diverged_at[k] is None]
+                        tracks[k].diverged_at = epoch  # the solo run stops here: no more steps
+                alive = [k for k in alive if tracks[k].diverged_at is None]
             if self.on_progress is not None:
                 self.on_progress(epoch)
             if epoch % interval == 0 or epoch == last:
                 for k, row in enumerate(self._log(stacked, loss_fn, epoch)):
-                    if diverged_at[k] is not None:
-                        continue
-                    if row.finite():
-                        histories[k].append(row)
-                        kept[k], kept_epoch[k] = stacked.state_dict(k), epoch
-                    else:
-                        diverged_at[k] = epoch
+                    if tracks[k].diverged_at is None:
+                        tracks[k].record(row, partial(stacked.state_dict, k))
             if self.should_stop is not None and self.should_stop() and epoch < last:
                 seconds = (time.perf_counter() - start) / stacked.count
-                stopped = [FitResult(h, seconds, epoch, stopped_at=epoch) for h in histories]
-                return stopped, stacked
+                return [seed.stopped(seconds, epoch) for seed in tracks], stacked
         seconds = (time.perf_counter() - start) / stacked.count
-        results = []
         for k in seeds:
-            stacked.load(k, kept[k])
-            epochs = kept_epoch[k] if diverged_at[k] is not None else last
-            results.append(FitResult(histories[k], seconds, epochs, diverged_at[k], kept_epoch[k]))
-        return results, stacked
+            stacked.load(k, tracks[k].kept)
+        return [seed.result(seconds, last) for seed in tracks], stacked
 
     def _step(
         self,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,39 @@ class FitResult:
     @property
     def final(self) -> LogRow:
         return self.history[-1]
+
+
+@dataclass
+class RunTrack:
+    """One run's log so far and the weights of its last good log point.
+
+    A log row with a non-finite loss is not kept: it marks the run as diverged, and the run
+    ends with the kept weights. The ordinary and the batched trainer both keep one per seed.
+    """
+
+    history: list[LogRow]
+    kept: dict[str, torch.Tensor]
+    kept_epoch: int = 0
+    diverged_at: int | None = None
+
+    def record(self, row: LogRow, weights: Callable[[], dict[str, torch.Tensor]]) -> bool:
+        """Keep a finite row and ``weights()`` behind it; else mark divergence. True if kept."""
+        if not row.finite():
+            self.diverged_at = row.epoch
+            return False
+        self.history.append(row)
+        self.kept, self.kept_epoch = weights(), row.epoch
+        return True
+
+    def result(self, seconds: float, epochs: int) -> FitResult:
+        """The outcome after ``epochs`` epochs, or at the kept weights when it diverged."""
+        if self.diverged_at is None:
+            return FitResult(self.history, seconds, epochs)
+        return FitResult(self.history, seconds, self.kept_epoch, self.diverged_at, self.kept_epoch)
+
+    def stopped(self, seconds: float, epoch: int) -> FitResult:
+        """The outcome of a run asked to stop after ``epoch``."""
+        return FitResult(self.history, seconds, epoch, stopped_at=epoch)
 
 
 @dataclass
@@ -181,13 +215,13 @@ class Trainer:
         interval, last = config.log_interval, config.epochs
         every = config.checkpoint_interval if self.on_checkpoint is not None else None
         if resume is None:
-            history, kept, kept_epoch = [self._log(0)], _snapshot(model), 0
+            track = RunTrack([self._log(0)], _snapshot(model))
             first, earlier = 1, 0.0
         else:
-            history, kept, kept_epoch = list(resume.history), resume.kept, resume.kept_epoch
+            track = RunTrack(list(resume.history), resume.kept, resume.kept_epoch)
             first, earlier = resume.epoch + 1, resume.seconds
             self._restore(resume)
-        batches, step = self.batches, self._step
+        batches, step, weights = self.batches, self._step, partial(_snapshot, model)
         model.train()
         start = time.perf_counter()
         for epoch in range(first, last + 1):
@@ -202,24 +236,21 @@ class Trainer:
                 self.on_progress(epoch, loss)
             diverged = not math.isfinite(loss)
             if not diverged and (epoch % interval == 0 or epoch == last):
-                row = self._log(epoch)
-                diverged = not row.finite()
-                if not diverged:
-                    history.append(row)
-                    kept, kept_epoch = _snapshot(model), epoch
+                diverged = not track.record(self._log(epoch), weights)
             stop = not diverged and self.should_stop is not None and self.should_stop()
             if not diverged and every is not None and (stop or epoch % every == 0 or epoch == last):
                 diverged = not _finite(model)  # a checkpoint never holds broken weights
                 if not diverged:
                     seconds = earlier + time.perf_counter() - start
-                    self.on_checkpoint(self._checkpoint(epoch, kept, kept_epoch, history, seconds))
+                    self.on_checkpoint(self._checkpoint(epoch, track, seconds))
             seconds = earlier + time.perf_counter() - start
             if diverged:
-                model.load_state_dict(kept)
-                return FitResult(history, seconds, kept_epoch, epoch, kept_epoch)
+                track.diverged_at = epoch
+                model.load_state_dict(track.kept)
+                return track.result(seconds, last)
             if stop and epoch < last:
-                return FitResult(history, seconds, epoch, stopped_at=epoch)
-        return FitResult(history, earlier + time.perf_counter() - start, last)
+                return track.stopped(seconds, epoch)
+        return track.result(earlier + time.perf_counter() - start, last)
 
     def _step(self, X: torch.Tensor, y: torch.Tensor) -> float:
         loss = self.loss_fn(self.data.task.logits(self.model(X)), y)
@@ -236,14 +267,7 @@ class Trainer:
             self.on_log(row)
         return row
 
-    def _checkpoint(
-        self,
-        epoch: int,
-        kept: dict[str, torch.Tensor],
-        kept_epoch: int,
-        history: list[LogRow],
-        seconds: float,
-    ) -> Checkpoint:
+    def _checkpoint(self, epoch: int, track: RunTrack, seconds: float) -> Checkpoint:
         rng: dict[str, Any] = {"torch": torch.get_rng_state()}
         if self.batches is not None:
             rng["batches"] = self.batches.generator.get_state()
@@ -253,9 +277,9 @@ class Trainer:
             epoch,
             _snapshot(self.model),
             self.optimizer.state_dict(),
-            kept,
-            kept_epoch,
-            list(history),
+            track.kept,
+            track.kept_epoch,
+            list(track.history),
             seconds,
             rng,
         )
