@@ -11,34 +11,31 @@ Median of 7 interleaved runs of each, each a fresh Python process.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import itertools
 import tempfile
-import time
 from pathlib import Path
 
-from common import interleaved, machine, median
+from common import fresh_process, interleaved, machine, median
 
 REPEATS = 7
 SCRIPT = Path(__file__).with_name("lesson_script.py")
 
 
-def timed(args: list[str], cwd: str) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=cwd)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        zoo = ["-m", "zoo", "train", "circle-v2", "--out"]
-        runs = iter(range(10**6))  # a fresh run folder for every zoo run
+        runs = itertools.count()
+
+        def zoo_train(*flags: str) -> float:  # a fresh run folder for every run
+            return fresh_process(
+                ["-m", "zoo", "train", "circle-v2", "--out", f"r{next(runs)}", *flags], folder
+            )
+
         seconds = interleaved(
             {
-                "lesson script": lambda: timed([str(SCRIPT)], folder),
-                "zoo train --no-plot": lambda: timed([*zoo, f"r{next(runs)}", "--no-plot"], folder),
-                "zoo train": lambda: timed([*zoo, f"r{next(runs)}"], folder),
-                "import torch": lambda: timed(["-c", "import torch"], folder),
+                "lesson script": lambda: fresh_process([str(SCRIPT)], folder),
+                "zoo train --no-plot": lambda: zoo_train("--no-plot"),
+                "zoo train": zoo_train,
+                "import torch": lambda: fresh_process(["-c", "import torch"], folder),
             },
             REPEATS,
         )

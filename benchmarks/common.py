@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -106,3 +108,10 @@ def median(values: list[float]) -> float:
 def paired_ratio(numerator: list[float], denominator: list[float]) -> float:
     """Median of the ratios of runs made side by side: robust to the machine's drift."""
     return statistics.median(a / b for a, b in zip(numerator, denominator))
+
+
+def fresh_process(args: list[str], cwd: str | None = None) -> float:
+    """Seconds for ``python *args`` in a new process, start to exit."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=cwd)
+    return time.perf_counter() - start

@@ -8,28 +8,18 @@ little more than importing click. Median of 15 interleaved runs of each.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
-from common import interleaved, machine, median
+from common import fresh_process, interleaved, machine, median
 
 REPEATS = 15
-
-
-def timed(args: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def main() -> None:
     seconds = interleaved(
         {
-            "zoo --help": lambda: timed(["-m", "zoo", "--help"]),
-            "zoo --version": lambda: timed(["-m", "zoo", "--version"]),
-            "import click": lambda: timed(["-c", "import click"]),
-            "import torch": lambda: timed(["-c", "import torch"]),
+            "zoo --help": lambda: fresh_process(["-m", "zoo", "--help"]),
+            "zoo --version": lambda: fresh_process(["-m", "zoo", "--version"]),
+            "import click": lambda: fresh_process(["-c", "import click"]),
+            "import torch": lambda: fresh_process(["-c", "import torch"]),
         },
         REPEATS,
     )
