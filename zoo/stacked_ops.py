@@ -171,7 +171,7 @@ def _forward_batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
     return _batched(x, weight, bias)
 
 
-_CHOSEN: dict[tuple[Any, ...], Callable[..., torch.Tensor]] = {}
+_CHOSEN: dict[tuple[Any, ...], int] = {}  # layout -> index into candidates + [per_seed]
 
 
 def _exactly(
@@ -181,14 +181,15 @@ def _exactly(
     *tensors: torch.Tensor,
 ) -> torch.Tensor:
     """The first of ``candidates`` that matches ``per_seed`` to the bit here, else the latter."""
+    ways = [*candidates, per_seed]
     key = _layout_key(name, *tensors)
-    way = _CHOSEN.get(key)
-    if way is None:
+    chosen = _CHOSEN.get(key)
+    if chosen is None:
         probes = [_random_like(t) for t in tensors]
         reference = per_seed(*probes)
-        agreeing = (c for c in candidates if torch.equal(c(*probes), reference))
-        way = _CHOSEN[key] = next(agreeing, per_seed)
-    return way(*tensors)
+        agreeing = (i for i, way in enumerate(candidates) if torch.equal(way(*probes), reference))
+        chosen = _CHOSEN[key] = next(agreeing, len(candidates))
+    return ways[chosen](*tensors)
 
 
 def _layout_key(name: str, *tensors: torch.Tensor) -> tuple[Any, ...]:
