@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_one_line_error
 
 import zoo
-from zoo.catalogue import load_catalogue
+from zoo.config.catalogue import load_catalogue
 from zoo.errors import CatalogueError
 
 

@@ -131,10 +131,10 @@ def test_baselines_are_fitted_on_the_same_split(zoo_cli):
     # The same 800/200 split: refit one baseline by hand and get the same accuracy.
     from sklearn.linear_model import LogisticRegression
 
-    from zoo.data import load_split
-    from zoo.plugins import load_registry
+    from zoo.plugins.loader import load_plugins
+    from zoo.training.data import load_split
 
-    split = load_split(load_registry().dataset("circles"), {}, 0.2, 42)
+    split = load_split(load_plugins().dataset("circles"), {}, 0.2, 42)
     fitted = LogisticRegression(max_iter=1000).fit(split.X_train, split.y_train)
     expected = (fitted.predict(split.X_test) == split.y_test).mean() * 100
     assert summary["sklearn:logistic-regression"]["test_acc"]["mean"] == pytest.approx(expected)

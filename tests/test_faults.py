@@ -24,8 +24,10 @@ import torch
 from conftest import assert_one_line_error
 
 import zoo
-from zoo import files
 from zoo.errors import RunFolderError
+from zoo.runs import files
+
+pytestmark = pytest.mark.slow  # trainings killed and resumed, again and again
 
 # circle-v2 with a checkpoint after every epoch: most of the time goes into writing them, so
 # the kill points below land inside checkpoint writes as often as between them.

@@ -20,10 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zoo
-from zoo.catalogue import load_catalogue
-from zoo.csv_files import CHUNK_ROWS, read_rows
+from zoo.config.catalogue import load_catalogue
 from zoo.errors import CatalogueError, DataError
+from zoo.runs.csv_files import CHUNK_ROWS, read_rows
 from zoo.settings import SETTINGS
+
+pytestmark = pytest.mark.slow  # thousands of generated inputs
 
 EXAMPLES = settings(
     max_examples=300,

@@ -15,7 +15,7 @@ from zoo.errors import (
     PluginWarning,
     UnknownNameError,
 )
-from zoo.plugins import load_registry
+from zoo.plugins.loader import load_plugins
 
 
 def test_the_example_plugin_appears_in_list_and_plugins(zoo_cli, with_plugins):
@@ -89,9 +89,9 @@ def test_unknown_names_mention_the_plugins_that_failed(zoo_cli, with_plugins):
 def test_a_plugin_that_fails_halfway_registers_nothing(plugins_in_process):
     plugins_in_process("half_registered")
     with pytest.warns(PluginWarning, match="second model is not ready"):
-        registry = load_registry()
-    assert registry.model_providers("half-model") == []
-    assert [f.plugin.name for f in registry.failures] == ["half_registered"]
+        plugins = load_plugins()
+    assert plugins.model_providers("half-model") == []
+    assert [f.plugin.name for f in plugins.failures] == ["half_registered"]
 
 
 def test_strict_mode_makes_a_broken_plugin_a_hard_error(zoo_cli, with_plugins):
@@ -127,10 +127,10 @@ def test_plugin_colon_name_chooses_between_clashing_models(plugins_in_process):
 
 def test_plugins_load_once_per_process(plugins_in_process):
     plugins_in_process("tanh")
-    first = load_registry()
+    first = load_plugins()
     zoo.list_models()
     zoo.get_model("tanh-mlp")
-    assert load_registry() is first
+    assert load_plugins() is first
 
 
 def test_zoo_load_plugins_chooses_which_plugins_load(zoo_cli):

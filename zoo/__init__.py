@@ -8,44 +8,78 @@ shared trainer trains any of them. Plugin authors need one import::
     @zoo.hookimpl
     def register_models(register): ...
 
-Importing zoo is cheap: pluggy and torch load only when something that needs them is used.
+The API (each function is documented in :mod:`zoo.api`):
+
+- what is installed: ``list_models``, ``model_entries``, ``list_datasets``,
+  ``dataset_entries``, ``list_plugins``
+- a model and its settings: ``get_model``, ``describe``, ``resolve_config``,
+  ``load_run_config``
+- training and using a model: ``train``, ``resume``, ``evaluate``, ``load_run``, ``predict``
+- comparing models: ``compare``, ``resume_comparison``, ``save_comparison``,
+  ``plot_comparison``
+- for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`
+
+Importing zoo is cheap: torch loads when a function first needs it, pluggy when a plugin
+asks for ``zoo.hookimpl``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from zoo.api import (
+    PluginStatus,
+    compare,
+    dataset_entries,
+    describe,
+    evaluate,
+    get_model,
+    list_datasets,
+    list_models,
+    list_plugins,
+    load_run,
+    load_run_config,
+    model_entries,
+    plot_comparison,
+    predict,
+    resolve_config,
+    resume,
+    resume_comparison,
+    save_comparison,
+    train,
+)
+
+if TYPE_CHECKING:
+    from zoo.hookspecs import hookimpl
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "PluginStatus",
     "__version__",
     "compare",
+    "dataset_entries",
     "describe",
     "evaluate",
     "get_model",
     "hookimpl",
     "list_datasets",
     "list_models",
+    "list_plugins",
+    "load_run",
+    "load_run_config",
+    "model_entries",
+    "plot_comparison",
     "predict",
     "resolve_config",
     "resume",
+    "resume_comparison",
+    "save_comparison",
     "train",
 ]
 
-if TYPE_CHECKING:
-    from zoo.api import (
-        compare,
-        describe,
-        evaluate,
-        get_model,
-        list_datasets,
-        list_models,
-        predict,
-        resolve_config,
-        resume,
-        train,
-    )
-    from zoo.hookspecs import hookimpl
+
+_MODULES = ("api", "errors", "hookspecs")  # the public modules
 
 
 def __getattr__(name: str) -> Any:
@@ -53,8 +87,12 @@ def __getattr__(name: str) -> Any:
         from zoo.hookspecs import hookimpl
 
         return hookimpl
-    if name in __all__:
-        from zoo import api
+    if name in _MODULES:
+        import importlib
 
-        return getattr(api, name)
+        return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *_MODULES})

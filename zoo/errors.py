@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import traceback
 from pathlib import Path
+from typing import Any
 
 
 class ZooError(Exception):
@@ -50,7 +51,7 @@ class ModelError(ZooError):
 class TrainingDiverged(ZooError):
     """The loss became NaN or infinite; training stopped and kept the last good weights."""
 
-    def __init__(self, message: str, summary: dict | None = None) -> None:
+    def __init__(self, message: str, summary: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.summary = summary
 

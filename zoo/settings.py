@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zoo.names import did_you_mean
+
 # Lower-case names accepted for ``optimizer``, and the torch.optim class each one builds.
 OPTIMIZERS: dict[str, str] = {
     "sgd": "SGD",
@@ -158,25 +160,6 @@ _ALL = [
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
 FALLBACKS: dict[str, Any] = {s.name: s.fallback for s in _ALL}
-
-
-def did_you_mean(name: str, candidates: Any) -> str:
-    """`` (did you mean 'x'?)`` naming the closest candidates (ties: up to three), or ``""``."""
-    import difflib  # only when a name is wrong
-
-    scored = []
-    for candidate in dict.fromkeys(candidates):
-        matcher = difflib.SequenceMatcher(None, name, str(candidate))
-        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
-            scored.append((matcher.ratio(), str(candidate)))
-    scored = [(score, c) for score, c in scored if score >= 0.6]
-    if not scored:
-        return ""
-    best = max(score for score, _ in scored)
-    close = sorted((c for score, c in scored if score >= best - 1e-9), reverse=True)[:3]
-    if len(close) == 1:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (did you mean {', '.join(map(repr, close[:-1]))} or {close[-1]!r}?)"
 
 
 def check_setting(name: str, value: Any) -> Any:

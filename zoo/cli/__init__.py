@@ -1,4 +1,4 @@
-"""The ``zoo`` command line: a thin layer over :mod:`zoo.api`.
+"""The ``zoo`` command line: a thin layer over zoo's Python API (:mod:`zoo.api`).
 
 Every mistake of the user's or a plugin's ends as one line on stderr and a non-zero exit:
 1 for an error zoo found, 2 for a command line it cannot parse, 130 for Ctrl-C. Importing this
@@ -16,7 +16,7 @@ import click
 import zoo
 from zoo.cli import catalogue_commands, compare_command, run_commands
 from zoo.errors import TrainingInterrupted, ZooError, ZooWarning
-from zoo.settings import did_you_mean
+from zoo.names import did_you_mean
 
 
 class ZooGroup(click.Group):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+import zoo
 from zoo.cli.options import given, json_option, registry_option, training_options
 from zoo.cli.output import echo_json, echo_table
 
@@ -20,9 +21,7 @@ def list_command(pattern: str | None, registry: Path | None, as_json: bool) -> N
 
     PATTERN is a shell wildcard, e.g. 'circle-*'.
     """
-    from zoo.api import model_entries
-
-    entries = model_entries(pattern, registry=registry)
+    entries = zoo.model_entries(pattern, registry=registry)
     if as_json:
         echo_json([entry.to_dict() for entry in entries])
         return
@@ -42,9 +41,7 @@ def list_command(pattern: str | None, registry: Path | None, as_json: bool) -> N
 @json_option
 def datasets_command(pattern: str | None, as_json: bool) -> None:
     """List the datasets, with their plugin."""
-    from zoo.plugins import load_registry
-
-    specs = load_registry().datasets(pattern)
+    specs = zoo.dataset_entries(pattern)
     if as_json:
         echo_json(
             [{"name": s.name, "plugin": s.plugin.name, "description": s.description} for s in specs]
@@ -63,60 +60,39 @@ def datasets_command(pattern: str | None, as_json: bool) -> None:
 def plugins_command(as_json: bool) -> None:
     """List the plugins: distribution, hooks, what each provides, and the ones that failed."""
     from zoo.errors import PluginWarning
-    from zoo.plugins import load_registry
 
     with warnings.catch_warnings():  # the failures are this command's output, not warnings
         warnings.simplefilter("ignore", PluginWarning)
-        registry = load_registry()
-    records = []
-    for plugin in sorted(registry.plugins, key=lambda p: p.name):
-        provided = registry.provided[plugin.name]
-        records.append(
-            {
-                "name": plugin.name,
-                "module": plugin.module,
-                "distribution": plugin.distribution,
-                "version": plugin.version,
-                "status": "loaded",
-                "hooks": provided.hooks,
-                "models": list(provided.models),
-                "datasets": list(provided.datasets),
-            }
-        )
-    for failure in sorted(registry.failures, key=lambda f: f.plugin.name):
-        plugin = failure.plugin
-        records.append(
-            {
-                "name": plugin.name,
-                "module": plugin.module,
-                "distribution": plugin.distribution,
-                "version": plugin.version,
-                "status": "failed",
-                "error": failure.error,
-            }
-        )
-    for name in registry.excluded:
-        records.append({"name": name, "status": "not loaded (ZOO_LOAD_PLUGINS)"})
+        statuses = zoo.list_plugins()
     if as_json:
-        echo_json(records)
+        echo_json([status.to_dict() for status in statuses])
         return
     rows = []
-    for record in records:
-        distribution = " ".join(filter(None, [record.get("distribution"), record.get("version")]))
-        if record["status"] == "loaded":
-            what = ", ".join(record["models"] + record["datasets"]) or "nothing"
-            detail = f"{', '.join(record['hooks']) or 'no hooks'}: {what}"
-        elif record["status"] == "failed":
-            detail = f"FAILED: {record['error']}"
+    for status in statuses:
+        distribution = " ".join(filter(None, [status.distribution, status.version]))
+        if status.status == "loaded":
+            what = ", ".join(status.models + status.datasets) or "nothing"
+            detail = f"{', '.join(status.hooks) or 'no hooks'}: {what}"
+        elif status.status == "failed":
+            detail = f"FAILED: {status.error}"
         else:
-            detail = record["status"]
-        rows.append([record["name"], distribution, detail])
+            detail = status.status
+        rows.append([status.name, distribution, detail])
     echo_table(["PLUGIN", "DISTRIBUTION", "HOOKS: PROVIDES"], rows)
-    for name, providers in registry.clashes().items():
+    for name, providers in _clashes(statuses).items():
         click.echo(
             f"note: {name!r} is registered by {' and '.join(providers)}; "
             f"use {' or '.join(p + ':' + name for p in providers)}"
         )
+
+
+def _clashes(statuses: list[zoo.PluginStatus]) -> dict[str, list[str]]:
+    """Names that several loaded plugins register, with those plugins."""
+    providers: dict[str, list[str]] = {}
+    for status in statuses:
+        for name in dict.fromkeys(status.models + status.datasets):
+            providers.setdefault(name, []).append(status.name)
+    return {name: found for name, found in providers.items() if len(found) > 1}
 
 
 @click.command("info")
@@ -126,9 +102,7 @@ def plugins_command(as_json: bool) -> None:
 @json_option
 def info_command(model: str, registry: Path | None, as_json: bool, **settings: object) -> None:
     """Show a model's resolved settings (and where each comes from), size and layers."""
-    from zoo.api import describe
-
-    info = describe(model, registry=registry, **given(settings))
+    info = zoo.describe(model, registry=registry, **given(settings))
     if as_json:
         echo_json(info)
         return
@@ -148,12 +122,16 @@ def info_command(model: str, registry: Path | None, as_json: bool, **settings: o
 
 def _nothing(kind: str, pattern: str | None, command: str) -> str:
     """Why a listing is empty: the pattern, or no plugin providing any."""
-    from zoo.plugins import load_registry
-
     if pattern:
         return f"no {kind} matches {pattern!r}; '{command}' shows them all"
-    why = load_registry().why_missing().removeprefix("; note: ")
-    return f"no plugin provides any {kind}" + (f": {why}" if why else "")
+    notes = [
+        f"plugin {s.name!r} failed to load" for s in zoo.list_plugins() if s.status == "failed"
+    ]
+    left_out = [repr(s.name) for s in zoo.list_plugins() if s.status.startswith("not loaded")]
+    if left_out:
+        notes.append("ZOO_LOAD_PLUGINS left out " + ", ".join(left_out))
+    why = f": {'; '.join(notes)} (see 'zoo plugins')" if notes else ""
+    return f"no plugin provides any {kind}{why}"
 
 
 def _arguments(kwargs: dict[str, object]) -> str:

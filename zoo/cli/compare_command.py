@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
+import zoo
 from zoo.cli.options import SettingType, given, registry_option, training_options
 from zoo.cli.output import ProgressBar
-from zoo.report import FORMATS
+from zoo.comparison.report import FORMATS
 from zoo.settings import InvalidSetting, check_setting
 
 
@@ -125,26 +126,23 @@ def compare_command(
     that first reached --target, the training time, and whether the best really beats
     each other model on every seed.
     """
-    from zoo import api, report
-    from zoo.runs import new_run_dir
-
-    bar = ProgressBar(1.0, "compare")
+    if resume_dir is not None:
+        request = (models, datasets, seeds, seed_list, target, baselines, out, registry)
+        if any(request) or given(settings):
+            raise click.UsageError(
+                "--resume finishes the comparison as it was asked; give only DIR"
+            )
+    elif not models:
+        raise click.UsageError("name the MODELS to compare, or --resume DIR")
+    elif seeds is not None and seed_list is not None:
+        raise click.UsageError("give --seeds or --seed-list, not both")
+    bar = ProgressBar("compare", as_percent=True)
     progress = bar.update if bar.enabled else None
     try:
         if resume_dir is not None:
-            request = (models, datasets, seeds, seed_list, target, baselines, out, registry)
-            if any(request) or given(settings):
-                raise click.UsageError(
-                    "--resume finishes the comparison as it was asked; give only DIR"
-                )
-            comparison = api.resume_comparison(resume_dir, workers=workers, on_progress=progress)
-            folder = resume_dir
+            comparison = zoo.resume_comparison(resume_dir, workers=workers, on_progress=progress)
         else:
-            if not models:
-                raise click.UsageError("name the MODELS to compare, or --resume DIR")
-            if seeds is not None and seed_list is not None:
-                raise click.UsageError("give --seeds or --seed-list, not both")
-            comparison = api.compare(
+            comparison = zoo.compare(
                 list(models),
                 datasets=list(datasets) or None,
                 seeds=seeds,
@@ -157,15 +155,18 @@ def compare_command(
                 on_progress=progress,
                 **given(settings),
             )
-            folder = out
     finally:
         bar.close()
-    click.echo(report.render(comparison, fmt), nl=False)
+    _show(comparison, fmt, plot, resume_dir or out)
+
+
+def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:
+    """The report on stdout; the picture and the folder's name on stderr."""
+    click.echo(comparison.render(fmt), nl=False)
     if plot and not comparison.drawable():
         click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:
-        picture = (folder or new_run_dir("runs", "compare")) / "boundaries.png"
-        api.plot_comparison(comparison, picture)
+        picture = zoo.plot_comparison(comparison, folder / "boundaries.png" if folder else None)
         click.echo(f"Boundaries: {picture}", err=True)
     if folder is not None:
         click.echo(f"Written to {folder}", err=True)

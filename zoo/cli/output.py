@@ -31,22 +31,25 @@ def percent(value: float) -> str:
 class ProgressBar:
     """A bar on stderr, drawn only when stderr is a terminal, at most ten times a second."""
 
-    def __init__(self, total: float, label: str) -> None:
-        self.total = total
+    def __init__(self, label: str, *, as_percent: bool = False) -> None:
         self.label = label
+        self.as_percent = as_percent  # show 42% instead of done/total
+        self.detail = ""  # shown after the count, e.g. the last logged loss
         self.enabled = sys.stderr.isatty()
         self._last_draw = 0.0
         self._line = ""
 
-    def update(self, done: float, detail: str = "") -> None:
+    def update(self, done: int, total: int) -> None:
+        """A ``(done, total)`` progress callback: redraw, at most ten times a second."""
         now = time.monotonic()
-        if not self.enabled or (now - self._last_draw < 0.1 and done < self.total):
+        if not self.enabled or (now - self._last_draw < 0.1 and done < total):
             return
         self._last_draw = now
         width = 30
-        filled = int(width * min(done / max(self.total, 1e-12), 1.0))
-        count = f"{done:.0f}/{self.total:.0f}" if self.total > 1 else f"{done:.0%}"
-        self._line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {count}  {detail}"
+        filled = int(width * min(done / max(total, 1), 1.0))
+        count = f"{done / max(total, 1):.0%}" if self.as_percent else f"{done}/{total}"
+        bar = f"[{'#' * filled}{'.' * (width - filled)}]"
+        self._line = f"{self.label} {bar} {count}  {self.detail}"
         click.echo(f"\r{self._line.rstrip()}", nl=False, err=True)
 
     def clear(self) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+import zoo
 from zoo.cli.options import given, json_option, registry_option, training_options
 from zoo.cli.output import ProgressBar, percent
 from zoo.errors import TrainingDiverged
@@ -47,45 +49,29 @@ def train_command(
     Flags override the catalogue (registry.yaml), which overrides the plugin's defaults.
     Ctrl-C stops at the end of the epoch with a checkpoint; --resume RUN_DIR goes on from it.
     """
-    from zoo import api
-
     if resume_dir is not None:
         if model is not None or out is not None or given(settings) or registry is not None:
             raise click.UsageError(
                 "--resume goes on with the run's own model and settings; give only RUN_DIR"
             )
-        config = api.load_run_config(resume_dir)
+        config = zoo.load_run_config(resume_dir)
     elif model is None:
         raise click.UsageError("name the MODEL to train (zoo list shows them), or --resume RUN_DIR")
     else:
-        config = api.resolve_config(model, registry=registry, **given(settings))
-    log = sys.stderr if as_json else sys.stdout
-    bar = ProgressBar(config.epochs, config.model)
-
-    def on_log(row: Any) -> None:
-        bar.clear()
-        if not as_json and row.epoch == 0:  # the data and model are ready: say what runs
-            click.echo(
-                f"Training {config.model} ({config.builds}) on {config.dataset}: "
-                f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
-                f"seed {config.seed}"
-            )
-        click.echo(row.line(), file=log)
-
+        config = zoo.resolve_config(model, registry=registry, **given(settings))
+    bar = ProgressBar(config.model)
     callbacks: dict[str, Any] = {
         "plot": plot,
-        "on_log": on_log,
-        "on_progress": (lambda epoch, loss: bar.update(epoch, f"loss {loss:.5f}"))
-        if bar.enabled
-        else None,
+        "on_log": _log_printer(config, as_json, bar),
+        "on_progress": bar.update if bar.enabled else None,
     }
     try:
         if resume_dir is not None:
             if not as_json:
                 click.echo(f"Resuming {config.model} in {resume_dir}")
-            summary = api.resume(resume_dir, **callbacks)
+            summary = zoo.resume(resume_dir, **callbacks)
         else:
-            summary = api.train(
+            summary = zoo.train(
                 config.model,
                 registry=registry,
                 out=out,
@@ -99,6 +85,28 @@ def train_command(
         raise
     finally:
         bar.close()
+    _print_done(summary, as_json)
+
+
+def _log_printer(config: Any, as_json: bool, bar: ProgressBar) -> Callable[[Any], None]:
+    """Print the lesson's log lines (to stderr with --json), after a line saying what runs."""
+    log = sys.stderr if as_json else sys.stdout
+
+    def on_log(row: Any) -> None:
+        bar.clear()
+        bar.detail = f"loss {row.train_loss:.5f}"
+        if not as_json and row.epoch == 0:  # the data and model are ready: say what runs
+            click.echo(
+                f"Training {config.model} ({config.builds}) on {config.dataset}: "
+                f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
+                f"seed {config.seed}"
+            )
+        click.echo(row.line(), file=log)
+
+    return on_log
+
+
+def _print_done(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(_json_line(summary))
         return
@@ -118,9 +126,7 @@ def train_command(
 @json_option
 def eval_command(run_dir: Path, device: str | None, as_json: bool) -> None:
     """Reload a run's weights and report its metrics again, on the same data split."""
-    from zoo.api import evaluate
-
-    metrics = evaluate(run_dir, device=device)
+    metrics = zoo.evaluate(run_dir, device=device)
     if as_json:
         click.echo(_json_line(metrics))
         return
@@ -157,13 +163,12 @@ def predict_command(
     """
     import tempfile
 
-    from zoo.api import load_run
-    from zoo.files import atomic_open
+    from zoo.runs.files import atomic_open
 
     if output_path is not None and output_path.name in ("", ".", ".."):
         raise click.UsageError(f"--output must name a file, got {str(output_path)!r}")
 
-    run = load_run(run_dir, device=device, with_data=False)
+    run = zoo.load_run(run_dir, device=device, with_data=False)
     if output_path is not None:
         with atomic_open(output_path, "w", newline="") as out:
             _predict_rows(run, input_path, out)
@@ -176,7 +181,7 @@ def predict_command(
 
 
 def _predict_rows(run: Any, input_path: Path, out: Any) -> None:
-    from zoo.csv_files import read_rows, write_predictions
+    from zoo.runs.csv_files import read_rows, write_predictions
 
     header = True
     for rows in read_rows(input_path, run.features):

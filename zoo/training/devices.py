@@ -1,8 +1,11 @@
-"""Choosing the device: ``auto`` takes an accelerator when there is one, as the lesson does."""
+"""Where training runs: the device (``auto`` takes an accelerator when there is one, as the
+lesson does) and the number of CPU threads."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -45,3 +48,20 @@ def resolve_device(name: str) -> torch.device:
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch threads, then restore the process's setting.
+
+    Sums split across threads round differently, so the thread count is part of what makes
+    a run reproducible; small models are also fastest on one thread.
+    """
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)

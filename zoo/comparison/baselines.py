@@ -15,8 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from zoo.config import TrainConfig
-from zoo.data import Split
+from zoo.batched.plan import batch_plan
+from zoo.comparison.execute import JobResult
+from zoo.comparison.plan import Job
+from zoo.config.resolve import TrainConfig
+from zoo.training.data import Split
+from zoo.training.records import RunSummary
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,32 @@ def baselines_for(
     return found
 
 
-def fit_baseline(baseline: Baseline, split: Split, seed: int) -> dict[str, Any]:
+def run_baselines(jobs: list[Job]) -> list[JobResult]:
+    """scikit-learn's rows for each dataset: the classic tools once, an MLP per architecture."""
+    results: list[JobResult] = []
+    seen: set[tuple[str, str]] = set()
+    for job in jobs:
+        experiment = job.experiment
+        plan = batch_plan(experiment.build(job.config.seed))
+        hidden = plan.hidden_layers() if plan is not None else None
+        split = experiment.split
+        for baseline in baselines_for(job.config, hidden, len(split.X_train)):
+            if (baseline.name, job.dataset) in seen:
+                continue
+            seen.add((baseline.name, job.dataset))
+            start = time.perf_counter()
+            records = [
+                fit_baseline(baseline, split, seed, experiment.task.name) for seed in job.seeds
+            ]
+            seconds = time.perf_counter() - start
+            histories: list[list[Any]] = [[] for _ in records]
+            results.append(
+                JobResult(job, records, histories, [], False, seconds, split.features, True)
+            )
+    return results
+
+
+def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunSummary:
     """Fit on the training split; accuracy (percent) and log-loss on both splits."""
     from sklearn.metrics import log_loss
 
@@ -86,20 +115,23 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int) -> dict[str, Any]:
         ("test", split.X_test, split.y_test),
     ):
         scores[f"{part}_acc"] = float(np.mean(estimator.predict(X) == y) * 100)
+        scores[f"{part}_loss"] = None
         if hasattr(estimator, "predict_proba"):
             probabilities = estimator.predict_proba(X)
             scores[f"{part}_loss"] = float(log_loss(y, probabilities, labels=estimator.classes_))
-        else:
-            scores[f"{part}_loss"] = None
-    return {
-        "model": baseline.name,
-        "dataset": split.name,
-        "seed": seed,
-        "params": _parameter_count(estimator),
-        "seconds": seconds,
-        "baseline": True,
+    return RunSummary(
+        model=baseline.name,
+        builds=None,
+        dataset=split.name,
+        task=task,
+        epochs=None,
+        seconds=seconds,
+        device="cpu",
+        seed=seed,
+        params=_parameter_count(estimator),
+        status="completed",
         **scores,
-    }
+    )
 
 
 def _parameter_count(estimator: Any) -> int | None:

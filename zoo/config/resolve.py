@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.catalogue import Catalogue, CatalogueEntry, shown
+from zoo.config.catalogue import Catalogue, CatalogueEntry, shown
 from zoo.errors import CatalogueError, ConfigError, UnknownNameError
-from zoo.registry import ModelSpec, Registry
-from zoo.settings import FALLBACKS, InvalidSetting, check_settings, did_you_mean
+from zoo.names import did_you_mean
+from zoo.plugins.loaded import Plugins
+from zoo.plugins.specs import ModelSpec
+from zoo.settings import FALLBACKS, InvalidSetting, check_settings
 
 _MERGED = ("params", "dataset_params")
 
@@ -63,13 +65,13 @@ class TrainConfig:
 
 
 def resolve(
-    name: str, registry: Registry, catalogue: Catalogue, overrides: Mapping[str, Any] | None = None
+    name: str, plugins: Plugins, catalogue: Catalogue, overrides: Mapping[str, Any] | None = None
 ) -> tuple[TrainConfig, ModelSpec]:
     """The model ``name`` builds and its settings, with ``overrides`` on top."""
     variant = catalogue.entries.get(name)
     if variant is not None and not variant.is_variant:
         variant = None
-    spec = find_model(variant.model if variant else name, registry, catalogue)
+    spec = find_model(variant.model if variant and variant.model else name, plugins, catalogue)
     where = catalogue.path.name
     layers: list[tuple[str, Mapping[str, Any]]] = [
         ("zoo", FALLBACKS),
@@ -91,21 +93,21 @@ def resolve(
     return config, spec
 
 
-def find_model(name: str, registry: Registry, catalogue: Catalogue) -> ModelSpec:
+def find_model(name: str, plugins: Plugins, catalogue: Catalogue) -> ModelSpec:
     """The plugin model behind ``name``; unknown names suggest models and variants alike."""
     try:
-        return registry.model(name)
+        return plugins.model(name)
     except UnknownNameError:
-        known = [s.name for s in registry.models()] + [
-            v.name for v in catalogue.variants if registry.model_providers(v.model or "")
+        known = [s.name for s in plugins.models()] + [
+            v.name for v in catalogue.variants if plugins.model_providers(v.model or "")
         ]
         raise UnknownNameError(
             f"unknown model {name!r}{did_you_mean(name, known)}; "
-            f"'zoo list' shows them all{registry.why_missing()}"
+            f"'zoo list' shows them all{plugins.why_missing()}"
         ) from None
 
 
-def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
+def check_catalogue(catalogue: Catalogue, plugins: Plugins) -> list[str]:
     """Check that the catalogue's entries name models that exist, and exist once.
 
     With every plugin loaded, a missing model is a :class:`CatalogueError`. When some plugin
@@ -118,13 +120,13 @@ def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
         entry_label = f"models.{shown(entry.name)}"
         label = entry_label + (".model" if key else "")
         where = catalogue.where(entry, key)
-        if entry.is_variant and registry.model_providers(entry.name):
+        if entry.is_variant and plugins.model_providers(entry.name):
             raise CatalogueError(
                 f"{catalogue.where(entry)}: {entry_label}: is already a plugin's model; "
                 "give the variant a name of its own"
             )
         target = entry.model or entry.name
-        providers = registry.model_providers(target)
+        providers = plugins.model_providers(target)
         for spec in providers:  # a parameter the factory refuses: here, with its line
             refused = spec.refused_parameter(entry.settings.get("params", {}))
             if refused:
@@ -139,8 +141,8 @@ def check_catalogue(catalogue: Catalogue, registry: Registry) -> list[str]:
             )
         if providers:
             continue
-        if registry.complete:
-            known = [s.name for s in registry.models()]
+        if plugins.complete:
+            known = [s.name for s in plugins.models()]
             raise CatalogueError(
                 f"{where}: {label}: no plugin provides model {target!r}"
                 + (did_you_mean(target, known) or "; see 'zoo list'")

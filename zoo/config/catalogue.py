@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from zoo.errors import CatalogueError
-from zoo.registry import NAME
-from zoo.settings import SETTINGS, InvalidSetting, check_setting, did_you_mean
+from zoo.names import NAME, did_you_mean
+from zoo.settings import SETTINGS, InvalidSetting, check_setting
 
 _TOP_KEYS = ("defaults", "models")
 _ENTRY_KEYS = ("model", "description", *SETTINGS)

@@ -15,16 +15,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from zoo import runs
-from zoo.config import TrainConfig
-from zoo.data import load_split
-from zoo.devices import resolve_device
+from zoo.config.resolve import TrainConfig
 from zoo.errors import ConfigError, ModelError, RunFolderError, UnknownNameError
-from zoo.models import build_model, check_output
-from zoo.plugins import load_registry
-from zoo.registry import ModelSpec, Registry
-from zoo.tasks import Task
-from zoo.trainer import TensorSplit, evaluate, torch_threads
+from zoo.plugins.loaded import Plugins
+from zoo.plugins.loader import load_plugins
+from zoo.plugins.specs import ModelSpec
+from zoo.runs import folder
+from zoo.training.data import load_split
+from zoo.training.devices import resolve_device, torch_threads
+from zoo.training.experiment import TensorSplit
+from zoo.training.models import build_model, check_output
+from zoo.training.tasks import Task
+from zoo.training.trainer import evaluate
 
 
 @dataclass
@@ -63,12 +65,12 @@ def load_run(
     dataset that changed since is an error, not silently wrong numbers.
     """
     run_dir = Path(run_dir)
-    record = runs.read_record(run_dir)
+    record = folder.read_record(run_dir)
     config = record.config
-    registry = load_registry()
-    spec = model_of_run(run_dir, config, registry)
+    plugins = load_plugins()
+    spec = model_of_run(run_dir, config, plugins)
     target = resolve_device(device or config.device)
-    state = runs.load_weights(run_dir / runs.WEIGHTS)
+    state = folder.load_weights(run_dir / folder.WEIGHTS)
     model = build_model(spec, record.factory_kwargs)
     try:
         model.load_state_dict(state)
@@ -76,7 +78,7 @@ def load_run(
         first = str(exc).strip().splitlines()
         detail = first[1].strip() if len(first) > 1 else first[0]
         raise RunFolderError(
-            f"{run_dir / runs.WEIGHTS}: does not fit model {spec.name!r} ({detail}); "
+            f"{run_dir / folder.WEIGHTS}: does not fit model {spec.name!r} ({detail}); "
             "nothing was loaded"
         ) from None
     model.to(target).eval()
@@ -84,7 +86,7 @@ def load_run(
     data = None
     if with_data:
         split = load_split(
-            registry.dataset(config.dataset),
+            plugins.dataset(config.dataset),
             config.dataset_params,
             config.test_size,
             config.split_seed,
@@ -106,14 +108,14 @@ def load_run(
     return LoadedRun(config, model, task, record.classes, record.features, target, data)
 
 
-def model_of_run(run_dir: Path, config: TrainConfig, registry: Registry) -> ModelSpec:
+def model_of_run(run_dir: Path, config: TrainConfig, plugins: Plugins) -> ModelSpec:
     """The installed plugin model a run was trained with."""
     try:
-        return registry.model(config.builds)
+        return plugins.model(config.builds)
     except UnknownNameError:
         raise RunFolderError(
             f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
-            f"provides; install its plugin to use this run{registry.why_missing()}"
+            f"provides; install its plugin to use this run{plugins.why_missing()}"
         ) from None
 
 

@@ -33,11 +33,11 @@ from typing import Any
 
 import torch
 
-from zoo.config import TrainConfig
-from zoo.errors import RunFolderError
-from zoo.files import write_atomic
+from zoo.config.resolve import TrainConfig
 from zoo.settings import FALLBACKS, InvalidSetting, check_setting
-from zoo.trainer import Checkpoint, is_state_dict
+from zoo.errors import RunFolderError
+from zoo.runs.files import write_atomic
+from zoo.training.checkpoint import Checkpoint, is_state_dict
 
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"

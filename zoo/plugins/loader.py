@@ -21,34 +21,44 @@ import pluggy
 
 from zoo import hookspecs
 from zoo.errors import PluginError, PluginWarning, describe_exception
-from zoo.registry import PluginFailure, PluginInfo, PluginRegistrations, Registry
-from zoo.settings import did_you_mean
+from zoo.names import did_you_mean
+from zoo.plugins.loaded import Plugins, Registrations
+from zoo.plugins.specs import PluginFailure, PluginInfo
 
 ENTRY_POINT_GROUP = "zoo"
-_HOOKS = ("register_models", "register_datasets")
 
 
 @functools.cache
-def load_registry() -> Registry:
+def load_plugins() -> Plugins:
     """Load every selected plugin once per process and return what they registered."""
-    manager = pluggy.PluginManager("zoo")
+    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
     manager.add_hookspecs(hookspecs)
-    registry = Registry()
-    selected, registry.excluded = _select(entry_points(group=ENTRY_POINT_GROUP))
+    plugins = Plugins()
+    selected, plugins.excluded = _select(entry_points(group=ENTRY_POINT_GROUP))
     for entry_point in selected:
         plugin = _describe(entry_point)
         try:
-            registry.add(_load(manager, entry_point, plugin))
+            plugins.add(_load(manager, entry_point, plugin))
         except Exception as exc:  # a plugin's failure, whatever it raises, is its own
             _unregister(manager, plugin.name)
             failure = PluginFailure(plugin, describe_exception(exc, plugin.module))
-            registry.add_failure(failure)
+            plugins.add_failure(failure)
             _report(failure)
-    return registry
+    return plugins
 
 
 def strict() -> bool:
     return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
+
+
+def registration_hooks() -> list[str]:
+    """The hooks that register things, in the order :mod:`zoo.hookspecs` declares them."""
+    marker = f"{ENTRY_POINT_GROUP}_spec"  # what pluggy's HookspecMarker sets on a spec
+    return [
+        name
+        for name, value in vars(hookspecs).items()
+        if name.startswith("register_") and hasattr(value, marker)
+    ]
 
 
 def _select(found: list[EntryPoint]) -> tuple[list[EntryPoint], list[str]]:
@@ -76,20 +86,17 @@ def _describe(entry_point: EntryPoint) -> PluginInfo:
 
 def _load(
     manager: pluggy.PluginManager, entry_point: EntryPoint, plugin: PluginInfo
-) -> PluginRegistrations:
+) -> Registrations:
     module = entry_point.load()
     manager.register(module, name=plugin.name)  # checks hook arguments against the specs
     _check_hook_names(manager, module)
-    registrations = PluginRegistrations(plugin)
-    callbacks = {
-        "register_models": registrations.register_model,
-        "register_datasets": registrations.register_dataset,
-    }
-    for hook_name in _HOOKS:
+    registrations = Registrations(plugin)
+    for hook_name in registration_hooks():
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
             if impl.plugin_name == plugin.name:
                 registrations.hooks.append(hook_name)
-                impl.function(**{arg: callbacks[hook_name] for arg in impl.argnames})
+                register = registrations.callback(hook_name)
+                impl.function(**{arg: register for arg in impl.argnames})
     return registrations
 
 
@@ -101,8 +108,9 @@ def _check_hook_names(manager: pluggy.PluginManager, module: object) -> None:
         for impl in caller.get_hookimpls():
             if impl.plugin is module:
                 code = impl.function.__code__
+                known = registration_hooks()
                 raise PluginError(
-                    f"unknown hook {caller.name!r}{did_you_mean(caller.name, _HOOKS)} "
+                    f"unknown hook {caller.name!r}{did_you_mean(caller.name, known)} "
                     f"({Path(code.co_filename).name}:{code.co_firstlineno})"
                 )
 

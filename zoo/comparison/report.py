@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the command line reads FORMATS before torch is imported
-    from zoo.comparison import Comparison
+    from zoo.comparison.summary import Comparison
 
 FORMATS = ("table", "markdown", "csv", "json")
 HEADERS = [

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from zoo.files import write_atomic
-from zoo.tasks import Task
+from zoo.runs.files import write_atomic
+from zoo.training.tasks import Task
 
 GRID = 101
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import DataError, describe_exception
-from zoo.registry import DatasetSpec
+from zoo.plugins.specs import DatasetSpec
 
 
 @dataclass(frozen=True)

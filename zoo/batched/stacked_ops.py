@@ -114,7 +114,7 @@ def _probe(
         generator = torch.Generator(device=out.device).manual_seed(1)
         gradient = torch.randn(out.shape, generator=generator, dtype=out.dtype, device=out.device)
         out.backward(gradient)
-    return [out.detach()] + [p.grad for p in probes if p.requires_grad]
+    return [out.detach()] + [p.grad for p in probes if p.grad is not None]
 
 
 _LINEAR_WAYS: dict[tuple[Any, ...], Linear] = {}

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from zoo.errors import ModelError, describe_exception
-from zoo.registry import ModelSpec
-from zoo.tasks import Task
+from zoo.plugins.specs import ModelSpec
+from zoo.training.tasks import Task
 
 
 def factory_kwargs(

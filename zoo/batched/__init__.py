@@ -1,0 +1,18 @@
+"""Training several seeds of one model at once, each exactly as its own solo run would.
+
+A 2 -> 10 -> 10 -> 1 step on 800 points costs far more in Python and dispatch than in
+arithmetic, so K seeds trained one after another pay that overhead K times. Here the K copies'
+weights are stacked ([K, out, in]) and every step runs once for all of them.
+
+Which models: those that ``torch.fx`` traces to a graph of ``nn.Linear`` layers, element-wise
+activations and element-wise arithmetic, with no buffers (no batch norm) and no randomness
+(no dropout). :func:`zoo.batched.plan.batch_plan` says whether a model qualifies; others train
+one seed at a time with the ordinary trainer.
+
+``plan`` decides and traces; ``stacked`` rewrites the traced graph for stacked weights;
+``stacked_ops`` holds the stacked operations; ``trainer`` runs the shared loop over them.
+
+Exactness: every stacked operation reproduces, for each seed, the rounding of its solo run
+(see :mod:`zoo.batched.stacked_ops`), so on a given machine and thread count each seed ends
+with the weights its own ``zoo train`` run ends with, bit for bit.
+"""

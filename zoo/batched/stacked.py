@@ -1,0 +1,75 @@
+"""K copies of one model with their weights stacked, run as one straight-line program."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.fx
+from torch import nn
+
+from zoo.batched.plan import BatchPlan
+from zoo.batched.stacked_ops import stacked_linear
+
+
+def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
+    """The model's graph rewritten so that each Linear takes stacked weights as inputs.
+
+    Returns the rewritten module, ``forward(x, *stacked)``, and the parameter names in the
+    order it takes them. Generated straight-line code: no interpreter between the ops.
+    """
+    graph = torch.fx.Graph()
+    values: dict[torch.fx.Node, torch.fx.Node] = {}
+    inputs: dict[str, torch.fx.Node] = {}
+    x = graph.placeholder("x")
+    for name in plan.linears:
+        module = plan.graph.get_submodule(name)
+        for kind in ("weight", "bias"):
+            if getattr(module, kind) is not None:
+                key = f"{name}.{kind}"
+                inputs[key] = graph.placeholder(f"stacked_{len(inputs)}")
+    for node in plan.graph.graph.nodes:
+        if node.op == "placeholder":
+            values[node] = x
+        elif node.op == "call_module" and isinstance(
+            plan.graph.get_submodule(node.target), nn.Linear
+        ):
+            values[node] = graph.call_function(
+                stacked_linear,
+                (
+                    values[node.args[0]],
+                    inputs[f"{node.target}.weight"],
+                    inputs.get(f"{node.target}.bias"),
+                ),
+            )
+        else:
+            values[node] = graph.node_copy(node, values.__getitem__)
+    return torch.fx.GraphModule(plan.graph, graph), list(inputs)
+
+
+class StackedModels:
+    """K copies of one model, their parameters stacked along a new first dimension."""
+
+    def __init__(self, plan: BatchPlan, models: Sequence[nn.Module]) -> None:
+        self.count = len(models)
+        self.program, names = _stacked_program(plan)
+        self.parameters: dict[str, torch.Tensor] = {}
+        for name in names:
+            tensors = [m.get_parameter(name) for m in models]
+            self.parameters[name] = torch.stack([t.detach() for t in tensors]).requires_grad_()
+        self._inputs = list(self.parameters.values())
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        """[N, F] (shared by every copy) or [K, N, F] -> [K, N, out]."""
+        if X.dim() == 2:
+            X = X.expand(self.count, *X.shape)
+        return self.program(X, *self._inputs)
+
+    def state_dict(self, k: int) -> dict[str, torch.Tensor]:
+        """Copy ``k``'s weights, as its own model's state_dict."""
+        return {name: tensor[k].detach().clone() for name, tensor in self.parameters.items()}
+
+    def load(self, k: int, state: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            for name, tensor in state.items():
+                self.parameters[name][k] = tensor

@@ -1,0 +1,114 @@
+"""The shared trainer's loop, run for K seeds of one model at once (see :mod:`zoo.batched`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from zoo.batched.plan import BatchPlan
+from zoo.batched.stacked import StackedModels
+from zoo.batched.stacked_ops import seed_slice, stacked_loss, whole_vectors
+from zoo.config.resolve import TrainConfig
+from zoo.training.devices import torch_threads
+from zoo.training.experiment import TensorSplit
+from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
+from zoo.training.optim import BatchOrder, batch_order, build_optimizer
+from zoo.training.records import FitResult, LogRow
+
+
+class BatchedTrainer(TrainingLoop):
+    """K seeds of one model as K members of one loop.
+
+    ``models`` were built from one factory under each seed in ``configs`` (same settings but
+    for the seed). Each seed's history, divergence and kept weights follow the solo rules, and
+    its batches are drawn in its own order, as its solo run draws them.
+    """
+
+    def __init__(
+        self,
+        plan: BatchPlan,
+        models: Sequence[nn.Module],
+        data: TensorSplit,
+        configs: Sequence[TrainConfig],
+        *,
+        on_progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        config = configs[0]
+        super().__init__(Schedule(config.epochs, config.log_interval), on_progress, should_stop)
+        self.config, self.data = config, data
+        self.stacked = StackedModels(plan, models)
+        self.loss_fn = data.task.loss_function()
+        self.optimizer = build_optimizer(list(self.stacked.parameters.values()), config)
+        rows, device = len(data.X_train), data.X_train.device
+        self.orders = [batch_order(c, rows, device) for c in configs]
+
+    def fit(self) -> tuple[list[FitResult], StackedModels]:
+        with torch_threads(self.config.threads):
+            first_rows = self.log_rows(0)
+            self.tracks = [RunTrack([row], self.weights(k)) for k, row in enumerate(first_rows)]
+            return self.run(), self.stacked
+
+    def train_epoch(self, epoch: int) -> None:
+        tracks = self.tracks
+        alive = [k for k, track in enumerate(tracks) if track.diverged_at is None]
+        for X, targets in self._batches():
+            losses = self._step(X, targets, alive)
+            for k in alive:
+                if not math.isfinite(losses[k]):
+                    tracks[k].diverged_at = epoch  # the solo run stops here: no more steps
+            alive = [k for k in alive if tracks[k].diverged_at is None]
+
+    def _batches(self) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+        data, count = self.data, self.stacked.count
+        if self.orders[0] is None:
+            return [(data.X_train, data.y_train.expand(count, -1))]
+        orders: list[BatchOrder] = [order for order in self.orders if order is not None]
+        per_seed = [order.next_epoch() for order in orders]  # each seed's own batch order
+        return (
+            (data.X_train[rows], data.y_train[rows])
+            for rows in (torch.stack(batch) for batch in zip(*per_seed))
+        )
+
+    def _step(self, X: torch.Tensor, targets: torch.Tensor, alive: list[int]) -> list[float]:
+        """One optimizer step for the seeds in ``alive``; every seed's loss before it."""
+        stacked, task = self.stacked, self.data.task
+        losses = stacked_loss(task.binary, self.loss_fn, task.logits(stacked(X)), targets)
+        values: list[float] = losses.detach().tolist()
+        # Seeds that diverged, or whose loss is not finite now, take no step, as when solo.
+        stepping = [k for k in alive if math.isfinite(values[k])]
+        self.optimizer.zero_grad()
+        if stepping:
+            total = losses.sum() if len(stepping) == stacked.count else losses[stepping].sum()
+            total.backward()
+            self.optimizer.step()
+        return values
+
+    def log_rows(self, epoch: int) -> list[LogRow]:
+        """Every seed's log row, with the numbers its solo evaluation gives."""
+        data, task, stacked = self.data, self.data.task, self.stacked
+        with torch.inference_mode():
+            scores = []
+            for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
+                logits = task.logits(stacked(X))
+                if task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
+                    targets = y.expand_as(logits)
+                    losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+                    loss_values = losses.mean(1).tolist()
+                else:  # cross-entropy reduces differently when batched: per seed
+                    loss_values = torch.stack(
+                        [self.loss_fn(seed_slice(logits, k), y) for k in range(stacked.count)]
+                    ).tolist()
+                correct = torch.eq(task.labels(logits), y).sum(1).tolist()
+                scores.append([(loss, c / len(y) * 100) for loss, c in zip(loss_values, correct)])
+        return [LogRow(epoch, train[0], train[1], test[0], test[1]) for train, test in zip(*scores)]
+
+    def weights(self, member: int) -> Weights:
+        return self.stacked.state_dict(member)
+
+    def restore(self, member: int, weights: Weights) -> None:
+        self.stacked.load(member, weights)

@@ -1,0 +1,59 @@
+"""The models zoo knows: every plugin's models and the catalogue's variants, with their
+resolved default dataset (what ``zoo list`` shows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from zoo.config.catalogue import Catalogue
+from zoo.config.resolve import resolve
+from zoo.names import matches, natural_key
+from zoo.plugins.loaded import Plugins
+from zoo.plugins.specs import PluginInfo
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A row of ``zoo list``."""
+
+    name: str
+    plugin: PluginInfo
+    dataset: str
+    description: str | None
+    variant_of: str | None = None  # set for a registry.yaml variant
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin.name}:{self.name.rpartition(':')[2]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "plugin": self.plugin.name,
+            "distribution": self.plugin.distribution,
+            "version": self.plugin.version,
+            "dataset": self.dataset,
+            "description": self.description,
+            "variant_of": self.variant_of,
+        }
+
+
+def model_entries(
+    plugins: Plugins, catalogue: Catalogue, pattern: str | None = None
+) -> list[ModelEntry]:
+    """Every model and variant matching ``pattern`` (a shell wildcard), naturally sorted."""
+    clashing = plugins.clashes()
+    entries = []
+    for spec in plugins.models():
+        name = spec.qualified_name if spec.name in clashing else spec.name
+        config, _ = resolve(name, plugins, catalogue)
+        entries.append(ModelEntry(name, spec.plugin, config.dataset, spec.description))
+    for variant in catalogue.variants:
+        if len(plugins.model_providers(variant.model or "")) == 1:  # others were noted
+            config, spec = resolve(variant.name, plugins, catalogue)
+            description = variant.description or f"variant of {spec.name}"
+            plugin = PluginInfo(catalogue.path.name, module="")  # the catalogue, not a plugin
+            entries.append(ModelEntry(variant.name, plugin, config.dataset, description, spec.name))
+    entries = [e for e in entries if matches(pattern or None, e.name, e.qualified_name)]
+    return sorted(entries, key=lambda e: natural_key(e.name))

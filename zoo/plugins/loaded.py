@@ -1,0 +1,172 @@
+"""What the loaded plugins provide: models and datasets by name, and which plugin gave each.
+
+Plugins fill it through the ``register`` callbacks of their hooks (see :mod:`zoo.hookspecs`);
+this module keeps the rules: valid names, settings that pass the schema, and no silent
+overwrite when two plugins use one name (both stay, and a bare lookup asks the user to pick
+``plugin:name``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from zoo.errors import AmbiguousNameError, PluginError, UnknownNameError
+from zoo.names import NAME, NAME_RULE, did_you_mean, matches, natural_key
+from zoo.plugins.specs import DatasetSpec, ModelSpec, PluginFailure, PluginInfo
+from zoo.settings import InvalidSetting, check_settings
+
+Spec = TypeVar("Spec", ModelSpec, DatasetSpec)
+
+
+def check_name(kind: str, name: Any) -> str:
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise PluginError(f"invalid {kind} name {name!r}: {NAME_RULE}")
+    return name
+
+
+class Registrations:
+    """What one plugin registers, checked as it comes and added to the rest all at once.
+
+    Each ``register_<kind>s`` hook of :mod:`zoo.hookspecs` receives the method
+    ``register_<kind>`` of this class as its ``register`` callback.
+    """
+
+    def __init__(self, plugin: PluginInfo) -> None:
+        self.plugin = plugin
+        self.hooks: list[str] = []  # the hooks the plugin implements
+        self.models: dict[str, ModelSpec] = {}
+        self.datasets: dict[str, DatasetSpec] = {}
+
+    def callback(self, hook: str) -> Callable[..., None]:
+        """The ``register`` callback for the registration hook named ``hook``."""
+        method: Callable[..., None] = getattr(self, hook.removesuffix("s"))
+        return method
+
+    def register_model(
+        self,
+        name: str,
+        factory: Callable[..., Any],
+        *,
+        description: str | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        check_name("model", name)
+        if name in self.models:
+            raise PluginError(f"registers model {name!r} twice")
+        if not callable(factory):
+            raise PluginError(f"model {name!r}: factory {factory!r} is not callable")
+        try:
+            checked = check_settings(dict(defaults or {}))
+        except InvalidSetting as exc:
+            raise PluginError(f"model {name!r}: defaults: {exc}") from None
+        self.models[name] = ModelSpec(name, factory, self.plugin, description, checked)
+
+    def register_dataset(
+        self, name: str, loader: Callable[..., Any], *, description: str | None = None
+    ) -> None:
+        check_name("dataset", name)
+        if name in self.datasets:
+            raise PluginError(f"registers dataset {name!r} twice")
+        if not callable(loader):
+            raise PluginError(f"dataset {name!r}: loader {loader!r} is not callable")
+        self.datasets[name] = DatasetSpec(name, loader, self.plugin, description)
+
+
+class Plugins:
+    """The loaded plugins: models and datasets by name; a name with two providers is ambiguous."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, dict[str, ModelSpec]] = {}  # name -> plugin name -> spec
+        self._datasets: dict[str, dict[str, DatasetSpec]] = {}
+        self.loaded: list[PluginInfo] = []  # in load order
+        self.provided: dict[str, Registrations] = {}  # plugin name -> what it added
+        self.failures: list[PluginFailure] = []
+        self.excluded: list[str] = []  # installed plugins that ZOO_LOAD_PLUGINS left out
+
+    def add(self, registrations: Registrations) -> None:
+        plugin = registrations.plugin
+        self.loaded.append(plugin)
+        self.provided[plugin.name] = registrations
+        for name, spec in registrations.models.items():
+            self._models.setdefault(name, {})[plugin.name] = spec
+        for name, dataset in registrations.datasets.items():
+            self._datasets.setdefault(name, {})[plugin.name] = dataset
+
+    def add_failure(self, failure: PluginFailure) -> None:
+        self.failures.append(failure)
+
+    @property
+    def complete(self) -> bool:
+        """True when every installed plugin loaded, so a missing name really is missing."""
+        return not self.failures and not self.excluded
+
+    def model(self, name: str) -> ModelSpec:
+        return _lookup("model", name, self._models, self.why_missing())
+
+    def dataset(self, name: str) -> DatasetSpec:
+        return _lookup("dataset", name, self._datasets, self.why_missing())
+
+    def model_providers(self, name: str) -> list[ModelSpec]:
+        """Every model ``name`` (or ``plugin:name``) could mean: none, one, or a clash."""
+        return _candidates(name, self._models)
+
+    def models(self, pattern: str | None = None) -> list[ModelSpec]:
+        return _listing(self._models, pattern)
+
+    def datasets(self, pattern: str | None = None) -> list[DatasetSpec]:
+        return _listing(self._datasets, pattern)
+
+    def clashes(self) -> dict[str, list[str]]:
+        """Names that several plugins register, with those plugins."""
+        tables: list[Mapping[str, Mapping[str, Any]]] = [self._models, self._datasets]
+        return {
+            name: list(providers)
+            for table in tables
+            for name, providers in table.items()
+            if len(providers) > 1
+        }
+
+    def why_missing(self) -> str:
+        """A note for 'unknown name' errors when some plugin did not load."""
+        notes = [f"plugin {f.plugin.name!r} failed to load" for f in self.failures]
+        if self.excluded:
+            notes.append("ZOO_LOAD_PLUGINS left out " + ", ".join(map(repr, self.excluded)))
+        return f"; note: {'; '.join(notes)} (see 'zoo plugins')" if notes else ""
+
+
+def _candidates(name: str, table: dict[str, dict[str, Spec]]) -> list[Spec]:
+    plugin, _, bare = name.rpartition(":")
+    providers = table.get(bare, {})
+    if plugin:
+        return [providers[plugin]] if plugin in providers else []
+    return list(providers.values())
+
+
+def _lookup(kind: str, name: str, table: dict[str, dict[str, Spec]], why_missing: str) -> Spec:
+    found = _candidates(name, table)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        options = " or ".join(repr(spec.qualified_name) for spec in found)
+        raise AmbiguousNameError(
+            f"{kind} {name!r} is registered by {len(found)} plugins "
+            f"({', '.join(spec.plugin.name for spec in found)}); "
+            f"name the one you mean: {options}"
+        )
+    known = [*table, *(s.qualified_name for p in table.values() for s in p.values())]
+    listing = "zoo list" if kind == "model" else "zoo datasets"
+    raise UnknownNameError(
+        f"unknown {kind} {name!r}{did_you_mean(name, known)}; "
+        f"'{listing}' shows them all{why_missing}"
+    )
+
+
+def _listing(table: dict[str, dict[str, Spec]], pattern: str | None) -> list[Spec]:
+    specs = [
+        spec
+        for providers in table.values()
+        for spec in providers.values()
+        if matches(pattern, spec.name, spec.qualified_name)
+    ]
+    return sorted(specs, key=lambda s: (natural_key(s.name), s.plugin.name))

@@ -1,0 +1,113 @@
+"""One model on one dataset: the split, ready on its device, and the model built per seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from zoo.config.resolve import TrainConfig
+from zoo.plugins.loaded import Plugins
+from zoo.plugins.specs import ModelSpec
+from zoo.training.data import Split, load_split
+from zoo.training.models import build_model, check_output, factory_kwargs, parameter_count
+from zoo.training.optim import batch_size, options
+from zoo.training.records import FitResult, RunSummary
+from zoo.training.tasks import Task
+
+
+@dataclass(frozen=True)
+class TensorSplit:
+    """A split as tensors on the training device, targets in the loss's dtype."""
+
+    task: Task
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @classmethod
+    def from_split(cls, split: Split, device: torch.device) -> TensorSplit:
+        task = Task(split.class_count)
+
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.tensor(array, device=device)  # a copy in torch's own aligned memory
+
+        return cls(
+            task,
+            tensor(split.X_train),
+            task.targets(tensor(split.y_train)),
+            tensor(split.X_test),
+            task.targets(tensor(split.y_test)),
+        )
+
+
+@dataclass(frozen=True)
+class Experiment:
+    config: TrainConfig
+    spec: ModelSpec
+    split: Split
+    data: TensorSplit
+    kwargs: dict[str, Any]  # what the factory is called with
+    device: torch.device
+
+    @classmethod
+    def prepare(
+        cls,
+        config: TrainConfig,
+        spec: ModelSpec,
+        plugins: Plugins,
+        device: torch.device,
+        split: Split | None = None,
+    ) -> Experiment:
+        """Load and split the data (unless ``split`` is given) and check the settings.
+
+        The model is not built here: :meth:`build` checks it against the data.
+        """
+        if split is None:
+            dataset = plugins.dataset(config.dataset)
+            split = load_split(dataset, config.dataset_params, config.test_size, config.split_seed)
+        kwargs = factory_kwargs(
+            spec, config.params, split.features, Task(split.class_count).out_features
+        )
+        options(config)  # an optimizer setting it cannot take
+        batch_size(config, len(split.X_train))  # a batch larger than the data
+        return cls(config, spec, split, TensorSplit.from_split(split, device), kwargs, device)
+
+    @property
+    def task(self) -> Task:
+        return self.data.task
+
+    def build(self, seed: int) -> nn.Module:
+        """A fresh model, its weights decided by ``seed``: seeded before it is built, and
+        checked with one forward pass to fit the data."""
+        torch.manual_seed(seed)
+        model = build_model(self.spec, self.kwargs).to(self.device)
+        check_output(model, self.spec, self.task, self.data.X_train[:4], self.split.name)
+        return model
+
+    def summary(
+        self, model: nn.Module, fit: FitResult, seed: int, run_dir: str | None = None
+    ) -> RunSummary:
+        """The record of one trained seed."""
+        config, final = self.config, fit.final
+        return RunSummary(
+            model=config.model,
+            builds=config.builds,
+            dataset=config.dataset,
+            task=self.task.name,
+            epochs=fit.epochs,
+            train_acc=final.train_acc,
+            test_acc=final.test_acc,
+            train_loss=final.train_loss,
+            test_loss=final.test_loss,
+            seconds=fit.seconds,
+            device=str(self.device),
+            seed=seed,
+            params=parameter_count(model),
+            status="completed" if fit.diverged_at is None else "diverged",
+            run_dir=run_dir,
+        )
