@@ -1,5 +1,7 @@
-# make demo   set up .venv, then train circle-v2 (the lesson's non-linear model) on circles
-# make test   set up .venv, then run the test suite
+# make demo    set up .venv, then train circle-v2 (the lesson's non-linear model) on circles
+# make test    set up .venv, then lint, type-check and run the whole test suite
+# make check   lint, type-check and the fast tests: the inner loop, under a minute
+# make lint    ruff (lint and format) and mypy only
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,7 +9,7 @@ BIN    := $(VENV)/bin
 # project's own `torch>=2.4` is already satisfied and never pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install demo test clean
+.PHONY: install demo lint check test clean
 
 install: $(VENV)/.installed
 
@@ -20,8 +22,16 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/zoo train circle-v2
 
-test: install
-	$(BIN)/python -m pytest
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check: lint
+	$(BIN)/python -m pytest -m "not slow" -q -n 2
+
+test: lint
+	$(BIN)/python -m pytest -n 2
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) runs build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.plugins import load_registry
+from zoo.plugins.loader import load_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
@@ -41,14 +41,22 @@ SUMMARY_KEYS = {
 _ZOO_VARIABLES = ("ZOO_REGISTRY", "ZOO_LOAD_PLUGINS", "ZOO_STRICT_PLUGINS")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts `zoo` processes or pip-installs plugins is slow: `make check` (the
+    inner loop) leaves it out, `make test` runs it."""
+    for item in items:
+        if {"zoo_cli", "with_plugins", "plugins_in_process"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def clean_zoo_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts from zoo's defaults: no ZOO_* variables, plugins loaded afresh."""
     for name in _ZOO_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    load_registry.cache_clear()
+    load_plugins.cache_clear()
     yield
-    load_registry.cache_clear()
+    load_plugins.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +143,7 @@ def plugins_in_process(plugin_site: Path, monkeypatch: pytest.MonkeyPatch) -> Ca
     def select(*plugins: str) -> None:
         monkeypatch.syspath_prepend(str(plugin_site))
         monkeypatch.setenv("ZOO_LOAD_PLUGINS", ",".join([BUILT_IN, *plugins]))
-        load_registry.cache_clear()
+        load_plugins.cache_clear()
 
     return select
 
