@@ -56,7 +56,7 @@ def test_list_filters_with_a_shell_wildcard_and_speaks_json(zoo_cli):
     records = json.loads(result.stdout)
     assert [r["name"] for r in records] == ["circle-v0", "circle-v0-seq", "circle-v1"]
     assert records[0]["plugin"] == "circle_models"
-    assert records[0]["distribution"] == "zoo"
+    assert records[0]["distribution"] == "torch-zoo"
     assert records[0]["dataset"] == "circles"
 
 
@@ -80,7 +80,7 @@ def test_plugins_lists_each_plugin_with_distribution_and_hooks(zoo_cli):
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
     assert set(plugins) == {"blob_models", "circle_models", "sklearn_datasets"}
     assert plugins["circle_models"]["hooks"] == ["register_models"]
-    assert plugins["circle_models"]["distribution"] == "zoo"
+    assert plugins["circle_models"]["distribution"] == "torch-zoo"
     assert plugins["sklearn_datasets"]["datasets"] == ["circles", "moons", "blobs"]
 
 

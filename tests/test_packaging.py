@@ -46,7 +46,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
         check=True,
         capture_output=True,
     )
-    (path,) = out.glob("zoo-*.whl")
+    (path,) = out.glob("torch_zoo-*.whl")
     return zipfile.ZipFile(path)
 
 
@@ -57,6 +57,13 @@ def test_the_wheel_holds_every_module_of_the_source_tree(wheel):
     }
     sources |= {f"zoo_plugins/{p.name}" for p in (ROOT / "plugins").glob("*.py")}
     assert sources <= names, sorted(sources - names)
+
+
+def test_the_distribution_is_torch_zoo_and_imports_as_zoo(wheel):
+    # `zoo` on the package index is an unrelated RPC framework: plugins depend on torch-zoo.
+    (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    assert "\nName: torch-zoo\n" in wheel.read(name).decode()
+    assert "zoo/__init__.py" in wheel.namelist()
 
 
 def test_the_catalogue_ships_inside_the_package(wheel):
