@@ -140,10 +140,12 @@ def test_a_file_that_is_not_utf8_is_an_error_with_its_line(tmp_path):
     assert catalogue_error(path) == f"{path}:3: not UTF-8 text; save the file as UTF-8"
 
 
-def test_an_empty_file_leaves_the_plugins_defaults(tmp_path):
+def test_an_empty_user_catalogue_changes_nothing(tmp_path):
+    # A user's catalogue adds to the shipped one (issue #9): circle-v2 keeps momentum 0.9.
     path = write(tmp_path, "")
     config = zoo.resolve_config("circle-v2", registry=path)
-    assert (config.momentum, config.epochs, config.lr) == (0.0, 1000, 0.1)
+    assert config == zoo.resolve_config("circle-v2")
+    assert (config.momentum, config.epochs, config.lr) == (0.9, 1000, 0.1)
 
 
 def test_precedence_is_fallbacks_then_defaults_then_plugin_then_catalogue_then_flags(tmp_path):
@@ -165,7 +167,9 @@ def test_precedence_is_fallbacks_then_defaults_then_plugin_then_catalogue_then_f
     assert config.seed == 3 and config.sources["seed"] == "registry.yaml defaults"
     assert config.lr == 0.02 and config.sources["lr"] == "registry.yaml models.circle-v2"
     assert config.weight_decay == 0.5 and config.sources["weight_decay"] == "override"
-    assert config.test_size == 0.2 and config.sources["test_size"] == "zoo"
+    # Under the user's file lies the shipped one (issue #9), whose defaults set test_size.
+    assert config.test_size == 0.2 and config.sources["test_size"] == "registry.yaml defaults"
+    assert config.sources["params"] == "zoo" and config.momentum == 0.9
 
 
 def test_a_variant_starts_from_its_base_models_settings(tmp_path):

@@ -14,7 +14,7 @@ import zoo
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a module may import its own layer and the layers below it, never above.
 LAYERS = [
-    ("zoo.names", "zoo.errors", "zoo.hookspecs", "zoo.settings"),
+    ("zoo.names", "zoo.errors", "zoo.hookspecs", "zoo.settings", "zoo.tables"),
     ("zoo.plugins",),
     ("zoo.config",),
     ("zoo.training",),
@@ -65,7 +65,7 @@ def test_dependencies_point_one_way(path):
 
 @pytest.mark.parametrize("path", sources("plugins"), ids=lambda p: p.name)
 def test_built_in_plugins_use_only_the_public_api(path):
-    public = ("zoo.hookspecs", "zoo.errors")
+    public = ("zoo.hookspecs", "zoo.errors", "zoo.tables")
     for imported in zoo_imports(path):
         assert imported == "zoo" or imported.startswith(public), imported
 
@@ -81,7 +81,7 @@ def test_the_api_is_listed_and_documented_without_importing_torch():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     names, documented, torch_loaded = result.stdout.splitlines()
-    assert eval(names) == sorted({*zoo.__all__, "api", "errors", "hookspecs"})
+    assert eval(names) == sorted({*zoo.__all__, "api", "errors", "hookspecs", "tables"})
     assert documented == "True"
     assert torch_loaded == "False"
 

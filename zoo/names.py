@@ -14,6 +14,11 @@ NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # model, dataset and variant names
 NAME_RULE = "use lower-case letters, digits, '.', '_' and '-'"
 
 
+def is_csv_path(dataset: str) -> bool:
+    """A dataset named by the path of a CSV file (read by the built-in ``csv`` dataset)."""
+    return dataset.lower().endswith(".csv")
+
+
 def matches(pattern: str | None, *names: str) -> bool:
     """Whether a shell wildcard (None: everything) matches any of an entry's names."""
     return pattern is None or any(fnmatch.fnmatchcase(name, pattern) for name in names)

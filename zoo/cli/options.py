@@ -42,6 +42,32 @@ class WholeOrWord(click.ParamType):
             return value
 
 
+class NameValue(click.ParamType):
+    """``NAME=VALUE``, the value read as a YAML scalar: ``64``, ``0.2``, ``true``, ``relu``."""
+
+    name = "NAME=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        name, equals, text = str(value).partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            self.fail(f"{value!r} is not NAME=VALUE, e.g. hidden_units=64", param, ctx)
+        return name, self._scalar(text, param, ctx)
+
+    def _scalar(self, text: str, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import yaml
+
+        try:
+            parsed = yaml.safe_load(text) if len(text) <= 1000 else None
+        except yaml.YAMLError:
+            parsed = None
+        if parsed is None or isinstance(parsed, (dict, list)):
+            self.fail(f"{text!r} is not one number, word or true/false", param, ctx)
+        return parsed
+
+
 def _setting(flag: str, setting: str, base: click.ParamType | None, metavar: str) -> F:
     return click.option(
         flag,
@@ -66,7 +92,32 @@ TRAINING_OPTIONS = {
     "threads": _setting("--threads", "threads", click.INT, "N"),
     "log_every": _setting("--log-every", "log_every", WholeOrWord(), "N|auto"),
     "checkpoint_every": _setting("--checkpoint-every", "checkpoint_every", WholeOrWord(), "N|auto"),
+    "test_size": _setting("--test-size", "test_size", click.FLOAT, "F"),
+    "split_seed": _setting("--split-seed", "split_seed", click.INT, "S"),
+    "params": click.option(
+        "--param",
+        "params",
+        type=NameValue(),
+        multiple=True,
+        help="A model parameter for its factory, e.g. hidden_units=64; repeat for more.",
+    ),
+    "dataset_params": click.option(
+        "--dataset-param",
+        "dataset_params",
+        type=NameValue(),
+        multiple=True,
+        help="A dataset parameter for its loader, e.g. noise=0.2; repeat for more.",
+    ),
 }
+
+target_option = click.option(
+    "--target",
+    "target",
+    default=None,
+    metavar="COLUMN",
+    help="For a CSV dataset: the label column, a header name or a number from 1 "
+    "(default: the last).",
+)
 
 
 def training_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
@@ -82,15 +133,25 @@ def training_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
 
 
 def given(settings: dict[str, Any]) -> dict[str, Any]:
-    """The flags the user actually gave."""
-    return {k: v for k, v in settings.items() if v is not None}
+    """The settings the user actually gave; ``--param`` pairs become ``params``, and
+    ``--target`` and ``--dataset-param`` pairs ``dataset_params``."""
+    found = {k: v for k, v in settings.items() if v not in (None, ())}
+    for key in ("params", "dataset_params"):
+        if key in found:
+            found[key] = dict(found[key])
+    if "target" in found:
+        found["dataset_params"] = {**found.get("dataset_params", {}), "target": found["target"]}
+        del found["target"]
+    return found
 
 
 registry_option = click.option(
     "--registry",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Catalogue to read instead of zoo's own (also: ZOO_REGISTRY).",
+    multiple=True,
+    metavar="PATH",
+    callback=lambda ctx, param, value: list(value) or None,
+    help="A catalogue to read on top of zoo's own (repeatable; also: ZOO_REGISTRY).",
 )
 
 json_option = click.option(

@@ -1,9 +1,9 @@
-"""registry.yaml: the catalogue of training defaults, per-model settings and variants.
+"""registry.yaml: one catalogue file of training defaults, per-model settings and variants.
 
-zoo reads exactly one catalogue: ``--registry PATH``, else ``$ZOO_REGISTRY``, else the one
-shipped inside the package. It is parsed with a subclass of ``yaml.SafeLoader`` (no Python
-objects, ever) that remembers line numbers, and checked against the settings schema, so every
-mistake is reported as ``file:line: key: problem``.
+zoo reads the one it ships and, on top, the user's (see :mod:`zoo.config.layers`). Each is
+parsed with a subclass of ``yaml.SafeLoader`` (no Python objects, ever) that remembers line
+numbers, and checked against the settings schema, so every mistake is reported as
+``file:line: key: problem``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Catalogue:
     path: Path
     defaults: dict[str, Any] = field(default_factory=dict)
     entries: dict[str, CatalogueEntry] = field(default_factory=dict)
+    default_lines: dict[str, int] = field(default_factory=dict)  # each default's line
 
     def where(self, entry: CatalogueEntry, key: str | None = None) -> str:
         """``file:line`` of an entry, or of one of its keys."""
@@ -56,10 +57,7 @@ class Catalogue:
 
 
 def default_path() -> Path:
-    """The catalogue zoo reads when no ``--registry`` is given."""
-    chosen = os.environ.get("ZOO_REGISTRY")
-    if chosen:
-        return Path(chosen)
+    """The catalogue zoo ships; the user's files add to it (see :mod:`zoo.config.layers`)."""
     return Path(str(resources.files("zoo").joinpath("registry.yaml")))
 
 
@@ -159,16 +157,18 @@ def _build(path: Path, document: Any) -> Catalogue:
         )
     _check_keys(path, document, _TOP_KEYS, "")
     defaults: dict[str, Any] = {}
+    default_lines: dict[str, int] = {}
     if document.get("defaults") is not None:
         node = _mapping_at(path, document, "defaults", "defaults")
         _check_keys(path, node, tuple(SETTINGS), "defaults.")
         defaults = _settings(path, node, "defaults", list(node))
+        default_lines = dict(node.key_lines)
     entries: dict[str, CatalogueEntry] = {}
     if document.get("models") is not None:
         models = _mapping_at(path, document, "models", "models")
         for name in models:
             entries[name] = _entry(path, models, name)
-    return Catalogue(path, defaults, entries)
+    return Catalogue(path, defaults, entries, default_lines)
 
 
 def _entry(path: Path, models: _Located, name: Any) -> CatalogueEntry:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.config.catalogue import Catalogue
+from zoo.config.layers import Catalogues
 from zoo.config.resolve import resolve
 from zoo.names import matches, natural_key
 from zoo.plugins.loaded import Plugins
@@ -40,20 +40,20 @@ class ModelEntry:
 
 
 def model_entries(
-    plugins: Plugins, catalogue: Catalogue, pattern: str | None = None
+    plugins: Plugins, catalogues: Catalogues, pattern: str | None = None
 ) -> list[ModelEntry]:
     """Every model and variant matching ``pattern`` (a shell wildcard), naturally sorted."""
     clashing = plugins.clashes()
     entries = []
     for spec in plugins.models():
         name = spec.qualified_name if spec.name in clashing else spec.name
-        config, _ = resolve(name, plugins, catalogue)
+        config, _ = resolve(name, plugins, catalogues)
         entries.append(ModelEntry(name, spec.plugin, config.dataset, spec.description))
-    for variant in catalogue.variants:
-        if len(plugins.model_providers(variant.model or "")) == 1:  # others were noted
-            config, spec = resolve(variant.name, plugins, catalogue)
+    for variant in catalogues.variants:
+        if len(plugins.model_providers(variant.model)) == 1:  # others were noted
+            config, spec = resolve(variant.name, plugins, catalogues)
             description = variant.description or f"variant of {spec.name}"
-            plugin = PluginInfo(catalogue.path.name, module="")  # the catalogue, not a plugin
+            plugin = PluginInfo(variant.file.path.name, module="")  # a catalogue, not a plugin
             entries.append(ModelEntry(variant.name, plugin, config.dataset, description, spec.name))
     entries = [e for e in entries if matches(pattern or None, e.name, e.qualified_name)]
     return sorted(entries, key=lambda e: natural_key(e.name))

@@ -1,9 +1,11 @@
 """Resolving a model name to the model to build and the settings to train it with.
 
-Settings come in layers, lowest to highest: zoo's fallbacks, the catalogue's ``defaults:``, the
-plugin's own ``defaults``, the catalogue's entry for the model (for a variant: the base model's
-entry, then the variant's), and the caller's overrides. ``params`` and ``dataset_params`` merge
-key by key; every other setting is replaced whole. Each resolved value remembers its layer.
+Settings come in layers, lowest to highest: zoo's fallbacks, each catalogue file's
+``defaults:``, the plugin's own ``defaults``, each catalogue file's entry for the model (for a
+variant: the base model's entries, then the variant's), and the caller's overrides. ``params``
+and ``dataset_params`` merge key by key; every other setting is replaced whole. Each resolved
+value remembers its layer (``sources``; ``params.NAME`` for each parameter). A dataset named by
+a ``.csv`` path is read by the built-in ``csv`` dataset, its path in ``dataset_params``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.config.catalogue import Catalogue, CatalogueEntry, shown
-from zoo.errors import CatalogueError, ConfigError, UnknownNameError
-from zoo.names import did_you_mean
+from zoo.config.layers import Catalogues
+from zoo.errors import ConfigError, UnknownNameError
+from zoo.names import did_you_mean, is_csv_path
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.settings import FALLBACKS, InvalidSetting, check_settings
+from zoo.tables import last_column
 
 _MERGED = ("params", "dataset_params")
 
@@ -65,97 +68,72 @@ class TrainConfig:
 
 
 def resolve(
-    name: str, plugins: Plugins, catalogue: Catalogue, overrides: Mapping[str, Any] | None = None
+    name: str,
+    plugins: Plugins,
+    catalogues: Catalogues,
+    overrides: Mapping[str, Any] | None = None,
 ) -> tuple[TrainConfig, ModelSpec]:
     """The model ``name`` builds and its settings, with ``overrides`` on top."""
-    variant = catalogue.entries.get(name)
-    if variant is not None and not variant.is_variant:
-        variant = None
-    spec = find_model(variant.model if variant and variant.model else name, plugins, catalogue)
-    where = catalogue.path.name
-    layers: list[tuple[str, Mapping[str, Any]]] = [
-        ("zoo", FALLBACKS),
-        (f"{where} defaults", catalogue.defaults),
-        (f"plugin {spec.plugin.name}", spec.defaults),
-    ]
-    for entry in (_entry_for(spec, catalogue), variant):
-        if entry is not None:
-            layers.append((f"{where} models.{entry.name}", entry.settings))
-    layers.append(("override", _checked(overrides or {})))
+    variant = catalogues.variant(name)
+    spec = find_model(variant.model if variant else name, plugins, catalogues)
+    return resolve_spec(spec, name, catalogues, overrides, variant is not None), spec
 
+
+def resolve_spec(
+    spec: ModelSpec,
+    name: str,
+    catalogues: Catalogues,
+    overrides: Mapping[str, Any] | None = None,
+    variant: bool = False,
+) -> TrainConfig:
+    """The settings of ``spec`` asked for as ``name`` (a variant of it, if ``variant``)."""
+    layers: list[tuple[str, Mapping[str, Any]]] = [("zoo", FALLBACKS)]
+    layers += [(f"{f.path.name} defaults", f.defaults) for f in catalogues.files]
+    layers.append((f"plugin {spec.plugin.name}", spec.defaults))
+    base = next((k for k in (spec.qualified_name, spec.name) if catalogues.entries(k)), None)
+    entries = [base] if base is not None and catalogues.variant(base) is None else []
+    entries += [name] if variant else []
+    for key in entries:  # the base model's entries, then the variant's, each file in turn
+        layers += [(f"{f.path.name} models.{key}", e.settings) for f, e in catalogues.entries(key)]
+    layers.append(("override", _checked(overrides or {})))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:
         for key, value in layer.items():
-            values[key] = {**values.get(key, {}), **value} if key in _MERGED else value
+            if key in _MERGED:
+                values[key] = {**values.get(key, {}), **value}
+                sources |= {f"{key}.{k}": source for k in value}
+            else:
+                values[key] = value
             sources[key] = source
-    config = TrainConfig(model=name, builds=spec.qualified_name, sources=sources, **values)
-    return config, spec
+    _csv_table(values, sources)
+    return TrainConfig(model=name, builds=spec.qualified_name, sources=sources, **values)
 
 
-def find_model(name: str, plugins: Plugins, catalogue: Catalogue) -> ModelSpec:
+def _csv_table(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """A CSV dataset's parameters in full: its path, and its label column by name."""
+    if is_csv_path(values["dataset"]):  # read by the built-in csv dataset
+        values["dataset_params"] = {**values["dataset_params"], "path": values["dataset"]}
+        sources["dataset_params.path"] = sources["dataset"]
+    params = values["dataset_params"]
+    if (values["dataset"] == "csv" or is_csv_path(values["dataset"])) and "target" not in params:
+        if isinstance(params.get("path"), str):
+            values["dataset_params"] = {**params, "target": last_column(params["path"])}
+            sources["dataset_params.target"] = "the file's last column"
+
+
+def find_model(name: str, plugins: Plugins, catalogues: Catalogues) -> ModelSpec:
     """The plugin model behind ``name``; unknown names suggest models and variants alike."""
     try:
         return plugins.model(name)
     except UnknownNameError:
         known = [s.name for s in plugins.models()] + [
-            v.name for v in catalogue.variants if plugins.model_providers(v.model or "")
+            v.name for v in catalogues.variants if plugins.model_providers(v.model)
         ]
         raise UnknownNameError(
             f"unknown model {name!r}{did_you_mean(name, known)}; "
             f"'zoo list' shows them all{plugins.why_missing()}"
         ) from None
-
-
-def check_catalogue(catalogue: Catalogue, plugins: Plugins) -> list[str]:
-    """Check that the catalogue's entries name models that exist, and exist once.
-
-    With every plugin loaded, a missing model is a :class:`CatalogueError`. When some plugin
-    failed (already reported) or was left out on purpose, the entry may be that plugin's and
-    is skipped. A variant of a name two plugins share is skipped with a returned note.
-    """
-    notes = []
-    for entry in catalogue.entries.values():
-        key = "model" if entry.is_variant else None
-        entry_label = f"models.{shown(entry.name)}"
-        label = entry_label + (".model" if key else "")
-        where = catalogue.where(entry, key)
-        if entry.is_variant and plugins.model_providers(entry.name):
-            raise CatalogueError(
-                f"{catalogue.where(entry)}: {entry_label}: is already a plugin's model; "
-                "give the variant a name of its own"
-            )
-        target = entry.model or entry.name
-        providers = plugins.model_providers(target)
-        for spec in providers:  # a parameter the factory refuses: here, with its line
-            refused = spec.refused_parameter(entry.settings.get("params", {}))
-            if refused:
-                raise CatalogueError(
-                    f"{catalogue.where(entry, 'params')}: {entry_label}.params: {refused}"
-                )
-        if len(providers) > 1 and entry.is_variant:
-            names = " or ".join(repr(p.qualified_name) for p in providers)
-            notes.append(
-                f"{where}: {label}: {target!r} is registered by {len(providers)} "
-                f"plugins; write {names}; variant skipped"
-            )
-        if providers:
-            continue
-        if plugins.complete:
-            known = [s.name for s in plugins.models()]
-            raise CatalogueError(
-                f"{where}: {label}: no plugin provides model {target!r}"
-                + (did_you_mean(target, known) or "; see 'zoo list'")
-            )
-    return notes
-
-
-def _entry_for(spec: ModelSpec, catalogue: Catalogue) -> CatalogueEntry | None:
-    for key in (spec.qualified_name, spec.name):
-        entry = catalogue.entries.get(key)
-        if entry is not None and not entry.is_variant:
-            return entry
-    return None
 
 
 def _checked(overrides: Mapping[str, Any]) -> dict[str, Any]:

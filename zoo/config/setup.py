@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
-from zoo.config.catalogue import Catalogue, load_catalogue
-from zoo.config.resolve import check_catalogue
+from zoo.config.checks import check_catalogues
+from zoo.config.layers import Catalogues, Registry, load_catalogues
 from zoo.errors import CatalogueWarning
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import load_plugins
 
-PathLike = str | os.PathLike[str]
 _NOTED: set[str] = set()
 
 
-def open_zoo(registry: PathLike | None = None) -> tuple[Plugins, Catalogue]:
-    """The loaded plugins (once per process) and the catalogue at ``registry``, checked."""
+def open_zoo(registry: Registry = None) -> tuple[Plugins, Catalogues]:
+    """The loaded plugins (once per process) and the catalogues (zoo's own, then the user's
+    from ``$ZOO_REGISTRY`` and ``registry``), checked against each other."""
     plugins = load_plugins()
-    catalogue = load_catalogue(registry)
-    for note in check_catalogue(catalogue, plugins):
+    catalogue = load_catalogues(registry)
+    for note in check_catalogues(catalogue, plugins):
         if note not in _NOTED:  # once per process, however often the catalogue is read
             _NOTED.add(note)
             warnings.warn(note, CatalogueWarning, stacklevel=3)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from zoo.errors import AmbiguousNameError, PluginError, UnknownNameError
-from zoo.names import NAME, NAME_RULE, did_you_mean, matches, natural_key
+from zoo.names import NAME, NAME_RULE, did_you_mean, is_csv_path, matches, natural_key
 from zoo.plugins.specs import DatasetSpec, ModelSpec, PluginFailure, PluginInfo
 from zoo.settings import InvalidSetting, check_settings
 
@@ -83,11 +83,19 @@ class Plugins:
         self.provided: dict[str, Registrations] = {}  # plugin name -> what it added
         self.failures: list[PluginFailure] = []
         self.excluded: list[str] = []  # installed plugins that ZOO_LOAD_PLUGINS left out
+        self.manager: Any = None  # the pluggy PluginManager that loaded them
 
     def add(self, registrations: Registrations) -> None:
+        """Add what one plugin registered; an in-process plugin may add more, name by name,
+        a name registered again replacing its earlier definition (a notebook cell re-run)."""
         plugin = registrations.plugin
-        self.loaded.append(plugin)
-        self.provided[plugin.name] = registrations
+        provided = self.provided.get(plugin.name)
+        if provided is None:
+            self.loaded.append(plugin)
+            provided = self.provided[plugin.name] = Registrations(plugin)
+        provided.hooks = list(dict.fromkeys(provided.hooks + registrations.hooks))
+        provided.models |= registrations.models
+        provided.datasets |= registrations.datasets
         for name, spec in registrations.models.items():
             self._models.setdefault(name, {})[plugin.name] = spec
         for name, dataset in registrations.datasets.items():
@@ -105,6 +113,9 @@ class Plugins:
         return _lookup("model", name, self._models, self.why_missing())
 
     def dataset(self, name: str) -> DatasetSpec:
+        """The dataset ``name``; a path ending in ``.csv`` is the built-in ``csv`` dataset."""
+        if is_csv_path(name) and name not in self._datasets:
+            name = "csv"
         return _lookup("dataset", name, self._datasets, self.why_missing())
 
     def model_providers(self, name: str) -> list[ModelSpec]:

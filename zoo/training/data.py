@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from zoo.errors import DataError, describe_exception
-from zoo.plugins.specs import DatasetSpec
+from zoo.errors import DataError, ZooError, describe_exception
+from zoo.plugins.specs import DatasetSpec, refused_parameter
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,25 @@ class Split:
     def class_count(self) -> int:
         return len(self.classes)
 
+    def sha256(self) -> str:
+        """A digest of the split's contents: the same data, split the same way, gives the same."""
+        digest = hashlib.sha256(json.dumps(self.classes).encode())
+        for array in (self.X_train, self.X_test, self.y_train, self.y_test):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
 
 def load_split(
     spec: DatasetSpec, params: Mapping[str, Any], test_size: float, split_seed: int
 ) -> Split:
     """The dataset's train/test split; the loader's output is checked first."""
+    refused = refused_parameter(f"dataset {spec.name!r}", spec.loader, params)
+    if refused:
+        raise DataError(refused)
     try:
         loaded = spec.loader(**params)
+    except ZooError:  # the loader's own one-line answer (a CSV file's problem, say)
+        raise
     except TypeError as exc:
         raise DataError(f"dataset {spec.name!r} does not take {dict(params)}: {exc}") from None
     except Exception as exc:  # the loader is a plugin's code
@@ -77,6 +91,10 @@ def _check(name: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"dataset {name!r}: X must hold finite numbers")
     if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
         y = y.astype(np.int64)
-    if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool):
-        raise DataError(f"dataset {name!r}: y must hold integer class labels, got {y.dtype}")
+    if y.dtype.kind == "O" and all(isinstance(label, str) for label in y):
+        y = y.astype(str)  # text labels ('cat', 'dog') keep their names
+    if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool or y.dtype.kind == "U"):
+        raise DataError(
+            f"dataset {name!r}: y must hold class labels (whole numbers or text), got {y.dtype}"
+        )
     return X.astype(np.float32), y
