@@ -12,12 +12,15 @@ The API (each function is documented in :mod:`zoo.api`):
 
 - what is installed: ``list_models``, ``model_entries``, ``list_datasets``,
   ``dataset_entries``, ``list_plugins``
+- your own models and data, defined here: ``register_model``, ``register_dataset``
 - a model and its settings: ``get_model``, ``describe``, ``resolve_config``,
   ``load_run_config``
-- training and using a model: ``train``, ``resume``, ``evaluate``, ``load_run``, ``predict``
+- training and using a model: ``train`` (returns a ``Run``: ``.model``, ``.summary``,
+  ``.history``, ``.predict``, ``.predict_proba``, ``.plot``), ``resume``, ``load``,
+  ``evaluate``, ``plot_run``, ``list_runs``
 - comparing models: ``compare``, ``resume_comparison``, ``save_comparison``,
   ``plot_comparison``
-- for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`
+- for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`, CSV tables in :mod:`zoo.tables`
 
 Importing zoo is cheap: torch loads when a function first needs it, pluggy when a plugin
 asks for ``zoo.hookimpl``.
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.api import (
     PluginStatus,
+    Run,
     compare,
     dataset_entries,
     describe,
@@ -37,11 +41,14 @@ from zoo.api import (
     list_datasets,
     list_models,
     list_plugins,
-    load_run,
+    list_runs,
+    load,
     load_run_config,
     model_entries,
     plot_comparison,
-    predict,
+    plot_run,
+    register_dataset,
+    register_model,
     resolve_config,
     resume,
     resume_comparison,
@@ -56,6 +63,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PluginStatus",
+    "Run",
     "__version__",
     "compare",
     "dataset_entries",
@@ -66,11 +74,14 @@ __all__ = [
     "list_datasets",
     "list_models",
     "list_plugins",
-    "load_run",
+    "list_runs",
+    "load",
     "load_run_config",
     "model_entries",
     "plot_comparison",
-    "predict",
+    "plot_run",
+    "register_dataset",
+    "register_model",
     "resolve_config",
     "resume",
     "resume_comparison",
@@ -79,7 +90,7 @@ __all__ = [
 ]
 
 
-_MODULES = ("api", "errors", "hookspecs")  # the public modules
+_MODULES = ("api", "errors", "hookspecs", "tables")  # the public modules
 
 
 def __getattr__(name: str) -> Any:

@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
     from torch import nn
 
     from zoo.comparison.summary import Comparison
+    from zoo.config.layers import Registry
     from zoo.config.listing import ModelEntry
     from zoo.config.resolve import TrainConfig
     from zoo.plugins.specs import DatasetSpec
-    from zoo.runs.inference import LoadedRun
-    from zoo.training.experiment import Experiment
+    from zoo.runs.listing import RunListing
     from zoo.training.loop import Progress
     from zoo.training.records import LogRow
 
@@ -30,6 +29,7 @@ PathLike = str | os.PathLike[str]
 
 __all__ = [
     "PluginStatus",
+    "Run",
     "compare",
     "dataset_entries",
     "describe",
@@ -38,11 +38,14 @@ __all__ = [
     "list_datasets",
     "list_models",
     "list_plugins",
-    "load_run",
+    "list_runs",
+    "load",
     "load_run_config",
     "model_entries",
     "plot_comparison",
-    "predict",
+    "plot_run",
+    "register_dataset",
+    "register_model",
     "resolve_config",
     "resume",
     "resume_comparison",
@@ -51,18 +54,17 @@ __all__ = [
 ]
 
 from zoo.plugins.status import PluginStatus  # noqa: E402  (torch-free; a public record)
+from zoo.runs.run import Run  # noqa: E402  (torch-free; what train and load return)
 
 # -- what is installed -------------------------------------------------------------------------
 
 
-def list_models(pattern: str | None = None, *, registry: PathLike | None = None) -> list[str]:
+def list_models(pattern: str | None = None, *, registry: Registry = None) -> list[str]:
     """Names of every model and variant, naturally sorted; ``pattern`` is a shell wildcard."""
     return [entry.name for entry in model_entries(pattern, registry=registry)]
 
 
-def model_entries(
-    pattern: str | None = None, *, registry: PathLike | None = None
-) -> list[ModelEntry]:
+def model_entries(pattern: str | None = None, *, registry: Registry = None) -> list[ModelEntry]:
     """Every model and variant with its plugin and default dataset (``zoo list``)."""
     from zoo.config.listing import model_entries as entries
     from zoo.config.setup import open_zoo
@@ -94,7 +96,7 @@ def list_plugins() -> list[PluginStatus]:
 # -- a model and its settings ------------------------------------------------------------------
 
 
-def resolve_config(name: str, *, registry: PathLike | None = None, **overrides: Any) -> TrainConfig:
+def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> TrainConfig:
     """The settings ``zoo.train(name, **overrides)`` would use."""
     from zoo.config.resolve import resolve
     from zoo.config.setup import open_zoo
@@ -109,37 +111,40 @@ def load_run_config(run_dir: PathLike) -> TrainConfig:
     return read_record(run_dir).config
 
 
-def get_model(name: str, *, registry: PathLike | None = None, **kwargs: Any) -> nn.Module:
+def get_model(name: str, *, registry: Registry = None, **kwargs: Any) -> nn.Module:
     """A fresh, untrained model as ``zoo train`` would build it for its configured dataset.
 
     ``kwargs`` go to the factory on top of the configured params (``in_features`` and
     ``out_features`` too, to build it for other data).
     """
     from zoo.training.models import build_model, factory_kwargs
+    from zoo.training.setup import prepare
 
-    experiment = _experiment(name, registry, {}, device="cpu")
+    experiment = prepare(name, registry=registry, device="cpu")
     config, spec = experiment.config, experiment.spec
     params = {**config.params, **kwargs}
     shapes = (experiment.split.features, experiment.task.out_features)
     return build_model(spec, factory_kwargs(spec, params, *shapes))
 
 
-def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -> dict[str, Any]:
+def describe(name: str, *, registry: Registry = None, **overrides: Any) -> dict[str, Any]:
     """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
-    from zoo.config.catalogue import load_catalogue
+    from zoo.config.layers import load_catalogues
     from zoo.training.models import parameter_count
+    from zoo.training.setup import prepare
 
-    experiment = _experiment(name, registry, overrides, device="cpu")
+    experiment = prepare(name, registry=registry, overrides=overrides, device="cpu")
     config, spec = experiment.config, experiment.spec
     model = experiment.build(config.seed)
-    variant = load_catalogue(registry).entries.get(name)
+    variant = load_catalogues(registry).variant(name)
+    settings = config.settings()
     return {
         "model": config.model,
         "builds": config.builds,
         "plugin": spec.plugin.origin,
         "description": (variant.description if variant else None) or spec.description,
-        "settings": config.settings(),
-        "sources": {key: config.sources.get(key, "zoo") for key in config.settings()},
+        "settings": settings,
+        "sources": {key: config.sources.get(key, "zoo") for key in config.sources | settings},
         "factory_kwargs": experiment.kwargs,
         "task": experiment.task.name,
         "params": parameter_count(model),
@@ -151,21 +156,25 @@ def describe(name: str, *, registry: PathLike | None = None, **overrides: Any) -
 
 
 def train(
-    name: str,
+    model: Any,
     *,
-    registry: PathLike | None = None,
+    data: Any = None,
+    registry: Registry = None,
     out: PathLike | None = None,
     runs_root: PathLike | None = None,
     plot: bool = True,
     on_log: Callable[[LogRow], None] | None = None,
     on_progress: Progress | None = None,
     **overrides: Any,
-) -> dict[str, Any]:
-    """Train ``name`` with the shared trainer and return its summary.
+) -> Run:
+    """Train ``model`` with the shared trainer and return the :class:`Run`.
 
-    ``overrides`` are settings (``epochs=``, ``lr=``, ``optimizer=``, ``momentum=``,
-    ``batch_size=``, ``seed=``, ``device=``, ``log_every=``, ``dataset=``, ...). The run
-    folder (see :mod:`zoo.runs.folder`) is written to ``out``, or to a new
+    ``model`` is a registered name, or code: an ``nn.Module`` class or factory function
+    (registered in this process under its own name) or an ``nn.Module`` instance (trained as
+    it is). ``data`` is the dataset: None for the model's own, a dataset name or a CSV path,
+    or ``(X, y)`` arrays. ``overrides`` are settings (``epochs=``, ``lr=``, ``optimizer=``,
+    ``momentum=``, ``batch_size=``, ``seed=``, ``device=``, ``params=``, ...). The run folder
+    (see :mod:`zoo.runs.folder`) is written to ``out``, or to a new
     ``runs_root/<model>/<timestamp>``; with neither, nothing is written. ``on_log`` receives
     each log row, ``on_progress`` (epochs done, epochs in all) after every epoch. A diverging
     loss raises :class:`zoo.errors.TrainingDiverged` after the last good weights are saved;
@@ -174,61 +183,101 @@ def train(
     """
     from zoo.runs.folder import claim_run_dir, new_run_dir
     from zoo.runs.job import Callbacks, train_run
+    from zoo.training.setup import prepare
 
-    experiment = _experiment(name, registry, overrides)
+    experiment = prepare(model, data=data, registry=registry, overrides=overrides)
     run_dir = None
     if out is not None:
         run_dir = claim_run_dir(out)
     elif runs_root is not None:
         run_dir = new_run_dir(runs_root, experiment.config.model)
     try:
-        summary = train_run(
-            experiment, run_dir, plot=plot, callbacks=Callbacks(on_log, on_progress)
-        )
+        return train_run(experiment, run_dir, plot=plot, callbacks=Callbacks(on_log, on_progress))
     except BaseException:
         if run_dir is not None and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave no empty run folder behind
         raise
-    return summary.to_dict()
 
 
 def resume(
     run_dir: PathLike,
     *,
+    epochs: int | None = None,
     plot: bool = True,
     on_log: Callable[[LogRow], None] | None = None,
     on_progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Go on with an interrupted run from its last checkpoint, to its configured epochs.
+) -> Run:
+    """Go on with a run from its last checkpoint: to its configured epochs after an
+    interruption, or to ``epochs`` in all to train a stopped or finished run further.
 
-    The result equals, on the CPU bit for bit, that of the run had it never stopped.
+    The result equals, on the CPU bit for bit, that of a run trained so far without a stop.
     """
     from zoo.plugins.loader import load_plugins
-    from zoo.runs.job import Callbacks, resume_run
+    from zoo.runs.job import Callbacks
+    from zoo.runs.resume import resume_run
 
     callbacks = Callbacks(on_log, on_progress)
-    return resume_run(Path(run_dir), load_plugins(), plot=plot, callbacks=callbacks).to_dict()
+    return resume_run(Path(run_dir), load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
 
 
-def evaluate(run_dir: PathLike, *, device: str | None = None) -> dict[str, Any]:
-    """Reload a run's weights and data and measure them again: the summary's numbers."""
+def load(run_dir: PathLike, *, device: str | None = None) -> Run:
+    """A finished run back from its folder: the trained model (its weights load without
+    running code), summary and history; ``.predict``, ``.predict_proba`` and ``.plot``."""
+    from zoo.runs.inference import load as load_from
+
+    return load_from(run_dir, device=device)
+
+
+def evaluate(
+    run_dir: PathLike,
+    *,
+    device: str | None = None,
+    data: PathLike | None = None,
+    target: str | None = None,
+) -> dict[str, Any]:
+    """Measure a run again: on its own split (the summary's numbers), or on the labelled CSV
+    file ``data`` (its label column ``target``, by default the run's own or the last)."""
     from zoo.runs.inference import evaluate_run
 
-    return evaluate_run(run_dir, device=device)
+    return evaluate_run(run_dir, device=device, data=data, target=target)
 
 
-def load_run(run_dir: PathLike, *, device: str | None = None, with_data: bool = True) -> LoadedRun:
-    """A run's trained model back from its folder; its weights load without running code."""
-    from zoo.runs.inference import load_run as load
+def plot_run(run_dir: PathLike) -> list[Path]:
+    """Draw a run's pictures again (boundary.png, curves.png); the files written."""
+    from zoo.runs.job import save_pictures
 
-    return load(run_dir, device=device, with_data=with_data)
+    return save_pictures(load(run_dir))
 
 
-def predict(
-    run_dir: PathLike, X: Any, *, device: str | None = None
-) -> tuple[list[Any], np.ndarray]:
-    """Labels (the dataset's own) and each label's probability for the rows of ``X``."""
-    return load_run(run_dir, device=device, with_data=False).predict(X)
+def list_runs(root: PathLike = "runs") -> list[RunListing]:
+    """Every run folder under ``root``: model, dataset, status, epochs, test accuracy, date."""
+    from zoo.runs.listing import list_runs as listing
+
+    return listing(root)
+
+
+def register_model(
+    name: str,
+    factory: Callable[..., Any],
+    *,
+    description: str | None = None,
+    defaults: dict[str, Any] | None = None,
+) -> None:
+    """Register a model defined here (an ``nn.Module`` class or a factory function), as a
+    plugin would: ``zoo.train(name)``, ``zoo.compare([name, ...])`` and ``zoo list`` see it.
+    Registering a name again replaces it."""
+    from zoo.plugins.in_process import register_model as register
+
+    register(name, factory, description=description, defaults=defaults)
+
+
+def register_dataset(
+    name: str, loader: Callable[..., Any], *, description: str | None = None
+) -> None:
+    """Register a dataset defined here: ``loader(**params) -> (X, y)``, as a plugin would."""
+    from zoo.plugins.in_process import register_dataset as register
+
+    register(name, loader, description=description)
 
 
 # -- comparing models --------------------------------------------------------------------------
@@ -244,7 +293,7 @@ def compare(
     baselines: bool = False,
     workers: int | None = None,
     out: PathLike | None = None,
-    registry: PathLike | None = None,
+    registry: Registry = None,
     on_progress: Progress | None = None,
     **overrides: Any,
 ) -> Comparison:
@@ -305,18 +354,3 @@ def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Pat
     picture = Path(path) if path is not None else new_run_dir("runs", "compare") / "boundaries.png"
     plot(comparison, picture)
     return picture
-
-
-def _experiment(
-    name: str, registry: PathLike | None, overrides: dict[str, Any], device: str | None = None
-) -> Experiment:
-    """The prepared experiment for ``name``: settings resolved, data loaded and checked."""
-    from zoo.config.resolve import resolve
-    from zoo.config.setup import open_zoo
-    from zoo.training.devices import resolve_device
-    from zoo.training.experiment import Experiment
-
-    plugins, catalogue = open_zoo(registry)
-    config, spec = resolve(name, plugins, catalogue, overrides)
-    target = resolve_device(device or config.device)
-    return Experiment.prepare(config, spec, plugins, target)

@@ -40,6 +40,17 @@ class DataError(ZooError, ValueError):
     """A dataset or an input file whose content zoo cannot use."""
 
 
+class NonFiniteOutput(DataError):
+    """A model's output is not a number for an input row (it overflows inside the model)."""
+
+    def __init__(self, row: int, values: list[float]) -> None:
+        super().__init__(
+            f"row {row + 1}: the model's output is not a number for {values} "
+            "(values this large overflow inside it); no predictions were made"
+        )
+        self.row, self.values = row, values
+
+
 class DeviceError(ZooError):
     """A device that does not exist or is not available on this machine."""
 
@@ -62,6 +73,10 @@ class TrainingInterrupted(ZooError):
     def __init__(self, message: str, exit_status: int = 130) -> None:
         super().__init__(message)
         self.exit_status = exit_status
+
+
+class StopNow(KeyboardInterrupt):
+    """A second Ctrl-C (or SIGTERM) while training: stop at once, not at the epoch's end."""
 
 
 class RunFolderError(ZooError):

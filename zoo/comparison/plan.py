@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from zoo.config.catalogue import Catalogue
+from zoo.config.layers import Catalogues
 from zoo.config.resolve import TrainConfig, resolve
 from zoo.errors import ConfigError, UnknownNameError
 from zoo.names import matches
@@ -89,7 +89,7 @@ def plan_jobs(
     datasets: Sequence[str] | None,
     seeds: Sequence[int],
     plugins: Plugins,
-    catalogue: Catalogue,
+    catalogue: Catalogues,
     overrides: dict[str, Any],
 ) -> list[Job]:
     """One prepared job per (model, dataset): the given datasets, or each model's own."""

@@ -13,6 +13,7 @@ from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
+from zoo.config.layers import Registry, user_paths
 from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
@@ -33,7 +34,7 @@ class Request:
     target: float
     baselines: bool
     settings: dict[str, Any]
-    registry: str | None
+    registry: str | list[str] | None  # the user's catalogues
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -49,7 +50,7 @@ def compare(
     baselines: bool = False,
     workers: int | None = None,
     out: PathLike | None = None,
-    registry: PathLike | None = None,
+    registry: Registry = None,
     on_progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> Comparison:
@@ -70,7 +71,7 @@ def compare(
         target,
         baselines,
         settings,
-        str(registry) if registry is not None else None,
+        [str(path) for path in user_paths(registry)] or None,
     )
     jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings)
     folder = None

@@ -34,7 +34,9 @@ def load_plugins() -> Plugins:
     manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
     manager.add_hookspecs(hookspecs)
     plugins = Plugins()
-    selected, plugins.excluded = _select(entry_points(group=ENTRY_POINT_GROUP))
+    plugins.manager = manager
+    found = {(ep.name, ep.value): ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    selected, plugins.excluded = _select(list(found.values()))  # one per name and module
     for entry_point in selected:
         plugin = _describe(entry_point)
         try:
@@ -84,16 +86,36 @@ def _describe(entry_point: EntryPoint) -> PluginInfo:
     )
 
 
+def add_plugin_object(plugins: Plugins, plugin_object: object, plugin: PluginInfo) -> None:
+    """Register an object with ``@hookimpl`` methods at run time, as if it were installed.
+
+    Its failures are the caller's own errors (raised), not warnings: it is their code.
+    """
+    manager: pluggy.PluginManager = plugins.manager
+    name = f"{plugin.name}-{len(manager.get_plugins())}"  # pluggy wants one name per object
+    try:
+        plugins.add(_register(manager, plugin_object, name, plugin))
+    except BaseException:
+        _unregister(manager, name)
+        raise
+
+
 def _load(
     manager: pluggy.PluginManager, entry_point: EntryPoint, plugin: PluginInfo
 ) -> Registrations:
-    module = entry_point.load()
-    manager.register(module, name=plugin.name)  # checks hook arguments against the specs
-    _check_hook_names(manager, module)
+    return _register(manager, entry_point.load(), plugin.name, plugin)
+
+
+def _register(
+    manager: pluggy.PluginManager, plugin_object: object, name: str, plugin: PluginInfo
+) -> Registrations:
+    """Register ``plugin_object`` under ``name`` and collect what its hooks register."""
+    manager.register(plugin_object, name=name)  # checks hook arguments against the specs
+    _check_hook_names(manager, plugin_object)
     registrations = Registrations(plugin)
     for hook_name in registration_hooks():
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
-            if impl.plugin_name == plugin.name:
+            if impl.plugin_name == name:
                 registrations.hooks.append(hook_name)
                 register = registrations.callback(hook_name)
                 impl.function(**{arg: register for arg in impl.argnames})

@@ -18,9 +18,12 @@ class PluginInfo:
     module: str
     distribution: str | None = None
     version: str | None = None
+    in_process: bool = False  # registered by code running in this process (a notebook)
 
     @property
     def origin(self) -> str:
+        if self.in_process:
+            return f"{self.name} (registered in this process)"
         if self.distribution is None:
             return self.name
         return f"{self.name} ({self.distribution} {self.version})"

@@ -21,6 +21,7 @@ class PluginStatus:
     models: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     error: str | None = None  # for a failed one: the exception and where it was raised
+    in_process: bool = False  # registered by code running in this process
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record of ``zoo plugins --json``: only the keys that apply."""
@@ -32,6 +33,8 @@ class PluginStatus:
                 "version": self.version,
             }
         record["status"] = self.status
+        if self.in_process:
+            record["registered"] = "in this process"
         if self.status == "loaded":
             record |= {"hooks": self.hooks, "models": self.models, "datasets": self.datasets}
         elif self.error is not None:
@@ -54,6 +57,7 @@ def plugin_statuses(plugins: Plugins) -> list[PluginStatus]:
                 list(provided.hooks),
                 list(provided.models),
                 list(provided.datasets),
+                in_process=plugin.in_process,
             )
         )
     for failure in sorted(plugins.failures, key=lambda f: f.plugin.name):

@@ -1,8 +1,10 @@
-"""Decision-boundary pictures, drawn as lesson 02 draws them.
+"""Pictures of a run, drawn as lesson 02 draws them: decision boundaries and training curves.
 
-A 101x101 grid over the data's range (±0.1), the model's labels on the grid as a filled contour
-in the RdYlBu colour map, the points on top. The model stays on its device: only the grid goes
-to it and only the labels come back (the lesson's helper moved the model to the CPU for good).
+Boundaries: a 101x101 grid over the data's range (±0.1), the model's labels on the grid as a
+filled contour in the RdYlBu colour map, the points on top. The model stays on its device:
+only the grid goes to it and only the labels come back (the lesson's helper moved the model to
+the CPU for good). Curves: loss and accuracy per log point, train and test. Figures are made
+with matplotlib's object API (no pyplot state), so a notebook shows them as they are.
 """
 
 from __future__ import annotations
@@ -10,15 +12,22 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from zoo.runs.files import write_atomic
+from zoo.training.records import LogRow
 from zoo.training.tasks import Task
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 GRID = 101
+Panel = tuple[str, nn.Module, Task, np.ndarray, np.ndarray]  # title, model, task, X, y
 
 
 def boundary_grid(
@@ -39,34 +48,67 @@ def boundary_grid(
     return xx, yy, labels.reshape(xx.shape)
 
 
-def save_boundaries(
-    path: Path,
-    panels: Sequence[tuple[str, nn.Module, Task, np.ndarray, np.ndarray]],
-    columns: int = 2,
-) -> None:
-    """One PNG, one panel per (title, model, task, X, y), laid out ``columns`` wide."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    from matplotlib import pyplot as plt
+def boundaries_figure(panels: Sequence[Panel], columns: int = 2) -> Figure:
+    """One panel per (title, model, task, X, y), laid out ``columns`` wide."""
+    from matplotlib.figure import Figure
 
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 5 * rows), squeeze=False)
-    for axis, (title, model, task, X, y) in zip(axes.flat, panels):
-        xx, yy, labels = boundary_grid(model, task, X)
-        levels = np.arange(task.classes + 1) - 0.5  # one band per class, coloured as its points
-        colours = {"cmap": plt.cm.RdYlBu, "vmin": 0, "vmax": task.classes - 1}
-        axis.contourf(xx, yy, labels, levels=levels, alpha=0.7, **colours)
-        axis.scatter(X[:, 0], X[:, 1], c=y, s=40, edgecolors="k", linewidths=0.3, **colours)
-        axis.set_xlim(xx.min(), xx.max())
-        axis.set_ylim(yy.min(), yy.max())
-        axis.set_title(title)
+    figure = Figure(figsize=(6 * columns, 5 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for axis, panel in zip(axes.flat, panels):
+        draw_boundary(axis, panel)
     for axis in list(axes.flat)[len(panels) :]:
         axis.set_visible(False)
     figure.tight_layout()
-    try:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80)
-        write_atomic(path, buffer.getvalue())
-    finally:
-        plt.close(figure)
+    return figure
+
+
+def draw_boundary(axis: Axes, panel: Panel) -> None:
+    from matplotlib import colormaps
+
+    title, model, task, X, y = panel
+    xx, yy, labels = boundary_grid(model, task, X)
+    levels = np.arange(task.classes + 1) - 0.5  # one band per class, coloured as its points
+    colours: dict[str, Any] = {"cmap": colormaps["RdYlBu"], "vmin": 0, "vmax": task.classes - 1}
+    axis.contourf(xx, yy, labels, levels=levels, alpha=0.7, **colours)
+    axis.scatter(X[:, 0], X[:, 1], c=y, s=40, edgecolors="k", linewidths=0.3, **colours)
+    axis.set_xlim(xx.min(), xx.max())
+    axis.set_ylim(yy.min(), yy.max())
+    axis.set_title(title)
+
+
+def curves_figure(history: Sequence[LogRow], title: str = "") -> Figure:
+    """Loss and accuracy at each log point, train and test, under ``title``."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 4.5))
+    draw_curves(figure.subplots(1, 2), history)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def draw_curves(axes: Sequence[Axes], history: Sequence[LogRow]) -> None:
+    epochs = [row.epoch for row in history]
+    loss, accuracy = axes[0], axes[1]
+    loss.plot(epochs, [row.train_loss for row in history], label="Train loss")
+    loss.plot(epochs, [row.test_loss for row in history], label="Test loss")
+    accuracy.plot(epochs, [row.train_acc for row in history], label="Train accuracy")
+    accuracy.plot(epochs, [row.test_acc for row in history], label="Test accuracy")
+    for axis, what in ((loss, "Loss"), (accuracy, "Accuracy (%)")):
+        axis.set_xlabel("Epochs")
+        axis.set_ylabel(what)
+        axis.set_title(what.partition(" (")[0])
+        axis.legend()
+
+
+def save_figure(path: Path, figure: Figure) -> None:
+    """The figure as a PNG at ``path``, written atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    write_atomic(path, buffer.getvalue())
+
+
+def save_boundaries(path: Path, panels: Sequence[Panel], columns: int = 2) -> None:
+    """One PNG of boundary panels (see :func:`boundaries_figure`)."""
+    save_figure(path, boundaries_figure(panels, columns))

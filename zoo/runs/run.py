@@ -1,0 +1,113 @@
+"""A trained model with its record: what ``zoo.train`` returns and ``zoo.load`` gives back.
+
+Importing this module is cheap (no torch): a ``Run`` only exists once something was trained
+or loaded, and its methods import what they use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo.errors import DataError, NonFiniteOutput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from matplotlib.figure import Figure
+    from torch import nn
+
+    from zoo.config.resolve import TrainConfig
+    from zoo.training.data import Split
+    from zoo.training.records import LogRow
+    from zoo.training.tasks import Task
+
+
+@dataclass(eq=False, repr=False)
+class Run(Mapping[str, Any]):
+    """A trained model, in eval mode, and how it was trained.
+
+    It reads like its summary (``run["test_acc"]``, the keys of ``zoo train --json``), so
+    code written for the summary dict keeps working.
+    """
+
+    model: nn.Module
+    summary: dict[str, Any]  # the record of `zoo train --json`
+    history: list[LogRow]  # one row per log point
+    run_dir: Path | None  # where it was written, if anywhere
+    config: TrainConfig
+    classes: list[Any]  # the dataset's label for each class index
+    features: int
+    task: Task
+    device: torch.device
+    load_split: Callable[[], Split] | None = field(default=None)  # the data, when wanted
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label (the dataset's own: ``'cat'``, or ``1``) of each row of ``X``."""
+        import numpy as np
+
+        probabilities = self.predict_proba(X)
+        return np.asarray(self.classes)[probabilities.argmax(axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Each row's probability of every class: shape [rows, classes], in ``classes`` order."""
+        import numpy as np
+        import torch
+
+        rows = np.asarray(X, dtype=np.float32)
+        if rows.ndim != 2 or rows.shape[1] != self.features:
+            raise DataError(
+                f"the model takes rows of {self.features} features, got shape {list(rows.shape)}"
+            )
+        self.model.eval()
+        with torch.inference_mode():
+            logits = self.task.logits(self.model(torch.from_numpy(rows).to(self.device)))
+            probabilities: np.ndarray = self.task.probabilities(logits).cpu().numpy()
+        broken = ~np.isfinite(probabilities).all(axis=1)
+        if broken.any():
+            row = int(broken.argmax())
+            raise NonFiniteOutput(row, rows[row].tolist())
+        return probabilities
+
+    def plot(self) -> Figure:
+        """The decision boundary on the train and test points (two-feature data) and the
+        loss and accuracy curves, in one matplotlib figure."""
+        from zoo.runs.plotting import draw_boundary, draw_curves
+
+        from matplotlib.figure import Figure
+
+        split = self.load_split() if self.load_split and self.features == 2 else None
+        figure = Figure(figsize=(12, 9.5 if split else 4.5))
+        grid = figure.subplots(2 if split else 1, 2, squeeze=False)
+        if split is not None:
+            for axis, part, X, y in (
+                (grid[0][0], "Train", split.X_train, split.y_train),
+                (grid[0][1], "Test", split.X_test, split.y_test),
+            ):
+                draw_boundary(axis, (part, self.model, self.task, X, y))
+        draw_curves(grid[-1], self.history)
+        figure.suptitle(self.title())
+        figure.tight_layout()
+        return figure
+
+    def title(self) -> str:
+        """``circle-v2 on circles: 99.5% test`` (what the pictures are headed with)."""
+        accuracy = self.summary.get("test_acc")
+        score = f": {accuracy:.1f}% test" if isinstance(accuracy, (int, float)) else ""
+        return f"{self.config.model} on {self.config.dataset}{score}"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.summary[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.summary)
+
+    def __len__(self) -> int:
+        return len(self.summary)
+
+    def __repr__(self) -> str:
+        where = f", {self.run_dir}" if self.run_dir else ""
+        epochs = self.summary.get("epochs")
+        return f"Run({self.title()}, {epochs} epochs{where})"
