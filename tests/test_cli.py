@@ -46,7 +46,9 @@ def test_list_shows_every_builtin_model_with_plugin_dataset_and_description(zoo_
         "circle-v2-wide",
     ]
     circle_v2 = next(line for line in lines if line.startswith("circle-v2 "))
-    assert "circle_models (zoo " in circle_v2 and "circles" in circle_v2 and "ReLU" in circle_v2
+    assert (
+        "circle_models (torch-zoo " in circle_v2 and "circles" in circle_v2 and "ReLU" in circle_v2
+    )
     assert "variant of circle-v2" in next(line for line in lines if "circle-v2-wide" in line)
 
 
@@ -70,6 +72,7 @@ def test_datasets_lists_the_lesson_datasets(zoo_cli):
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [
         "blobs",
         "circles",
+        "csv",  # your own data: a CSV file (issue #9)
         "moons",
     ]
 
@@ -78,7 +81,7 @@ def test_plugins_lists_each_plugin_with_distribution_and_hooks(zoo_cli):
     result = zoo_cli("plugins", "--json")
     assert result.returncode == 0, result.stderr
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert set(plugins) == {"blob_models", "circle_models", "sklearn_datasets"}
+    assert set(plugins) == {"blob_models", "circle_models", "sklearn_datasets", "csv_datasets"}
     assert plugins["circle_models"]["hooks"] == ["register_models"]
     assert plugins["circle_models"]["distribution"] == "torch-zoo"
     assert plugins["sklearn_datasets"]["datasets"] == ["circles", "moons", "blobs"]

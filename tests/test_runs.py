@@ -33,6 +33,7 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
         "boundary.png",
         "checkpoint.pt",
         "config.json",
+        "curves.png",  # loss and accuracy per log point (issue #9)
         "history.csv",
         "summary.json",
         "weights.pt",
@@ -45,6 +46,7 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
     assert [int(row["epoch"]) for row in history] == list(range(0, 101, 10))
     assert float(history[-1]["test_acc"]) == summary["test_acc"]
     assert (run_dir / "boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run_dir / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = torch.load(run_dir / "weights.pt", weights_only=True)
     assert set(state) == {
         f"linear_layer_stack.{i}.{p}" for i in range(3) for p in ("weight", "bias")
@@ -89,15 +91,17 @@ def test_predict_writes_label_and_probability_per_row(zoo_cli, circle_run, tmp_p
     result = zoo_cli("predict", str(circle_run), "--input", str(rows))
     assert result.returncode == 0, result.stderr
     lines = list(csv.reader(result.stdout.splitlines()))
-    assert lines[0] == ["label", "probability"]
+    assert lines[0] == ["label", "p_0", "p_1"]  # every class's probability (issue #9)
     assert [line[0] for line in lines[1:]] == ["1", "0", "1"]  # inner ring is class 1
-    assert all(0.5 <= float(line[1]) <= 1.0 for line in lines[1:])
+    assert all(0.5 <= float(line[1 + int(line[0])]) <= 1.0 for line in lines[1:])
 
 
 def test_predict_gives_multi_class_labels_of_the_dataset(tmp_path):
     run_dir = tmp_path / "blob"
     zoo.train("blob-v0", out=run_dir, plot=False)
-    labels, probabilities = zoo.predict(run_dir, [[-8.0, 7.0], [5.0, 2.0]])
+    run = zoo.load(run_dir)
+    labels = run.predict([[-8.0, 7.0], [5.0, 2.0]]).tolist()
+    probabilities = run.predict_proba([[-8.0, 7.0], [5.0, 2.0]]).max(axis=1)
     assert len(set(labels)) == 2 and set(labels) <= {0, 1, 2, 3}
     assert (probabilities > 0.5).all()
 

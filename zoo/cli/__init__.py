@@ -15,7 +15,8 @@ import click
 
 import zoo
 from zoo.cli import catalogue_commands, compare_command, run_commands
-from zoo.errors import TrainingInterrupted, ZooError, ZooWarning
+from zoo.cli.output import drop_stdout
+from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
 
 
@@ -59,9 +60,15 @@ def main(args: list[str] | None = None) -> int:
     except click.ClickException as exc:
         _error("zoo", exc.format_message())
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        _error("zoo", "interrupted")
+    except StopNow:
+        _error("zoo", "stopped at once (asked twice); checkpoints already written are kept")
         return 130
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _error("zoo", _interrupted(args if args is not None else sys.argv[1:]))
+        return 130
+    except BrokenPipeError:  # whoever read standard output has gone: nothing left to say
+        drop_stdout()
+        return 0
     except TrainingInterrupted as exc:  # asked for, so not an error: where to go on from
         click.echo(f"zoo: {exc}", err=True)
         return exc.exit_status
@@ -73,6 +80,14 @@ def main(args: list[str] | None = None) -> int:
         _error("zoo", f"{place}{exc.strerror or exc}")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _interrupted(args: list[str]) -> str:
+    """What an interruption before any training (Ctrl-C while zoo starts) left behind."""
+    command = next((arg for arg in args if not arg.startswith("-")), "")
+    if command in ("train", "compare"):
+        return "interrupted before training started; nothing was written"
+    return "interrupted; nothing was written"
 
 
 def _error(where: str, message: str) -> None:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
 import zoo
-from zoo.cli.options import given, json_option, registry_option, training_options
-from zoo.cli.output import echo_json, echo_table
+from zoo.cli.completion import complete_models
+from zoo.cli.options import given, json_option, registry_option, target_option, training_options
+from zoo.cli.output import echo, echo_json, echo_table
 
 
 @click.command("list")
 @click.argument("pattern", required=False)
 @registry_option
 @json_option
-def list_command(pattern: str | None, registry: Path | None, as_json: bool) -> None:
+def list_command(pattern: str | None, registry: list[Path] | None, as_json: bool) -> None:
     """List the models, with their plugin and default dataset.
 
     PATTERN is a shell wildcard, e.g. 'circle-*'.
@@ -67,23 +69,31 @@ def plugins_command(as_json: bool) -> None:
     if as_json:
         echo_json([status.to_dict() for status in statuses])
         return
-    rows = []
+    loaded = [status for status in statuses if status.status == "loaded"]
+    echo_table(
+        ["PLUGIN", "FROM", "MODELS", "DATASETS"],
+        [
+            [s.name, _origin(s), ", ".join(s.models) or "-", ", ".join(s.datasets) or "-"]
+            for s in loaded
+        ],
+    )
     for status in statuses:
-        distribution = " ".join(filter(None, [status.distribution, status.version]))
-        if status.status == "loaded":
-            what = ", ".join(status.models + status.datasets) or "nothing"
-            detail = f"{', '.join(status.hooks) or 'no hooks'}: {what}"
-        elif status.status == "failed":
-            detail = f"FAILED: {status.error}"
-        else:
-            detail = status.status
-        rows.append([status.name, distribution, detail])
-    echo_table(["PLUGIN", "DISTRIBUTION", "HOOKS: PROVIDES"], rows)
+        if status.status == "failed":
+            echo(f"{status.name} ({_origin(status)}) FAILED: {status.error}")
+    left_out = [status.name for status in statuses if status.status.startswith("not loaded")]
+    if left_out:
+        echo(f"not loaded (ZOO_LOAD_PLUGINS): {', '.join(left_out)}")
     for name, providers in _clashes(statuses).items():
-        click.echo(
+        echo(
             f"note: {name!r} is registered by {' and '.join(providers)}; "
             f"use {' or '.join(p + ':' + name for p in providers)}"
         )
+
+
+def _origin(status: zoo.PluginStatus) -> str:
+    if status.in_process:
+        return "registered in this process"
+    return " ".join(filter(None, [status.distribution, status.version])) or "-"
 
 
 def _clashes(statuses: list[zoo.PluginStatus]) -> dict[str, list[str]]:
@@ -96,28 +106,41 @@ def _clashes(statuses: list[zoo.PluginStatus]) -> dict[str, list[str]]:
 
 
 @click.command("info")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @training_options()
+@target_option
 @registry_option
 @json_option
-def info_command(model: str, registry: Path | None, as_json: bool, **settings: object) -> None:
+def info_command(
+    model: str, registry: list[Path] | None, as_json: bool, **settings: object
+) -> None:
     """Show a model's resolved settings (and where each comes from), size and layers."""
     info = zoo.describe(model, registry=registry, **given(settings))
     if as_json:
         echo_json(info)
         return
-    click.echo(f"{info['model']}: {info['description'] or ''}".rstrip())
-    click.echo(f"  builds      {info['builds']} from {info['plugin']}")
-    click.echo(f"  task        {info['task']}, factory({_arguments(info['factory_kwargs'])})")
-    click.echo(f"  parameters  {info['params']:,}")
-    click.echo("settings:")
-    echo_table(
-        ["  SETTING", "VALUE", "FROM"],
-        [[f"  {k}", _value(v), info["sources"][k]] for k, v in info["settings"].items()],
-    )
-    click.echo("architecture:")
+    echo(f"{info['model']}: {info['description'] or ''}".rstrip())
+    echo(f"  builds      {info['builds']} from {info['plugin']}")
+    echo(f"  task        {info['task']}, factory({_arguments(info['factory_kwargs'])})")
+    echo(f"  parameters  {info['params']:,}")
+    echo("settings:")
+    echo_table(["  SETTING", "VALUE", "FROM"], _setting_rows(info))
+    echo("architecture:")
     for line in info["architecture"].splitlines():
-        click.echo(f"  {line}")
+        echo(f"  {line}")
+
+
+def _setting_rows(info: dict[str, Any]) -> list[list[str]]:
+    """One row per setting; the model's and the dataset's parameters one row each."""
+    rows = []
+    for key, value in info["settings"].items():
+        if isinstance(value, dict) and value:
+            for name, item in value.items():
+                source = info["sources"].get(f"{key}.{name}", info["sources"][key])
+                rows.append([f"  {key}.{name}", str(item), source])
+        else:
+            rows.append([f"  {key}", _value(value), info["sources"][key]])
+    return rows
 
 
 def _nothing(kind: str, pattern: str | None, command: str) -> str:

@@ -9,7 +9,7 @@ import click
 
 import zoo
 from zoo.cli.options import SettingType, given, registry_option, training_options
-from zoo.cli.output import ProgressBar
+from zoo.cli.output import ProgressBar, echo
 from zoo.comparison.report import FORMATS
 from zoo.settings import InvalidSetting, check_setting
 
@@ -162,7 +162,7 @@ def compare_command(
 
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:
     """The report on stdout; the picture and the folder's name on stderr."""
-    click.echo(comparison.render(fmt), nl=False)
+    echo(comparison.render(fmt), nl=False)
     if plot and not comparison.drawable():
         click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:

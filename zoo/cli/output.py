@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -11,8 +12,24 @@ from typing import Any
 import click
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` that outlives a closed standard output (``zoo train | head -3``):
+    what no one reads any more is dropped, and the command goes on."""
+    try:
+        click.echo(message, err=err, nl=nl)
+    except BrokenPipeError:
+        drop_stdout()
+
+
+def drop_stdout() -> None:
+    """Send the rest of standard output to /dev/null: its reader has gone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2))
+    echo(json.dumps(data, indent=2))
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -21,7 +38,7 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
     for row in cells:
         padded = [cell.ljust(width) for cell, width in zip(row, widths)]
-        click.echo("  ".join([*padded, row[-1]]).rstrip())
+        echo("  ".join([*padded, row[-1]]).rstrip())
 
 
 def percent(value: float) -> str:

@@ -1,110 +1,106 @@
-"""Reading feature rows from CSV, streamed in chunks, and writing predictions as CSV.
+"""Feature rows for ``zoo predict``, streamed from CSV in chunks, and predictions out.
 
-The input is one row of numbers per line, optionally under a header line; it is read in chunks,
-so a file of millions of rows never sits in memory at once. Every problem names the file, the
-line and what was expected.
+The input is one row of numbers per line, optionally under a header line (see
+:mod:`zoo.tables` for the shared rules: bounded lines, ``-`` for standard input); a label
+column named by the header may be left out. It is read in chunks, so a file of millions of
+rows never sits in memory at once. Every problem names the file, the line and what was
+expected.
 """
 
 from __future__ import annotations
 
 import csv
-import math
+import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.tables import feature, is_header, read_lines
 
 CHUNK_ROWS = 65_536
-_LARGEST = float(np.finfo(np.float32).max)  # features are float32 inside the model
 
 
 def read_rows(
-    path: str | os.PathLike[str], features: int, chunk_rows: int = CHUNK_ROWS
+    path: str | os.PathLike[str],
+    features: int,
+    chunk_rows: int = CHUNK_ROWS,
+    drop: str | None = None,
 ) -> Iterator[np.ndarray]:
     """float32 arrays of shape [<= chunk_rows, features], in file order."""
-    path = Path(path)
+    for _, rows in read_numbered_rows(path, features, chunk_rows, drop):
+        yield rows
+
+
+def read_numbered_rows(
+    path: str | os.PathLike[str],
+    features: int,
+    chunk_rows: int = CHUNK_ROWS,
+    drop: str | None = None,
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Each chunk with the file's line number of each row; ``drop`` names a column (a header
+    name) to leave out, such as a label column."""
     chunk: list[list[float]] = []
-    rows = 0
-    header = False
-    for line, cells in _lines(path):
-        if rows == 0 and not header and all(_number(c) is None for c in cells):
-            if len(cells) != features:
+    lines: list[int] = []
+    skip: int | None = None
+    header, rows = False, 0
+    for line, cells in read_lines(path):
+        if rows == 0 and not header and is_header(cells):
+            skip = cells.index(drop) if drop in cells else None
+            width = len(cells) - (skip is not None)
+            if width != features:
                 raise DataError(
-                    f"{path}:{line}: the header has {len(cells)} columns; "
+                    f"{path}:{line}: the header has {width} columns; "
                     f"the model takes {features} features"
                 )
             header = True
             continue
-        chunk.append(_parse(path, line, cells, features))
+        values = [c for i, c in enumerate(cells) if i != skip]
+        if len(values) != features:
+            raise DataError(
+                f"{path}:{line}: expected {features} numbers (one per feature), got {len(values)}"
+            )
+        chunk.append([feature(path, line, str(i), c) for i, c in enumerate(values, start=1)])
+        lines.append(line)
         rows += 1
         if len(chunk) == chunk_rows:
-            yield np.asarray(chunk, dtype=np.float32)
-            chunk = []
+            yield lines, np.asarray(chunk, dtype=np.float32)
+            chunk, lines = [], []
     if chunk:
-        yield np.asarray(chunk, dtype=np.float32)
+        yield lines, np.asarray(chunk, dtype=np.float32)
     if rows == 0:
         what = "only a header" if header else "no rows"
         raise DataError(f"{path}: {what}; expected lines of {features} numbers")
 
 
-def write_predictions(
-    out: TextIO, labels: list[Any], probabilities: np.ndarray, header: bool
-) -> None:
-    """CSV rows of ``label,probability``; the probability is the label's own."""
-    writer = csv.writer(out, lineterminator="\n")
-    if header:
-        writer.writerow(["label", "probability"])
-    writer.writerows(zip(labels, (f"{p:.6f}" for p in probabilities.tolist())))
+class PredictionWriter:
+    """Predictions as CSV (``label,p_<class>,...``) or as one JSON array of such records."""
 
+    def __init__(self, out: IO[str], classes: Sequence[Any], as_json: bool) -> None:
+        self.out, self.as_json = out, as_json
+        self.columns = ["label", *(f"p_{label}" for label in classes)]
+        self.classes = list(classes)
+        self.started = False
+        self._csv = csv.writer(out, lineterminator="\n")
 
-def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of every line that is not blank."""
-    try:
-        file = open(path, newline="", encoding="utf-8-sig")  # a BOM from Excel is no cell
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, not a CSV file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read: {exc.strerror}") from None
-    line = 0
-    with file:
-        reader = csv.reader(file)
-        try:
-            for cells in reader:
-                line = reader.line_num
-                if any(cell.strip() for cell in cells):
-                    yield line, cells
-        except UnicodeDecodeError:
-            raise DataError(f"{path}:{line + 1}: not UTF-8 text") from None
-        except csv.Error as exc:
-            raise DataError(f"{path}:{line + 1}: not readable as CSV ({exc})") from None
-
-
-def _parse(path: Path, line: int, cells: list[str], features: int) -> list[float]:
-    if len(cells) != features:
-        raise DataError(
-            f"{path}:{line}: expected {features} numbers (one per feature), got {len(cells)}"
+    def write(self, probabilities: np.ndarray) -> None:
+        labels = [self.classes[i] for i in probabilities.argmax(axis=1)]
+        if self.as_json:
+            for label, row in zip(labels, probabilities.tolist()):
+                record = dict(zip(self.columns, [label, *(round(p, 6) for p in row)]))
+                self.out.write(("[\n" if not self.started else ",\n") + json.dumps(record))
+                self.started = True
+            return
+        if not self.started:
+            self._csv.writerow(self.columns)
+            self.started = True
+        self._csv.writerows(
+            [label, *(f"{p:.6f}" for p in row)]
+            for label, row in zip(labels, probabilities.tolist())
         )
-    values = []
-    for column, cell in enumerate(cells, start=1):
-        value = _number(cell)
-        if value is None:
-            raise DataError(f"{path}:{line}: column {column}: {cell.strip()!r} is not a number")
-        if not math.isfinite(value) or abs(value) > _LARGEST:
-            raise DataError(
-                f"{path}:{line}: column {column}: {cell.strip()!r} is not a finite float32"
-            )
-        values.append(value)
-    return values
 
-
-def _number(cell: Any) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+    def close(self) -> None:
+        if self.as_json:
+            self.out.write("\n]\n" if self.started else "[]\n")

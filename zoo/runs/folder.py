@@ -27,7 +27,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from zoo.settings import FALLBACKS, InvalidSetting, check_setting
 from zoo.errors import RunFolderError
 from zoo.runs.files import write_atomic
 from zoo.training.checkpoint import Checkpoint, is_state_dict
+from zoo.training.records import LogRow
 
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
@@ -45,6 +46,7 @@ CONFIG = "config.json"
 HISTORY = "history.csv"
 SUMMARY = "summary.json"
 BOUNDARY = "boundary.png"
+CURVES = "curves.png"
 FORMAT = 1  # bumped when the layout of config.json changes
 
 
@@ -56,6 +58,7 @@ class RunRecord:
     factory_kwargs: dict[str, Any]
     classes: list[Any]  # the dataset's label for each class index
     features: int  # columns of X
+    data: dict[str, Any] = field(default_factory=dict)  # the data's SHA-256s (see DataRecord)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,7 @@ class RunRecord:
             "factory_kwargs": self.factory_kwargs,
             "classes": self.classes,
             "features": self.features,
+            "data": self.data,
         }
 
     @classmethod
@@ -90,9 +94,12 @@ class RunRecord:
                 raise ValueError("factory_kwargs or classes are malformed")
             if isinstance(features, bool) or not isinstance(features, int) or features < 1:
                 raise ValueError(f"features must be a whole number, got {features!r}")
+            record = data.get("data") or {}  # runs of an earlier zoo have none
+            if not isinstance(record, dict):
+                raise ValueError("data must be a mapping")
         except (AttributeError, KeyError, TypeError, ValueError, InvalidSetting) as exc:
             raise RunFolderError(f"{where}: not a zoo run config ({exc})") from None
-        return cls(config, kwargs, classes, features)
+        return cls(config, kwargs, classes, features, record)
 
 
 def new_run_dir(root: str | os.PathLike[str], model: str) -> Path:
@@ -196,3 +203,18 @@ def _text(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a name, got {value!r}")
     return value
+
+
+def read_history(path: Path) -> list[LogRow]:
+    """The log rows of a run's history.csv."""
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            return [LogRow(**_log_row(row)) for row in csv.DictReader(file)]
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: missing; is {path.parent} a finished zoo run?") from None
+    except (OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        raise RunFolderError(f"{path}: damaged or not a zoo history ({exc})") from None
+
+
+def _log_row(row: dict[str, str]) -> dict[str, Any]:
+    return {key: int(value) if key == "epoch" else float(value) for key, value in row.items()}

@@ -1,77 +1,50 @@
-"""A trained model back from its run folder: evaluate it again, or predict with it.
+"""A trained model back from its run folder: load it, evaluate it again, or on new data.
 
 The model is rebuilt by its plugin from the run's config.json, and its weights load with
-``weights_only=True``: a run folder from elsewhere can fail to load, but never runs code.
+``weights_only=True``: a run folder from elsewhere can fail to load, but never runs code. The
+data must still be the run's: a dataset or CSV file that changed since is an error, not
+silently wrong numbers.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from zoo.config.resolve import TrainConfig
-from zoo.errors import ConfigError, ModelError, RunFolderError, UnknownNameError
+from zoo.errors import DataError, ModelError, RunFolderError, UnknownNameError
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import load_plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.runs import folder
-from zoo.training.data import load_split
+from zoo.runs.data_record import check_file, check_split, recorded_params
+from zoo.runs.run import Run
+from zoo.tables import read_table
+from zoo.training.data import Split, load_split
 from zoo.training.devices import resolve_device, torch_threads
 from zoo.training.experiment import TensorSplit
 from zoo.training.models import build_model, check_output
-from zoo.training.tasks import Task
+from zoo.training.tasks import Task, accuracy
 from zoo.training.trainer import evaluate
 
-
-@dataclass
-class LoadedRun:
-    """A trained model back from its run folder."""
-
-    config: TrainConfig
-    model: nn.Module
-    task: Task
-    classes: list[Any]
-    features: int
-    device: torch.device
-    data: TensorSplit | None = None
-
-    def predict(self, X: Any) -> tuple[list[Any], np.ndarray]:
-        rows = np.asarray(X, dtype=np.float32)
-        if rows.ndim != 2 or rows.shape[1] != self.features:
-            raise ConfigError(
-                f"the model takes rows of {self.features} features, got shape {list(rows.shape)}"
-            )
-        self.model.eval()
-        with torch.inference_mode():
-            logits = self.task.logits(self.model(torch.from_numpy(rows).to(self.device)))
-            probabilities = self.task.probabilities(logits).cpu().numpy()
-        best = probabilities.argmax(axis=1)
-        labels = [self.classes[i] for i in best]
-        return labels, probabilities[np.arange(len(best)), best]
+PathLike = str | os.PathLike[str]
 
 
-def load_run(
-    run_dir: str | os.PathLike[str], *, device: str | None = None, with_data: bool = True
-) -> LoadedRun:
-    """Rebuild a run's model from its plugin and load its weights, which run no code.
-
-    The model and, with ``with_data``, the data must still be those of the run: a plugin or
-    dataset that changed since is an error, not silently wrong numbers.
-    """
+def load(run_dir: PathLike, *, device: str | None = None) -> Run:
+    """A finished run's model (rebuilt by its plugin, weights loaded without running code),
+    summary and history; its data loads when something asks for it."""
     run_dir = Path(run_dir)
     record = folder.read_record(run_dir)
     config = record.config
     plugins = load_plugins()
     spec = model_of_run(run_dir, config, plugins)
     target = resolve_device(device or config.device)
-    state = folder.load_weights(run_dir / folder.WEIGHTS)
     model = build_model(spec, record.factory_kwargs)
+    state = folder.load_weights(run_dir / folder.WEIGHTS)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
@@ -83,56 +56,106 @@ def load_run(
         ) from None
     model.to(target).eval()
     task = Task(len(record.classes))
-    data = None
-    if with_data:
-        split = load_split(
-            plugins.dataset(config.dataset),
-            config.dataset_params,
-            config.test_size,
-            config.split_seed,
-        )
-        if split.classes != record.classes or split.features != record.features:
-            raise RunFolderError(
-                f"{run_dir}: dataset {config.dataset!r} gives {split.features} features and "
-                f"classes {split.classes}, but the run was trained on {record.features} and "
-                f"{record.classes}; was its plugin or config.json changed?"
-            )
-        data = TensorSplit.from_split(split, target)
-    sample = (
-        data.X_train[:4] if data is not None else torch.zeros(2, record.features, device=target)
-    )
     try:
+        sample = torch.zeros(2, record.features, device=target)
         check_output(model, spec, task, sample, config.dataset)
     except ModelError as exc:
         raise RunFolderError(f"{run_dir}: {exc}") from None
-    return LoadedRun(config, model, task, record.classes, record.features, target, data)
+    summary = folder.read_json(run_dir / folder.SUMMARY)
+    history = folder.read_history(run_dir / folder.HISTORY)
+    return Run(
+        model,
+        summary,
+        history,
+        run_dir,
+        config,
+        record.classes,
+        record.features,
+        task,
+        target,
+        lambda: run_split(run_dir, plugins),
+    )
+
+
+def run_split(run_dir: Path, plugins: Plugins) -> Split:
+    """The run's own split, loaded again and checked to be the data it was trained on."""
+    record = folder.read_record(run_dir)
+    config = record.config
+    if config.dataset == "arrays":
+        raise RunFolderError(
+            f"{run_dir}: was trained on arrays given to zoo.train, which zoo cannot load "
+            "again; evaluate it on a CSV file with: zoo eval RUN --data FILE"
+        )
+    check_file(run_dir, record.data)
+    dataset = plugins.dataset(config.dataset)
+    params = recorded_params(config.dataset_params, record.data)
+    split = load_split(dataset, params, config.test_size, config.split_seed)
+    if split.classes != record.classes or split.features != record.features:
+        raise RunFolderError(
+            f"{run_dir}: dataset {config.dataset!r} gives {split.features} features and "
+            f"classes {split.classes}, but the run was trained on {record.features} and "
+            f"{record.classes}; was its plugin or config.json changed?"
+        )
+    check_split(run_dir, record.data, split, config.dataset)
+    return split
 
 
 def model_of_run(run_dir: Path, config: TrainConfig, plugins: Plugins) -> ModelSpec:
-    """The installed plugin model a run was trained with."""
+    """The plugin model a run was trained with."""
     try:
         return plugins.model(config.builds)
     except UnknownNameError:
+        if config.builds.startswith("in-process:"):
+            raise RunFolderError(
+                f"{run_dir}: was trained with model {config.builds!r}, defined in a notebook or "
+                f"script; register it again first: zoo.register_model({config.model!r}, ...)"
+            ) from None
         raise RunFolderError(
             f"{run_dir}: was trained with model {config.builds!r}, which no installed plugin "
             f"provides; install its plugin to use this run{plugins.why_missing()}"
         ) from None
 
 
-def evaluate_run(run_dir: str | os.PathLike[str], *, device: str | None = None) -> dict[str, Any]:
-    """The run's metrics measured again on its data: the numbers of its summary."""
-    run = load_run(run_dir, device=device)
-    assert run.data is not None
+def evaluate_run(
+    run_dir: PathLike,
+    *,
+    device: str | None = None,
+    data: PathLike | None = None,
+    target: str | None = None,
+) -> dict[str, Any]:
+    """The run's metrics measured again on its own split, or on the labelled CSV ``data``."""
+    run = load(run_dir, device=device)
+    record: dict[str, Any] = {"model": run.config.model, "dataset": run.config.dataset}
     with torch_threads(run.config.threads):  # as many as training used: the same sums
-        train_loss, train_acc, test_loss, test_acc = evaluate(run.model, run.data)
-    return {
-        "model": run.config.model,
-        "dataset": run.config.dataset,
-        "train_acc": train_acc,
-        "test_acc": test_acc,
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "device": str(run.device),
-        "seed": run.config.seed,
-        "run_dir": str(run_dir),
-    }
+        if data is None:
+            split = run.load_split() if run.load_split else None
+            assert split is not None
+            scores = evaluate(run.model, TensorSplit.from_split(split, run.device))
+            record |= dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), scores))
+        else:
+            record |= {"dataset": str(data), **_score_file(run, data, target)}
+    return {**record, "device": str(run.device), "seed": run.config.seed, "run_dir": str(run_dir)}
+
+
+def _score_file(run: Run, path: PathLike, target: str | None) -> dict[str, Any]:
+    """Loss and accuracy on every row of a labelled CSV file, its labels the run's classes."""
+    column = target if target is not None else run.config.dataset_params.get("target")
+    table = read_table(path, column)
+    if table.X.shape[1] != run.features:
+        raise DataError(
+            f"{path}: {table.X.shape[1]} feature columns besides the label "
+            f"{table.target!r}; the model takes {run.features}"
+        )
+    index = {label: position for position, label in enumerate(run.classes)}
+    codes = [index.get(label.item() if hasattr(label, "item") else label) for label in table.labels]
+    if None in codes:
+        row = codes.index(None)
+        raise DataError(
+            f"{path}:{table.lines[row]}: label {table.labels[row].item()!r} is not one of the "
+            f"run's classes ({', '.join(map(str, run.classes))})"
+        )
+    targets = run.task.targets(torch.tensor(np.asarray(codes), device=run.device))
+    with torch.inference_mode():
+        logits = run.task.logits(run.model(torch.from_numpy(table.X).to(run.device)))
+        loss = run.task.loss_function()(logits, targets).item()
+    return {"rows": len(codes), "acc": accuracy(run.task.labels(logits), targets), "loss": loss}

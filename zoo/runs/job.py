@@ -1,15 +1,14 @@
-"""A training job with a run folder: start one, stop it cleanly, resume it exactly.
+"""A training job with a run folder: start one, stop it cleanly, and finish it.
 
 The run folder's config.json is written before the first epoch and a checkpoint at every
 checkpoint interval (see :mod:`zoo.runs.folder`). Ctrl-C or SIGTERM stops at the end of the
-epoch with a checkpoint; ``resume_run`` goes on from the last one. On the CPU a resumed run
-ends with the weights and numbers of the run that was never interrupted, bit for bit.
+epoch with a checkpoint; :mod:`zoo.runs.resume` goes on from the last one. On the CPU a
+resumed run ends with the weights and numbers of the run that was never interrupted, bit for
+bit.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +16,14 @@ from pathlib import Path
 from torch import nn
 
 from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted
-from zoo.plugins.loaded import Plugins
 from zoo.runs import folder
-from zoo.runs.files import remove_leftovers
-from zoo.runs.inference import model_of_run
+from zoo.runs.data_record import data_record
+from zoo.runs.run import Run
 from zoo.training.checkpoint import Checkpoint
-from zoo.training.devices import resolve_device
 from zoo.training.experiment import Experiment
 from zoo.training.interrupts import StopRequests
 from zoo.training.loop import Progress
-from zoo.training.records import FitResult, LogRow, RunSummary
+from zoo.training.records import FitResult, LogRow
 from zoo.training.trainer import Trainer
 
 
@@ -44,70 +41,37 @@ def train_run(
     *,
     plot: bool = True,
     callbacks: Callbacks = Callbacks(),
-) -> RunSummary:
+) -> Run:
     """Train a fresh model; with a run folder, write it as training goes."""
     config = experiment.config
     model = experiment.build(config.seed)
     if run_dir is None:
         trainer = Trainer(model, experiment.data, config, **vars(callbacks))
-        return _finish(experiment, model, trainer.fit(), None, plot)
-    split = experiment.split
-    record = folder.RunRecord(config, experiment.kwargs, split.classes, split.features)
+        return finish(experiment, model, trainer.fit(), None, plot)
     try:
-        folder.write_json(run_dir / folder.CONFIG, record.to_json())
+        folder.write_json(run_dir / folder.CONFIG, run_record(experiment).to_json())
     except OSError as exc:
         raise RunFolderError(f"{exc.filename}: {exc.strerror}; nothing was trained") from None
-    return _train_in_folder(experiment, model, run_dir, None, plot, callbacks)
+    return train_in_folder(experiment, model, run_dir, None, plot, callbacks)
 
 
-def resume_run(
-    run_dir: Path,
-    plugins: Plugins,
-    *,
-    plot: bool = True,
-    callbacks: Callbacks = Callbacks(),
-) -> RunSummary:
-    """Go on with an interrupted run from its last checkpoint (or from the start if none)."""
-    record = folder.read_record(run_dir)
-    if (run_dir / folder.SUMMARY).exists():
-        raise RunFolderError(f"{run_dir}: this run has finished; there is nothing to resume")
-    check_writable(run_dir)
-    remove_leftovers(run_dir)  # half-written temporary files of a killed run
-    config = record.config
-    spec = model_of_run(run_dir, config, plugins)
-    experiment = Experiment.prepare(config, spec, plugins, resolve_device(config.device))
-    if experiment.kwargs != record.factory_kwargs:
-        raise RunFolderError(
-            f"{run_dir}: the model would now be built with {experiment.kwargs}, not the run's "
-            f"{record.factory_kwargs}; its plugin or data changed, so it cannot be resumed"
-        )
-    checkpoint = None
-    if (run_dir / folder.CHECKPOINT).exists():  # killed before the first one: start over
-        checkpoint = folder.load_checkpoint(run_dir / folder.CHECKPOINT)
-    model = experiment.build(config.seed)
-    return _train_in_folder(experiment, model, run_dir, checkpoint, plot, callbacks)
+def run_record(experiment: Experiment) -> folder.RunRecord:
+    """What config.json keeps: the settings, the factory's arguments, the classes, the data."""
+    config, split = experiment.config, experiment.split
+    data = data_record(split, config.dataset_params)
+    return folder.RunRecord(config, experiment.kwargs, split.classes, split.features, data)
 
 
-def check_writable(directory: Path) -> None:
-    """Refuse, before any work, a run folder that cannot take new files."""
-    try:
-        handle, probe = tempfile.mkstemp(dir=directory, prefix=".zoo-write-check-")
-    except OSError as exc:
-        raise RunFolderError(
-            f"{directory}: cannot write here ({exc.strerror}); nothing was changed"
-        ) from None
-    os.close(handle)
-    os.unlink(probe)
-
-
-def _train_in_folder(
+def train_in_folder(
     experiment: Experiment,
     model: nn.Module,
     run_dir: Path,
     checkpoint: Checkpoint | None,
     plot: bool,
     callbacks: Callbacks,
-) -> RunSummary:
+) -> Run:
+    """Train (from ``checkpoint``, if any) with checkpoints in ``run_dir``, then finish it."""
+
     def save(latest: Checkpoint) -> None:
         folder.save_checkpoint(run_dir / folder.CHECKPOINT, latest)
 
@@ -129,7 +93,7 @@ def _train_in_folder(
                 f"go on with: {resume}",
                 stop.exit_status,
             )
-        return _finish(experiment, model, result, run_dir, plot)
+        return finish(experiment, model, result, run_dir, plot)
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
         where = exc.filename or run_dir
         raise RunFolderError(
@@ -150,46 +114,67 @@ def _fit(trainer: Trainer, checkpoint: Checkpoint | None, run_dir: Path) -> FitR
         ) from None
 
 
-def _finish(
+def finish(
     experiment: Experiment,
     model: nn.Module,
     result: FitResult,
     run_dir: Path | None,
     plot: bool,
-) -> RunSummary:
-    config = experiment.config
+) -> Run:
+    """The trained run: its files written last of all (the summary very last); a diverged
+    run is saved, then raised as :class:`TrainingDiverged`."""
+    config, split = experiment.config, experiment.split
     summary = experiment.summary(model, result, config.seed, str(run_dir) if run_dir else None)
+    model.eval()
+    run = Run(
+        model,
+        summary.to_dict(),
+        list(result.history),
+        run_dir,
+        config,
+        split.classes,
+        split.features,
+        experiment.task,
+        experiment.device,
+        lambda: split,
+    )
     if run_dir is not None:
-        _save_final(run_dir, experiment, model, result, summary, plot)
+        _save_final(run, plot)
     if result.diverged_at is not None:
         message = _divergence_message(experiment, result, run_dir)
-        raise TrainingDiverged(message, summary.to_dict())
-    return summary
+        raise TrainingDiverged(message, run.summary)
+    return run
 
 
-def _save_final(
-    run_dir: Path,
-    experiment: Experiment,
-    model: nn.Module,
-    result: FitResult,
-    summary: RunSummary,
-    plot: bool,
-) -> None:
-    split = experiment.split
-    folder.save_weights(run_dir / folder.WEIGHTS, model.state_dict())
-    folder.write_history(run_dir / folder.HISTORY, (row.to_dict() for row in result.history))
-    if plot and split.features == 2:
-        from zoo.runs.plotting import save_boundaries
+def _save_final(run: Run, plot: bool) -> None:
+    assert run.run_dir is not None
+    run_dir = run.run_dir
+    folder.save_weights(run_dir / folder.WEIGHTS, run.model.state_dict())
+    folder.write_history(run_dir / folder.HISTORY, (row.to_dict() for row in run.history))
+    if plot:
+        save_pictures(run)
+    folder.write_json(run_dir / folder.SUMMARY, run.summary)  # last: marks a whole run
 
-        task = experiment.task
-        save_boundaries(
-            run_dir / folder.BOUNDARY,
-            [
-                ("Train", model, task, split.X_train, split.y_train),
-                ("Test", model, task, split.X_test, split.y_test),
-            ],
-        )
-    folder.write_json(run_dir / folder.SUMMARY, summary.to_dict())  # last: marks a whole run
+
+def save_pictures(run: Run) -> list[Path]:
+    """boundary.png (two-feature data) and curves.png into the run folder; where they went."""
+    from zoo.runs.plotting import boundaries_figure, curves_figure, save_figure
+
+    assert run.run_dir is not None
+    written = []
+    if run.features == 2 and run.load_split is not None:
+        split, accuracy = run.load_split(), run.summary.get("test_acc", 0.0)
+        panels = [
+            ("Train", run.model, run.task, split.X_train, split.y_train),
+            (f"Test ({accuracy:.1f}%)", run.model, run.task, split.X_test, split.y_test),
+        ]
+        figure = boundaries_figure(panels)
+        figure.suptitle(run.title())
+        figure.tight_layout()
+        save_figure(run.run_dir / folder.BOUNDARY, figure)
+        written.append(run.run_dir / folder.BOUNDARY)
+    save_figure(run.run_dir / folder.CURVES, curves_figure(run.history, run.title()))
+    return [*written, run.run_dir / folder.CURVES]
 
 
 def _divergence_message(experiment: Experiment, result: FitResult, run_dir: Path | None) -> str:

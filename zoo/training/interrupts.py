@@ -13,6 +13,8 @@ import threading
 from types import FrameType, TracebackType
 from typing import Any
 
+from zoo.errors import StopNow
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -42,7 +44,7 @@ class StopRequests:
 
     def _handle(self, number: int, frame: FrameType | None) -> None:
         if self.signal is not None:  # asked twice: stop now
-            raise KeyboardInterrupt
+            raise StopNow
         self.signal = number
 
     @property
