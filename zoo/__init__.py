@@ -16,7 +16,7 @@ The API (each function is documented in :mod:`zoo.api`):
   ``load_run_config``
 - training and using a model: ``train``, ``resume``, ``evaluate``, ``load_run``, ``predict``
 - comparing models: ``compare``, ``resume_comparison``, ``save_comparison``,
-  ``plot_comparison``
+  ``plot_comparison``, ``html_report``
 - for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`
 
 Importing zoo is cheap: torch loads when a function first needs it, pluggy when a plugin
@@ -34,6 +34,7 @@ from zoo.api import (
     describe,
     evaluate,
     get_model,
+    html_report,
     list_datasets,
     list_models,
     list_plugins,
@@ -63,6 +64,7 @@ __all__ = [
     "evaluate",
     "get_model",
     "hookimpl",
+    "html_report",
     "list_datasets",
     "list_models",
     "list_plugins",

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli import catalogue_commands, compare_command, run_commands
+from zoo.cli import catalogue_commands, compare_command, report_command, run_commands
 from zoo.errors import TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
 
@@ -40,7 +40,7 @@ def cli() -> None:
     """
 
 
-for module in (catalogue_commands, run_commands, compare_command):
+for module in (catalogue_commands, run_commands, compare_command, report_command):
     for command in module.COMMANDS:
         cli.add_command(command)
 
