@@ -43,10 +43,11 @@ h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom
 .lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
-th { background: #f4f4f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f4f4f6; } td:first-child { white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.best td { background: #eef8ee; } tr.baseline td { color: #666; font-style: italic; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; } figcaption { color: #555; font-size: 13px; }
+figure { margin: 0 0 1rem; } figcaption { color: #555; font-size: 13px; }
 img { max-width: 100%; height: auto; }
 """
 

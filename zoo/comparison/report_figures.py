@@ -83,7 +83,7 @@ def curves(result: JobResult) -> str:
             epochs, mean, low, high = band(result.histories, f"{part}_{metric}")
             axis.fill_between(epochs, low, high, color=colour, alpha=0.25, linewidth=0)
             axis.plot(epochs, mean, color=colour, label=f"{part} (mean of {seeds})")
-        if metric == "loss" and all(min(r.train_loss for r in h) > 0 for h in result.histories):
+        if metric == "loss" and _spans_decades(result.histories):
             axis.set_yscale("log")
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
@@ -92,6 +92,12 @@ def curves(result: JobResult) -> str:
     job = result.job
     figure.suptitle(f"{job.model} on {job.dataset}: min-max band over the seeds", fontsize=10)
     return png_uri(figure)
+
+
+def _spans_decades(histories: Sequence[Sequence[LogRow]]) -> bool:
+    """Whether the losses fall by more than ten times: then a log scale shows them best."""
+    losses = [v for h in histories for r in h for v in (r.train_loss, r.test_loss)]
+    return bool(losses) and min(losses) > 0 and max(losses) > 10 * min(losses)
 
 
 def spread(rows: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> str:
