@@ -141,7 +141,8 @@ def test_bad_report_input_is_one_line_and_writes_nothing(zoo_cli, stopped, args,
     (work / "empty").mkdir()
     (work / "file.txt").write_text("not a folder\n")
     damaged = shutil.copytree(stopped, work / "damaged")
-    (damaged / "results.json").write_text('{"seeds": "not a list"}\n')
+    damaged_results = {"seeds": [42], "target": 99, "results": [], "summary": [{"model": "x"}]}
+    (damaged / "results.json").write_text(json.dumps(damaged_results))
     before = sorted(p.relative_to(work) for p in work.rglob("*"))
 
     assert_one_line_error(zoo_cli(*args, cwd=work), message, status=1)

@@ -24,10 +24,12 @@ from zoo.comparison.execute import JobResult, merge
 from zoo.comparison.plan import plan_jobs
 from zoo.comparison.report import HEADERS, _cells
 from zoo.comparison.store import ComparisonFolder
+from zoo.comparison.summary import SummaryRow
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
 from zoo.runs.files import write_atomic
 from zoo.runs.folder import read_json
+from zoo.training.records import RunSummary
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison
@@ -95,12 +97,18 @@ def from_folder(path: PathLike) -> ReportData:
 
 
 def _is_results(data: Any) -> bool:
+    """Whether ``data`` has the shape of ``Comparison.to_json()``, every key the page reads."""
+    if not isinstance(data, dict) or not {"seeds", "target", "results", "summary"} <= set(data):
+        return False
     return (
-        isinstance(data, dict)
-        and {"seeds", "target", "results", "summary"} <= set(data)
-        and all(isinstance(data[key], list) for key in ("seeds", "results", "summary"))
-        and all(isinstance(row, dict) for row in data["results"] + data["summary"])
+        isinstance(data["seeds"], list)
+        and _records(data["results"], set(RunSummary.__dataclass_fields__))
+        and _records(data["summary"], set(SummaryRow.__dataclass_fields__))
     )
+
+
+def _records(rows: Any, keys: set[str]) -> bool:
+    return isinstance(rows, list) and all(isinstance(r, dict) and keys <= set(r) for r in rows)
 
 
 def write_report(report: ReportData, path: PathLike) -> Path:
