@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +31,9 @@ def check_report_path(path: Path) -> None:
     if not parent.is_dir():
         reason = "no such folder" if not parent.exists() else "not a folder"
         raise RunFolderError(f"{path}: cannot write the report ({parent}: {reason})")
-    try:
-        handle, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise RunFolderError(
-            f"{path}: cannot write the report ({exc.strerror}); choose another path"
-        ) from None
-    os.close(handle)
-    os.unlink(probe)
+    from zoo.runs.job import check_writable  # torch: only once a report is asked for
+
+    check_writable(parent)
 
 
 def write_html(comparison: Any, path: Path) -> None:
