@@ -21,7 +21,7 @@ LAYERS = [
     ("zoo.batched",),
     ("zoo.runs",),
     ("zoo.comparison",),
-    ("zoo.api", "zoo"),
+    ("zoo.api", "zoo", "zoo.sklearn"),
     ("zoo.cli", "zoo.__main__"),
 ]
 

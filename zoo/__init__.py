@@ -19,7 +19,7 @@ The API (each function is documented in :mod:`zoo.api`):
   ``.history``, ``.predict``, ``.predict_proba``, ``.plot``), ``resume``, ``load``,
   ``evaluate``, ``plot_run``, ``list_runs``
 - comparing models: ``compare``, ``resume_comparison``, ``save_comparison``,
-  ``plot_comparison``
+  ``plot_comparison``, ``html_report``
 - for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`, CSV tables in :mod:`zoo.tables`
 
 Importing zoo is cheap: torch loads when a function first needs it, pluggy when a plugin
@@ -38,6 +38,7 @@ from zoo.api import (
     describe,
     evaluate,
     get_model,
+    html_report,
     list_datasets,
     list_models,
     list_plugins,
@@ -71,6 +72,7 @@ __all__ = [
     "evaluate",
     "get_model",
     "hookimpl",
+    "html_report",
     "list_datasets",
     "list_models",
     "list_plugins",

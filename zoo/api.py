@@ -35,6 +35,7 @@ __all__ = [
     "describe",
     "evaluate",
     "get_model",
+    "html_report",
     "list_datasets",
     "list_models",
     "list_plugins",
@@ -354,3 +355,19 @@ def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Pat
     picture = Path(path) if path is not None else new_run_dir("runs", "compare") / "boundaries.png"
     plot(comparison, picture)
     return picture
+
+
+def html_report(comparison: Comparison | PathLike, path: PathLike) -> Path:
+    """One self-contained HTML page of a comparison, written atomically to ``path``.
+
+    ``comparison`` is a :class:`Comparison` or the folder of a finished ``zoo compare --out``
+    (its seeds' weights load with ``weights_only=True``). The page shows the summary table with
+    the verdicts, each model's decision boundary, accuracy and loss curves with their spread
+    over the seeds, the spread of test accuracy, the settings, versions and machine; pictures
+    are inside it, so it needs no network. Returns ``path``.
+    """
+    from zoo.comparison.html_report import from_comparison, from_folder, write_report
+
+    if isinstance(comparison, (str, os.PathLike)):
+        return write_report(from_folder(comparison), path)
+    return write_report(from_comparison(comparison), path)

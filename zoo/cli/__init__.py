@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli import catalogue_commands, compare_command, run_commands
+from zoo.cli import catalogue_commands, compare_command, report_command, run_commands
 from zoo.cli.output import drop_stdout
 from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
@@ -41,7 +41,7 @@ def cli() -> None:
     """
 
 
-for module in (catalogue_commands, run_commands, compare_command):
+for module in (catalogue_commands, run_commands, compare_command, report_command):
     for command in module.COMMANDS:
         cli.add_command(command)
 

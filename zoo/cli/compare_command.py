@@ -10,6 +10,7 @@ import click
 import zoo
 from zoo.cli.options import SettingType, given, registry_option, training_options
 from zoo.cli.output import ProgressBar, echo
+from zoo.cli.report_command import check_report_path, html_option, write_html
 from zoo.comparison.report import FORMATS
 from zoo.settings import InvalidSetting, check_setting
 
@@ -96,6 +97,7 @@ class SeedList(click.ParamType):
     help="Finish a stopped comparison kept in DIR: only the seeds it lacks are trained.",
 )
 @click.option("--plot", is_flag=True, help="Draw every model's decision boundary into one PNG.")
+@html_option
 @click.option(
     "--jobs",
     "workers",
@@ -115,6 +117,7 @@ def compare_command(
     out: Path | None,
     resume_dir: Path | None,
     plot: bool,
+    html: Path | None,
     workers: int | None,
     registry: Path | None,
     **settings: Any,
@@ -136,6 +139,8 @@ def compare_command(
         raise click.UsageError("name the MODELS to compare, or --resume DIR")
     elif seeds is not None and seed_list is not None:
         raise click.UsageError("give --seeds or --seed-list, not both")
+    if html is not None:
+        check_report_path(html)  # before any training
     bar = ProgressBar("compare", as_percent=True)
     progress = bar.update if bar.enabled else None
     try:
@@ -158,6 +163,8 @@ def compare_command(
     finally:
         bar.close()
     _show(comparison, fmt, plot, resume_dir or out)
+    if html is not None:
+        write_html(comparison, html)
 
 
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:

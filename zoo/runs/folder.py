@@ -34,9 +34,9 @@ from typing import Any
 import torch
 
 from zoo.config.resolve import TrainConfig
-from zoo.settings import FALLBACKS, InvalidSetting, check_setting
 from zoo.errors import RunFolderError
 from zoo.runs.files import write_atomic
+from zoo.settings import FALLBACKS, InvalidSetting, check_setting
 from zoo.training.checkpoint import Checkpoint, is_state_dict
 from zoo.training.records import LogRow
 

@@ -40,9 +40,10 @@ def train_run(
     run_dir: Path | None,
     *,
     plot: bool = True,
-    callbacks: Callbacks = Callbacks(),
+    callbacks: Callbacks | None = None,
 ) -> Run:
     """Train a fresh model; with a run folder, write it as training goes."""
+    callbacks = callbacks or Callbacks()
     config = experiment.config
     model = experiment.build(config.seed)
     if run_dir is None:
@@ -68,9 +69,10 @@ def train_in_folder(
     run_dir: Path,
     checkpoint: Checkpoint | None,
     plot: bool,
-    callbacks: Callbacks,
+    callbacks: Callbacks | None = None,
 ) -> Run:
     """Train (from ``checkpoint``, if any) with checkpoints in ``run_dir``, then finish it."""
+    callbacks = callbacks or Callbacks()
 
     def save(latest: Checkpoint) -> None:
         folder.save_checkpoint(run_dir / folder.CHECKPOINT, latest)

@@ -33,7 +33,7 @@ def resume_run(
     *,
     epochs: int | None = None,
     plot: bool = True,
-    callbacks: Callbacks = Callbacks(),
+    callbacks: Callbacks | None = None,
 ) -> Run:
     """Go on from the last checkpoint (or from the start if none), to ``epochs`` if given."""
     record = folder.read_record(run_dir)
@@ -41,9 +41,9 @@ def resume_run(
     check_writable(run_dir)
     remove_leftovers(run_dir)  # half-written temporary files of a killed run
     check_file(run_dir, record.data)
-    config = replace(record.config, dataset_params=recorded_params(
-        record.config.dataset_params, record.data
-    ))
+    config = replace(
+        record.config, dataset_params=recorded_params(record.config.dataset_params, record.data)
+    )
     config = config if epochs is None else replace(config, epochs=epochs)
     spec = model_of_run(run_dir, config, plugins)
     experiment = Experiment.prepare(config, spec, plugins, resolve_device(config.device))

@@ -74,9 +74,9 @@ class Run(Mapping[str, Any]):
     def plot(self) -> Figure:
         """The decision boundary on the train and test points (two-feature data) and the
         loss and accuracy curves, in one matplotlib figure."""
-        from zoo.runs.plotting import draw_boundary, draw_curves
-
         from matplotlib.figure import Figure
+
+        from zoo.runs.plotting import draw_boundary, draw_curves
 
         split = self.load_split() if self.load_split and self.features == 2 else None
         figure = Figure(figsize=(12, 9.5 if split else 4.5))

@@ -1,0 +1,155 @@
+"""The HTML report: `zoo compare --html` and `zoo report DIR` write one self-contained page, and
+a real headless Chromium shows it: no console errors, a table row per model, every picture.
+
+The browser test keeps a full-page screenshot: in its pytest tmp folder (the path is printed,
+`pytest -s` shows it) and, when ZOO_TEST_ARTIFACTS names a folder, as
+$ZOO_TEST_ARTIFACTS/report-screenshot.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_line_error
+from headless_chromium import chromium, missing, open_page
+
+import zoo
+from zoo.errors import RunFolderError
+
+MODELS = ["circle-v0", "circle-v2"]
+
+
+def sections(page: str) -> dict[str, str]:
+    return dict(re.findall(r"<section id='(\w+)'>(.*?)</section>", page, flags=re.S))
+
+
+def test_compare_html_writes_one_page_that_a_real_headless_chromium_shows(zoo_cli, tmp_path):
+    if missing():
+        pytest.fail(missing())  # never skipped: CI installs the browser (.ci/run)
+    result = zoo_cli(
+        "compare", *MODELS, "--seeds", "2", "--epochs", "60", "--baselines",
+        "--out", "out", "--html", "page.html",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Report: page.html" in result.stderr
+    summary = json.loads((tmp_path / "out" / "results.json").read_text())["summary"]
+    screenshot = tmp_path / "report-screenshot.png"
+
+    with chromium() as browser:
+        page = open_page(browser, tmp_path / "page.html", screenshot)
+
+    print(f"screenshot: {screenshot}")
+    if os.environ.get("ZOO_TEST_ARTIFACTS"):
+        artifacts = Path(os.environ["ZOO_TEST_ARTIFACTS"])
+        artifacts.mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, artifacts / screenshot.name)
+    assert page.console_errors == []
+    assert [row[0] for row in page.summary_rows] == [row["model"] for row in summary]
+    assert len(page.summary_rows) == 6  # circle-v0, circle-v2 and four scikit-learn rows
+    assert {row[0]: row[-1] for row in page.summary_rows}["circle-v0"].startswith("worse than")
+    assert len(page.images) == 5  # the spread, two boundaries, two sets of curves
+    assert page.broken_images == []
+    assert all(image["width"] > 100 and image["height"] > 100 for image in page.images)
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_page_needs_nothing_but_itself(tmp_path):
+    comparison = zoo.compare(MODELS, seeds=2, epochs=30, workers=1)
+    html = zoo.html_report(comparison, tmp_path / "page.html").read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html
+    links = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert links and all(link.startswith("data:") for link in links)  # nothing to fetch
+    assert list(sections(html)) == ["summary", "boundaries", "curves", "settings", "environment"]
+    for words in ("torch", "scikit-learn", "python", "machine", "momentum"):
+        assert f"<td>{words}</td>" in html
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left
+
+
+@pytest.fixture(scope="module")
+def compared_once(tmp_path_factory) -> Path:
+    """A `zoo compare --out` folder, and beside it the page `zoo compare --html` made."""
+    root = tmp_path_factory.mktemp("compared")
+    comparison = zoo.compare(MODELS, seeds=2, epochs=30, workers=1, out=root / "out")
+    zoo.html_report(comparison, root / "page.html")
+    return root
+
+
+@pytest.fixture
+def compared(compared_once, tmp_path) -> tuple[Path, Path]:
+    """A fresh copy of that folder, and the page, for a test to change."""
+    shutil.copytree(compared_once / "out", tmp_path / "out")
+    shutil.copy(compared_once / "page.html", tmp_path / "page.html")
+    return tmp_path / "out", tmp_path / "page.html"
+
+
+def test_zoo_report_makes_the_same_page_from_the_out_folder(zoo_cli, compared):
+    folder, page = compared
+    result = zoo_cli("report", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == f"Report: {folder / 'report.html'}"
+    again = sections((folder / "report.html").read_text())
+    first = sections(page.read_text())
+    for name in ("summary", "boundaries", "curves", "settings"):  # pictures to the byte
+        assert again[name] == first[name], name
+
+
+def test_a_comparison_without_two_features_has_curves_but_no_boundaries(tmp_path):
+    comparison = zoo.compare(
+        ["blob-v0"], seeds=2, epochs=10, workers=1, dataset_params={"n_features": 3}
+    )
+    written = zoo.html_report(comparison, tmp_path / "page.html")
+    page = sections(written.read_text())
+    assert "No compared dataset has two features" in page["boundaries"]
+    assert "accuracy and loss curves of blob-v0 on blobs" in page["curves"]
+    assert page["summary"].count("<tr") == 2  # the header and blob-v0
+
+
+def test_a_folder_that_is_not_a_comparison_is_refused_in_python_too(tmp_path):
+    with pytest.raises(RunFolderError, match="not a zoo compare folder"):
+        zoo.html_report(tmp_path, tmp_path / "page.html")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def stopped(compared) -> Path:
+    """The compare folder as a comparison stopped before its end leaves it: no results."""
+    folder, _ = compared
+    (folder / "results.json").unlink()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "nowhere"], "nowhere: no such folder"),
+        (["report", "empty"], "empty: not a zoo compare folder (no compare.json)"),
+        (["report", "out"], "has not finished (no results.json); finish it with: zoo compare"),
+        (["report", "damaged"], "not the results of a zoo comparison"),
+        (["report", "out", "--html", "no/page.html"], "(no: no such folder)"),
+        (["report", "out", "--html", "file.txt/page.html"], "(file.txt: not a folder)"),
+        (["report", "out", "--html", "empty"], "empty: is a folder"),
+    ],
+)
+def test_bad_report_input_is_one_line_and_writes_nothing(zoo_cli, stopped, args, message):
+    work = stopped.parent
+    (work / "empty").mkdir()
+    (work / "file.txt").write_text("not a folder\n")
+    damaged = shutil.copytree(stopped, work / "damaged")
+    damaged_results = {"seeds": [42], "target": 99, "results": [], "summary": [{"model": "x"}]}
+    (damaged / "results.json").write_text(json.dumps(damaged_results))
+    before = sorted(p.relative_to(work) for p in work.rglob("*"))
+
+    assert_one_line_error(zoo_cli(*args, cwd=work), message, status=1)
+    assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
+
+
+def test_compare_refuses_a_report_path_it_cannot_write_before_training(zoo_cli, tmp_path):
+    result = zoo_cli("compare", "circle-v0", "--out", "out", "--html", "no/page.html")
+    assert_one_line_error(result, "no/page.html: cannot write the report", status=1)
+    assert not (tmp_path / "out").exists()  # nothing trained, nothing written
