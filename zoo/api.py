@@ -9,7 +9,7 @@ reads ``$ZOO_REGISTRY`` or the catalogue it ships with.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,6 +246,7 @@ def compare(
     out: PathLike | None = None,
     registry: PathLike | None = None,
     on_progress: Progress | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
@@ -256,6 +257,12 @@ def compare(
     ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
     ``on_progress`` receives (seed-epochs done, seed-epochs in all). Everything is checked
     before any training starts. Settings in ``overrides`` apply to every model.
+
+    ``grid`` sweeps settings: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}`` trains
+    every combination (``param.NAME``: the model's factory, ``dataset.NAME``: the dataset's
+    loader) and gives one summary row per (model, dataset, combination). Combinations that
+    differ only in ``lr``, ``momentum`` or ``weight_decay`` train in one stack, each seed
+    still equal to its ``zoo.train`` run.
 
     With ``out`` (a new or empty folder), each finished chunk of seeds is saved as it comes,
     then the reports: a comparison stopped by Ctrl-C raises
@@ -275,6 +282,7 @@ def compare(
         registry=registry,
         on_progress=on_progress,
         overrides=overrides,
+        grid=grid,
     )
 
 
@@ -295,14 +303,18 @@ def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = Fa
 
 
 def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Path:
-    """One PNG of each compared model's boundary (its first seed) over its test points.
+    """One PNG of each compared model's boundary (its first seed) over its test points, or
+    for a sweep, of test accuracy against each swept setting (``comparison.plot()`` gives
+    the figure itself).
 
-    Written to ``path``, or to ``runs/compare/<timestamp>/boundaries.png``; returns where.
+    Written to ``path``, or to ``runs/compare/<timestamp>/`` as boundaries.png (sweep.png for
+    a sweep); returns where.
     """
     from zoo.comparison.runner import plot_comparison as plot
     from zoo.runs.folder import new_run_dir
 
-    picture = Path(path) if path is not None else new_run_dir("runs", "compare") / "boundaries.png"
+    name = comparison.picture_name
+    picture = Path(path) if path is not None else new_run_dir("runs", "compare") / name
     plot(comparison, picture)
     return picture
 

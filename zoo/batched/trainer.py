@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.batched.optim import MemberOptimizers
 from zoo.batched.plan import BatchPlan
 from zoo.batched.stacked import StackedModels
 from zoo.batched.stacked_ops import seed_slice, stacked_loss, whole_vectors
@@ -16,16 +17,17 @@ from zoo.config.resolve import TrainConfig
 from zoo.training.devices import torch_threads
 from zoo.training.experiment import TensorSplit
 from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
-from zoo.training.optim import BatchOrder, batch_order, build_optimizer
+from zoo.training.optim import BatchOrder, batch_order
 from zoo.training.records import FitResult, LogRow
 
 
 class BatchedTrainer(TrainingLoop):
     """K seeds of one model as K members of one loop.
 
-    ``models`` were built from one factory under each seed in ``configs`` (same settings but
-    for the seed). Each seed's history, divergence and kept weights follow the solo rules, and
-    its batches are drawn in its own order, as its solo run draws them.
+    ``models`` were built from one factory under each seed in ``configs`` (the same settings
+    but for the seed and the optimizer numbers: each member steps with its own, see
+    :mod:`zoo.batched.optim`). Each member's history, divergence and kept weights follow the
+    solo rules, and its batches are drawn in its own order, as its solo run draws them.
     """
 
     def __init__(
@@ -43,7 +45,7 @@ class BatchedTrainer(TrainingLoop):
         self.config, self.data = config, data
         self.stacked = StackedModels(plan, models)
         self.loss_fn = data.task.loss_function()
-        self.optimizer = build_optimizer(list(self.stacked.parameters.values()), config)
+        self.optimizer = MemberOptimizers(list(self.stacked.parameters.values()), configs)
         rows, device = len(data.X_train), data.X_train.device
         self.orders = [batch_order(c, rows, device) for c in configs]
 

@@ -8,9 +8,11 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli.options import SettingType, given, registry_option, training_options
+from zoo.cli.options import SettingType, given, json_option, registry_option, training_options
 from zoo.cli.output import ProgressBar
+from zoo.comparison.grid import parse_option
 from zoo.comparison.report import FORMATS
+from zoo.errors import ConfigError
 from zoo.settings import InvalidSetting, check_setting
 
 
@@ -46,6 +48,35 @@ class SeedList(click.ParamType):
         return seeds
 
 
+class GridOption(click.ParamType):
+    """``KEY=V1,V2,...``: a setting (or param.NAME, dataset.NAME) and the values to sweep."""
+
+    name = "KEY=V1,V2"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            key, values = parse_option(str(value))
+        except ConfigError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+        if not values:
+            self.fail(f"{key}: list one or more values, e.g. --grid {key}=A,B", param, ctx)
+        return key, values
+
+
+def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] | None:
+    """The --grid options as one mapping; a key given twice is a usage error."""
+    grid: dict[str, list[Any]] = {}
+    for key, values in options:
+        if key in grid:
+            raise click.UsageError(
+                f"--grid {key} is given twice; list all its values once: --grid {key}=A,B,C"
+            )
+        grid[key] = values
+    return grid or None
+
+
 @click.command("compare")
 @click.argument("models", nargs=-1)
 @click.option(
@@ -77,11 +108,23 @@ class SeedList(click.ParamType):
 )
 @training_options(without=("dataset", "seed", "checkpoint_every"))
 @click.option(
+    "--grid",
+    "grid_options",
+    multiple=True,
+    type=GridOption(),
+    metavar="KEY=V1,V2",
+    help="Sweep a setting (lr=0.01,0.1), a model parameter (param.hidden_units=5,10) or a "
+    "dataset parameter (dataset.noise=0.1,0.2); repeat for more: every combination trains.",
+)
+@click.option(
     "--baselines",
     is_flag=True,
     help="Add scikit-learn rows: logistic regression, RBF SVM, a matching MLP.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Report format [table]."
+)
+@json_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -110,8 +153,10 @@ def compare_command(
     seeds: int | None,
     seed_list: list[int] | None,
     target: float | None,
+    grid_options: tuple[tuple[str, list[Any]], ...],
     baselines: bool,
-    fmt: str,
+    fmt: str | None,
+    as_json: bool,
     out: Path | None,
     resume_dir: Path | None,
     plot: bool,
@@ -126,8 +171,12 @@ def compare_command(
     that first reached --target, the training time, and whether the best really beats
     each other model on every seed.
     """
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json is --format json; give one of --json or --format {fmt}")
+    fmt = "json" if as_json else fmt or "table"
+    grid = grid_of(grid_options)
     if resume_dir is not None:
-        request = (models, datasets, seeds, seed_list, target, baselines, out, registry)
+        request = (models, datasets, seeds, seed_list, target, grid, baselines, out, registry)
         if any(request) or given(settings):
             raise click.UsageError(
                 "--resume finishes the comparison as it was asked; give only DIR"
@@ -153,6 +202,7 @@ def compare_command(
                 out=out,
                 registry=registry,
                 on_progress=progress,
+                grid=grid,
                 **given(settings),
             )
     finally:
@@ -163,11 +213,12 @@ def compare_command(
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:
     """The report on stdout; the picture and the folder's name on stderr."""
     click.echo(comparison.render(fmt), nl=False)
-    if plot and not comparison.drawable():
+    if plot and not comparison.grid and not comparison.drawable():
         click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:
-        picture = zoo.plot_comparison(comparison, folder / "boundaries.png" if folder else None)
-        click.echo(f"Boundaries: {picture}", err=True)
+        name = comparison.picture_name
+        picture = zoo.plot_comparison(comparison, folder / name if folder else None)
+        click.echo(f"{'Sweep' if comparison.grid else 'Boundaries'}: {picture}", err=True)
     if folder is not None:
         click.echo(f"Written to {folder}", err=True)
 

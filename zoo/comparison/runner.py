@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
+from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
@@ -34,6 +35,7 @@ class Request:
     baselines: bool
     settings: dict[str, Any]
     registry: str | None
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -52,14 +54,16 @@ def compare(
     registry: PathLike | None = None,
     on_progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
+    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
     entries = model_entries(plugins, catalogue)
     names = expand_models(list(models), [(e.name, e.qualified_name) for e in entries])
     if not names:
         raise ConfigError("name at least one model to compare")
-    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
     first_seed = resolve(names[0], plugins, catalogue, settings)[0].seed
     seeds_used = seed_list(seeds, seed_values, first_seed)
     settings.pop("seed", None)
@@ -71,8 +75,9 @@ def compare(
         baselines,
         settings,
         str(registry) if registry is not None else None,
+        swept,
     )
-    jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings)
+    jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings, swept)
     folder = None
     if out is not None:
         folder = ComparisonFolder(claim_run_dir(out))
@@ -88,7 +93,13 @@ def resume_comparison(
     request = Request(**folder.request())
     plugins, catalogue = open_zoo(request.registry)
     jobs = plan_jobs(
-        request.models, request.datasets, request.seeds, plugins, catalogue, request.settings
+        request.models,
+        request.datasets,
+        request.seeds,
+        plugins,
+        catalogue,
+        request.settings,
+        request.grid,
     )
     return _run(jobs, request, workers, on_progress, folder, folder.load(jobs))
 
@@ -110,7 +121,7 @@ def _run(
         from zoo.comparison.baselines import run_baselines
 
         results += run_baselines(jobs)
-    comparison = summarise(results, request.target)
+    comparison = summarise(results, request.target, request.grid)
     if folder is not None:
         save_comparison(comparison, folder.path)
     return comparison
@@ -165,26 +176,14 @@ def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = Fals
     for name, text in files.items():
         write_atomic(directory / name, text.encode())
     if plot:
-        plot_comparison(comparison, directory / "boundaries.png")
+        from zoo.comparison.pictures import picture_name
+
+        plot_comparison(comparison, directory / picture_name(comparison))
 
 
 def plot_comparison(comparison: Comparison, path: PathLike) -> None:
-    """One PNG: each compared model's boundary (its first seed) over its test points."""
-    from zoo.runs.plotting import save_boundaries
+    """One PNG: each compared model's boundary (its first seed) over its test points, or for
+    a sweep, test accuracy against each swept setting."""
+    from zoo.comparison.pictures import figure, save_figure
 
-    panels = []
-    for result in comparison.drawable():
-        job, experiment = result.job, result.job.experiment
-        model = experiment.build(job.seeds[0])
-        model.load_state_dict(result.states[0])
-        row = comparison.row_of(job.model, job.dataset)
-        title = (
-            f"{job.model} on {job.dataset}: {row.test_acc.mean:.1f}% test\n"
-            f"(mean of {len(job.seeds)} seeds; seed {job.seeds[0]} shown)"
-        )
-        split = experiment.split
-        panels.append((title, model, experiment.task, split.X_test, split.y_test))
-    if not panels:
-        raise ConfigError("no compared model has two-feature data to draw")
-    columns = min(4, len({p[0].split(" on ")[0] for p in panels}))
-    save_boundaries(Path(path), panels, columns=max(1, columns))
+    save_figure(figure(comparison), path)
