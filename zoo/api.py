@@ -247,6 +247,8 @@ def compare(
     registry: PathLike | None = None,
     on_progress: Progress | None = None,
     grid: Mapping[str, Sequence[Any]] | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
@@ -256,17 +258,13 @@ def compare(
     ``target`` is the test accuracy (percent) whose first log point is reported per seed.
     ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
     ``on_progress`` receives (seed-epochs done, seed-epochs in all). Everything is checked
-    before any training starts. Settings in ``overrides`` apply to every model.
+    before any training starts. Settings in ``overrides`` apply to every model; ``grid``
+    sweeps them: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}`` trains every
+    combination. ``cluster="ray"`` trains on the Ray cluster at ``cluster_address``, else
+    ``$RAY_ADDRESS``, else on a local Ray (``pip install 'zoo[ray]'``).
 
-    ``grid`` sweeps settings: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}`` trains
-    every combination (``param.NAME``: the model's factory, ``dataset.NAME``: the dataset's
-    loader) and gives one summary row per (model, dataset, combination). Combinations that
-    differ only in ``lr``, ``momentum`` or ``weight_decay`` train in one stack, each seed
-    still equal to its ``zoo.train`` run.
-
-    With ``out`` (a new or empty folder), each finished chunk of seeds is saved as it comes,
-    then the reports: a comparison stopped by Ctrl-C raises
-    :class:`zoo.errors.TrainingInterrupted`, and :func:`resume_comparison` finishes it.
+    With ``out`` (a new or empty folder), finished chunks of seeds are kept as they come: a
+    stopped comparison raises :class:`zoo.errors.TrainingInterrupted`; resume_comparison ends it.
     """
     from zoo.comparison.runner import compare as run
 
@@ -283,16 +281,30 @@ def compare(
         on_progress=on_progress,
         overrides=overrides,
         grid=grid,
+        cluster=cluster,
+        cluster_address=cluster_address,
     )
 
 
 def resume_comparison(
-    folder: PathLike, *, workers: int | None = None, on_progress: Progress | None = None
+    folder: PathLike,
+    *,
+    workers: int | None = None,
+    on_progress: Progress | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
 ) -> Comparison:
-    """Finish a comparison that was stopped: its request as it was, only the missing seeds."""
+    """Finish a comparison that was stopped: its request as it was, only the missing seeds
+    (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
     from zoo.comparison.runner import resume_comparison as run
 
-    return run(folder, workers=workers, on_progress=on_progress)
+    return run(
+        folder,
+        workers=workers,
+        on_progress=on_progress,
+        cluster=cluster,
+        cluster_address=cluster_address,
+    )
 
 
 def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:

@@ -64,6 +64,10 @@ class TrainingInterrupted(ZooError):
         self.exit_status = exit_status
 
 
+class ClusterError(ZooError):
+    """A cluster that cannot be reached or used, or that lost work it cannot redo."""
+
+
 class RunFolderError(ZooError):
     """A run folder that is missing, incomplete, foreign or unsafe to load."""
 

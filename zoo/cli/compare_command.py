@@ -144,7 +144,20 @@ def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] 
     "workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes to train in (default: one per CPU core).",
+    help="Processes to train in (default: one per CPU core); with --cluster, chunks per "
+    "model (default: one per CPU of the cluster).",
+)
+@click.option(
+    "--cluster",
+    type=click.Choice(["ray"]),
+    default=None,
+    help="Train the chunks of seeds as Ray tasks (needs: pip install 'zoo[ray]').",
+)
+@click.option(
+    "--cluster-address",
+    metavar="HOST:PORT",
+    default=None,
+    help="The Ray head to use (default: RAY_ADDRESS, else a local Ray for this run).",
 )
 @registry_option
 def compare_command(
@@ -161,6 +174,8 @@ def compare_command(
     resume_dir: Path | None,
     plot: bool,
     workers: int | None,
+    cluster: str | None,
+    cluster_address: str | None,
     registry: Path | None,
     **settings: Any,
 ) -> None:
@@ -179,17 +194,26 @@ def compare_command(
         request = (models, datasets, seeds, seed_list, target, grid, baselines, out, registry)
         if any(request) or given(settings):
             raise click.UsageError(
-                "--resume finishes the comparison as it was asked; give only DIR"
+                "--resume finishes the comparison as it was asked; give only DIR "
+                "(and where to train it: --jobs, --cluster, --cluster-address)"
             )
     elif not models:
         raise click.UsageError("name the MODELS to compare, or --resume DIR")
     elif seeds is not None and seed_list is not None:
         raise click.UsageError("give --seeds or --seed-list, not both")
+    if cluster_address is not None and cluster is None:
+        raise click.UsageError("--cluster-address needs --cluster ray")
     bar = ProgressBar("compare", as_percent=True)
     progress = bar.update if bar.enabled else None
     try:
         if resume_dir is not None:
-            comparison = zoo.resume_comparison(resume_dir, workers=workers, on_progress=progress)
+            comparison = zoo.resume_comparison(
+                resume_dir,
+                workers=workers,
+                on_progress=progress,
+                cluster=cluster,
+                cluster_address=cluster_address,
+            )
         else:
             comparison = zoo.compare(
                 list(models),
@@ -203,6 +227,8 @@ def compare_command(
                 registry=registry,
                 on_progress=progress,
                 grid=grid,
+                cluster=cluster,
+                cluster_address=cluster_address,
                 **given(settings),
             )
     finally:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from zoo.comparison.cluster import check_cluster
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
@@ -55,8 +58,11 @@ def compare(
     on_progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
     grid: Mapping[str, Any] | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
+    check_cluster(cluster, cluster_address)
     settings = {k: v for k, v in (overrides or {}).items() if v is not None}
     swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
@@ -78,19 +84,27 @@ def compare(
         swept,
     )
     jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings, swept)
-    folder = None
-    if out is not None:
-        folder = ComparisonFolder(claim_run_dir(out))
-        folder.start(request.to_dict())
-    return _run(jobs, request, workers, on_progress, folder, {})
+    with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
+        folder = None
+        if out is not None:
+            folder = ComparisonFolder(claim_run_dir(out))
+            folder.start(request.to_dict())
+        return _run(jobs, request, where, on_progress, folder, {})
 
 
 def resume_comparison(
-    path: PathLike, *, workers: int | None = None, on_progress: Progress | None = None
+    path: PathLike,
+    *,
+    workers: int | None = None,
+    on_progress: Progress | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
 ) -> Comparison:
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
+    check_cluster(cluster, cluster_address)
     folder = ComparisonFolder(Path(path))
     request = Request(**folder.request())
+    request = replace(request, grid=check_grid(request.grid, request.settings))
     plugins, catalogue = open_zoo(request.registry)
     jobs = plan_jobs(
         request.models,
@@ -101,20 +115,47 @@ def resume_comparison(
         request.settings,
         request.grid,
     )
-    return _run(jobs, request, workers, on_progress, folder, folder.load(jobs))
+    finished = folder.load(jobs)
+    with backend(jobs, workers, cluster, cluster_address) as where:
+        return _run(jobs, request, where, on_progress, folder, finished)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a comparison's chunks train: processes here, or tasks on a Ray cluster."""
+
+    workers: int  # chunks per stack of jobs
+    ray: ModuleType | None = None  # connected
+
+
+@contextmanager
+def backend(
+    jobs: Sequence[Job], workers: int | None, cluster: str | None, address: str | None
+) -> Iterator[Backend]:
+    """This machine's worker processes, or a Ray connection for the comparison's length."""
+    if cluster is None:
+        yield Backend(worker_count(jobs, workers))
+        return
+    from zoo.comparison.cluster import chunks_per_stack, connected
+
+    with connected(address) as ray:
+        devices = {job.experiment.device.type for job in jobs}
+        parts = chunks_per_stack(ray.cluster_resources(), devices)  # a GPU for GPU work?
+        yield Backend(max(1, workers) if workers is not None else parts, ray)
 
 
 def _run(
     jobs: list[Job],
     request: Request,
-    workers: int | None,
+    where: Backend,
     on_progress: Progress | None,
     folder: ComparisonFolder | None,
     finished: dict[int, list[JobResult]],
 ) -> Comparison:
+    # Ray connects before the handlers are set: its own SIGTERM handler would replace ours.
     with StopRequests() as stop:
         try:
-            results = _train(jobs, worker_count(jobs, workers), finished, folder, on_progress, stop)
+            results = _train(jobs, where, finished, folder, on_progress, stop)
         except Stopped:
             raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
     if request.baselines:
@@ -129,14 +170,14 @@ def _run(
 
 def _train(
     jobs: list[Job],
-    workers: int,
+    where: Backend,
     finished: dict[int, list[JobResult]],
     folder: ComparisonFolder | None,
     on_progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> list[JobResult]:
     """Every job's seeds not yet ``finished``; each new chunk is saved as it completes."""
-    chunks = plan_chunks(jobs, finished, workers)
+    chunks = plan_chunks(jobs, finished, where.workers)
     parts: dict[int, list[JobResult]] = {i: list(finished.get(i, [])) for i in range(len(jobs))}
 
     def keep(index: int, part: JobResult) -> None:
@@ -144,10 +185,14 @@ def _train(
         if folder is not None:
             folder.save(index, part)
 
-    if workers <= 1 or len(chunks) <= 1:
+    if where.ray is not None:
+        from zoo.comparison.cluster import run_on_ray
+
+        run_on_ray(where.ray, jobs, chunks, keep, on_progress, should_stop)
+    elif where.workers <= 1 or len(chunks) <= 1:
         run_chunks(jobs, chunks, keep, on_progress, should_stop)
     else:
-        run_in_processes(jobs, chunks, workers, keep, on_progress, should_stop)
+        run_in_processes(jobs, chunks, where.workers, keep, on_progress, should_stop)
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
