@@ -249,22 +249,21 @@ def compare(
     grid: Mapping[str, Sequence[Any]] | None = None,
     cluster: str | None = None,
     cluster_address: str | None = None,
+    exact: bool | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
     ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds are
     ``seed_list``, or ``seeds`` (5 by default) consecutive ones from the configured seed.
-    ``target`` is the test accuracy (percent) whose first log point is reported per seed.
+    ``target``: the test accuracy (percent) whose first log point is reported per seed.
     ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
-    ``on_progress`` receives (seed-epochs done, seed-epochs in all). Everything is checked
-    before any training starts. Settings in ``overrides`` apply to every model; ``grid``
-    sweeps them: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}`` trains every
-    combination. ``cluster="ray"`` trains on the Ray cluster at ``cluster_address``, else
-    ``$RAY_ADDRESS``, else on a local Ray (``pip install 'zoo[ray]'``).
-
-    With ``out`` (a new or empty folder), finished chunks of seeds are kept as they come: a
-    stopped comparison raises :class:`zoo.errors.TrainingInterrupted`; resume_comparison ends it.
+    ``on_progress`` gets (seed-epochs done, in all). ``overrides`` (settings) apply to every
+    model; ``grid`` sweeps them: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}``.
+    ``cluster="ray"``: on the Ray cluster at ``cluster_address``, else ``$RAY_ADDRESS``, else
+    a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
+    All is checked first. ``out`` (a new or empty folder) keeps chunks as they finish; after
+    a stop (:class:`zoo.errors.TrainingInterrupted`), :func:`resume_comparison` ends the rest.
     """
     from zoo.comparison.runner import compare as run
 
@@ -283,6 +282,7 @@ def compare(
         grid=grid,
         cluster=cluster,
         cluster_address=cluster_address,
+        exact=exact,
     )
 
 

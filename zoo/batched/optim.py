@@ -27,14 +27,28 @@ from zoo.training.optim import build_optimizer, options
 
 
 class MemberOptimizers:
-    """The optimizers of K stacked members; ``configs[k]`` holds member k's settings."""
+    """The optimizers of K stacked members; ``configs[k]`` holds member k's settings.
 
-    def __init__(self, parameters: Sequence[torch.Tensor], configs: Sequence[TrainConfig]) -> None:
+    ``capturable``: keep the optimizers' step counts on the device, so that a CUDA graph can
+    capture their steps (Adam and its kin; the fast engine only: it rounds differently).
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[torch.Tensor],
+        configs: Sequence[TrainConfig],
+        *,
+        capturable: bool = False,
+    ) -> None:
         self.parameters = list(parameters)
         self.groups: list[tuple[slice, list[torch.Tensor], torch.optim.Optimizer]] = []
         for members, config in _runs(configs):
             views = [p.detach()[members] for p in self.parameters]
-            self.groups.append((members, views, build_optimizer(views, config)))
+            optimizer = build_optimizer(views, config)
+            for group in optimizer.param_groups if capturable else ():
+                if "capturable" in group:
+                    group["capturable"] = True
+            self.groups.append((members, views, optimizer))
 
     def zero_grad(self) -> None:
         for parameter in self.parameters:

@@ -117,6 +117,12 @@ def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] 
     "dataset parameter (dataset.noise=0.1,0.2); repeat for more: every combination trains.",
 )
 @click.option(
+    "--exact/--no-exact",
+    default=None,
+    help="Each seed equal to its solo run, bit for bit (the default on the CPU), or fast batched "
+    "kernels within rounding of it (the default on CUDA).",
+)
+@click.option(
     "--baselines",
     is_flag=True,
     help="Add scikit-learn rows: logistic regression, RBF SVM, a matching MLP.",
@@ -167,6 +173,7 @@ def compare_command(
     seed_list: list[int] | None,
     target: float | None,
     grid_options: tuple[tuple[str, list[Any]], ...],
+    exact: bool | None,
     baselines: bool,
     fmt: str | None,
     as_json: bool,
@@ -192,7 +199,7 @@ def compare_command(
     grid = grid_of(grid_options)
     if resume_dir is not None:
         request = (models, datasets, seeds, seed_list, target, grid, baselines, out, registry)
-        if any(request) or given(settings):
+        if any(request) or given(settings) or exact is not None:
             raise click.UsageError(
                 "--resume finishes the comparison as it was asked; give only DIR "
                 "(and where to train it: --jobs, --cluster, --cluster-address)"
@@ -227,6 +234,7 @@ def compare_command(
                 registry=registry,
                 on_progress=progress,
                 grid=grid,
+                exact=exact,
                 cluster=cluster,
                 cluster_address=cluster_address,
                 **given(settings),

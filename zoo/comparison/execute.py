@@ -130,6 +130,7 @@ def run_chunk(
             models,
             data,
             configs,
+            exact=jobs[members[0][0]].exact,
             on_progress=_scaled(on_progress, len(members), None),
             should_stop=should_stop,
         )

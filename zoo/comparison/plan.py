@@ -36,6 +36,7 @@ class Job:
     experiment: Experiment  # configured for the first seed; the others differ only in ``seed``
     seeds: tuple[int, ...]
     point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
 
     @property
     def label(self) -> str:
@@ -63,7 +64,7 @@ class Job:
         settings = self.config.settings()
         for name in ("seed", *OPTIMIZER_NUMBERS):
             settings.pop(name)
-        return json.dumps([self.config.builds, settings], sort_keys=True, default=repr)
+        return json.dumps([self.config.builds, settings, self.exact], sort_keys=True, default=repr)
 
 
 def expand_models(names: Sequence[str], known: Sequence[tuple[str, str]]) -> list[str]:
@@ -107,6 +108,7 @@ def plan_jobs(
     catalogue: Catalogue,
     overrides: dict[str, Any],
     grid: dict[str, list[Any]] | None = None,
+    exact: bool | None = None,
 ) -> list[Job]:
     """One prepared job per (model, dataset, combination of the grid): the given datasets,
     or each model's own."""
@@ -118,7 +120,7 @@ def plan_jobs(
             for point in combinations(grid or {}):
                 settings = overrides_for(point, {**overrides, "dataset": dataset})
                 experiment = _prepare(model, settings, seeds[0], plugins, catalogue, splits)
-                jobs.append(Job(model, experiment, tuple(seeds), point))
+                jobs.append(Job(model, experiment, tuple(seeds), point, exact))
     return jobs
 
 

@@ -17,10 +17,12 @@ from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
+from zoo.config.catalogue import Catalogue
 from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingInterrupted
+from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
 from zoo.training.interrupts import StopRequests
 
@@ -39,6 +41,7 @@ class Request:
     settings: dict[str, Any]
     registry: str | None
     grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
+    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -60,9 +63,12 @@ def compare(
     grid: Mapping[str, Any] | None = None,
     cluster: str | None = None,
     cluster_address: str | None = None,
+    exact: bool | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
     check_cluster(cluster, cluster_address)
+    if exact is not None and not isinstance(exact, bool):
+        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
     settings = {k: v for k, v in (overrides or {}).items() if v is not None}
     swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
@@ -73,17 +79,10 @@ def compare(
     first_seed = resolve(names[0], plugins, catalogue, settings)[0].seed
     seeds_used = seed_list(seeds, seed_values, first_seed)
     settings.pop("seed", None)
-    request = Request(
-        names,
-        list(datasets) if datasets else None,
-        seeds_used,
-        target,
-        baselines,
-        settings,
-        str(registry) if registry is not None else None,
-        swept,
-    )
-    jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings, swept)
+    shown = str(registry) if registry is not None else None
+    datasets = list(datasets) if datasets else None
+    request = Request(names, datasets, seeds_used, target, baselines, settings, shown, swept, exact)
+    jobs = _plan(request, plugins, catalogue)
     with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
         folder = None
         if out is not None:
@@ -106,7 +105,14 @@ def resume_comparison(
     request = Request(**folder.request())
     request = replace(request, grid=check_grid(request.grid, request.settings))
     plugins, catalogue = open_zoo(request.registry)
-    jobs = plan_jobs(
+    jobs = _plan(request, plugins, catalogue)
+    finished = folder.load(jobs)
+    with backend(jobs, workers, cluster, cluster_address) as where:
+        return _run(jobs, request, where, on_progress, folder, finished)
+
+
+def _plan(request: Request, plugins: Plugins, catalogue: Catalogue) -> list[Job]:
+    return plan_jobs(
         request.models,
         request.datasets,
         request.seeds,
@@ -114,10 +120,8 @@ def resume_comparison(
         catalogue,
         request.settings,
         request.grid,
+        request.exact,
     )
-    finished = folder.load(jobs)
-    with backend(jobs, workers, cluster, cluster_address) as where:
-        return _run(jobs, request, where, on_progress, folder, finished)
 
 
 @dataclass(frozen=True)

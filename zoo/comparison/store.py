@@ -21,7 +21,7 @@ from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
 
 REQUEST_KEYS = {"models", "datasets", "seeds", "target", "baselines", "settings", "registry"}
-NEWER_KEYS = {"grid"}  # a folder written before sweeps has none
+NEWER_KEYS = {"grid", "exact"}  # a folder written before sweeps has none
 
 
 class ComparisonFolder:
