@@ -287,3 +287,17 @@ def test_gpu_chunks_ask_for_a_share_of_a_gpu_and_need_one_in_the_cluster():
     assert chunks_per_stack({"CPU": 8.0, "GPU": 2.0}, {"cuda"}) == 2
     with pytest.raises(ClusterError, match="has no GPU for CUDA work; use --device cpu"):
         chunks_per_stack({"CPU": 8.0}, {"cuda", "cpu"})
+
+
+def test_a_connection_the_caller_opened_is_used_and_left_open(ray_head):
+    import ray
+
+    address, _ = ray_head
+    ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+    try:
+        on_ray = zoo.compare(["circle-v0"], seeds=2, epochs=30, cluster="ray")
+        assert ray.is_initialized()  # a notebook's connection outlives the comparison
+    finally:
+        ray.shutdown()
+    local = zoo.compare(["circle-v0"], seeds=2, epochs=30)
+    assert records(on_ray.results) == records(local.results)
