@@ -1,4 +1,4 @@
-"""Run the five benchmarks one after another (a few minutes on a 2-core machine).
+"""Run the six CPU benchmarks one after another (several minutes on a 2-core machine).
 
 .venv/bin/python benchmarks/run_all.py
 """
@@ -9,9 +9,17 @@ import against_sklearn
 import cold_train
 import seeds_together
 import startup
+import sweep_stack
 import trainer_overhead
 
-for benchmark in (trainer_overhead, seeds_together, against_sklearn, startup, cold_train):
+for benchmark in (
+    trainer_overhead,
+    seeds_together,
+    against_sklearn,
+    startup,
+    cold_train,
+    sweep_stack,
+):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()
     print()

@@ -220,3 +220,38 @@ def test_diverging_seeds_are_reported_not_fatal():
     row = comparison.summary[0]
     assert row["diverged"] == 2
     assert all(record["status"] == "diverged" for record in comparison.results)
+
+
+def test_compare_takes_json_as_every_other_command_does(zoo_cli):
+    args = ["compare", "circle-v0", "--seeds", "2", "--epochs", "10"]
+    with_json, with_format = zoo_cli(*args, "--json"), zoo_cli(*args, "--format", "json")
+    assert with_json.returncode == 0 and with_format.returncode == 0, with_json.stderr
+    first, second = json.loads(with_json.stdout), json.loads(with_format.stdout)
+    for report in (first, second):
+        for record in report["results"] + report["summary"]:
+            record.pop("seconds")
+    assert first == second
+
+
+def test_a_comparison_shows_itself_as_a_table_in_a_terminal_and_in_a_notebook():
+    comparison = zoo.compare(["circle-v0", "circle-v1"], seeds=2, epochs=10)
+    assert repr(comparison) == comparison.render("table").rstrip("\n")
+    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43)"
+    page = comparison._repr_html_()
+    assert page.count("<table>") == 1 and page.count("<tr>") == 3  # header and two models
+    assert "<th>MODEL</th>" in page and "<td>circle-v0</td>" in page
+
+
+def test_the_picture_names_the_seed_it_draws_and_that_seeds_own_accuracy():
+    comparison = zoo.compare(["circle-v2", "circle-v0"], seeds=3, epochs=60)
+    figure = comparison.plot()
+    titles = [axis.get_title() for axis in figure.axes if axis.get_visible()]
+    assert len(titles) == 2
+    for title in titles:
+        model = title.split(" on ")[0]
+        seed42 = next(r for r in comparison.results if r["model"] == model and r["seed"] == 42)
+        mean = next(r for r in comparison.summary if r["model"] == model)["test_acc"]["mean"]
+        assert title == (
+            f"{model} on circles\nseed 42 shown: {seed42['test_acc']:.1f}% test "
+            f"(mean of 3 seeds: {mean:.1f}%)"
+        )

@@ -9,7 +9,7 @@ reads ``$ZOO_REGISTRY`` or the catalogue it ships with.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -296,20 +296,24 @@ def compare(
     out: PathLike | None = None,
     registry: Registry = None,
     on_progress: Progress | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
+    exact: bool | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
     ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds are
     ``seed_list``, or ``seeds`` (5 by default) consecutive ones from the configured seed.
-    ``target`` is the test accuracy (percent) whose first log point is reported per seed.
+    ``target``: the test accuracy (percent) whose first log point is reported per seed.
     ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
-    ``on_progress`` receives (seed-epochs done, seed-epochs in all). Everything is checked
-    before any training starts. Settings in ``overrides`` apply to every model.
-
-    With ``out`` (a new or empty folder), each finished chunk of seeds is saved as it comes,
-    then the reports: a comparison stopped by Ctrl-C raises
-    :class:`zoo.errors.TrainingInterrupted`, and :func:`resume_comparison` finishes it.
+    ``on_progress`` gets (seed-epochs done, in all). ``overrides`` (settings) apply to every
+    model; ``grid`` sweeps them: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}``.
+    ``cluster="ray"``: on the Ray cluster at ``cluster_address``, else ``$RAY_ADDRESS``, else
+    a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
+    All is checked first. ``out`` (a new or empty folder) keeps chunks as they finish; after
+    a stop (:class:`zoo.errors.TrainingInterrupted`), :func:`resume_comparison` ends the rest.
     """
     from zoo.comparison.runner import compare as run
 
@@ -325,16 +329,32 @@ def compare(
         registry=registry,
         on_progress=on_progress,
         overrides=overrides,
+        grid=grid,
+        cluster=cluster,
+        cluster_address=cluster_address,
+        exact=exact,
     )
 
 
 def resume_comparison(
-    folder: PathLike, *, workers: int | None = None, on_progress: Progress | None = None
+    folder: PathLike,
+    *,
+    workers: int | None = None,
+    on_progress: Progress | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
 ) -> Comparison:
-    """Finish a comparison that was stopped: its request as it was, only the missing seeds."""
+    """Finish a comparison that was stopped: its request as it was, only the missing seeds
+    (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
     from zoo.comparison.runner import resume_comparison as run
 
-    return run(folder, workers=workers, on_progress=on_progress)
+    return run(
+        folder,
+        workers=workers,
+        on_progress=on_progress,
+        cluster=cluster,
+        cluster_address=cluster_address,
+    )
 
 
 def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
@@ -345,14 +365,18 @@ def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = Fa
 
 
 def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Path:
-    """One PNG of each compared model's boundary (its first seed) over its test points.
+    """One PNG of each compared model's boundary (its first seed) over its test points, or
+    for a sweep, of test accuracy against each swept setting (``comparison.plot()`` gives
+    the figure itself).
 
-    Written to ``path``, or to ``runs/compare/<timestamp>/boundaries.png``; returns where.
+    Written to ``path``, or to ``runs/compare/<timestamp>/`` as boundaries.png (sweep.png for
+    a sweep); returns where.
     """
     from zoo.comparison.runner import plot_comparison as plot
     from zoo.runs.folder import new_run_dir
 
-    picture = Path(path) if path is not None else new_run_dir("runs", "compare") / "boundaries.png"
+    name = comparison.picture_name
+    picture = Path(path) if path is not None else new_run_dir("runs", "compare") / name
     plot(comparison, picture)
     return picture
 

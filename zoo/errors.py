@@ -79,6 +79,10 @@ class StopNow(KeyboardInterrupt):
     """A second Ctrl-C (or SIGTERM) while training: stop at once, not at the epoch's end."""
 
 
+class ClusterError(ZooError):
+    """A cluster that cannot be reached or used, or that lost work it cannot redo."""
+
+
 class RunFolderError(ZooError):
     """A run folder that is missing, incomplete, foreign or unsafe to load."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.fx
@@ -11,8 +11,10 @@ from torch import nn
 from zoo.batched.plan import BatchPlan
 from zoo.batched.stacked_ops import stacked_linear
 
+Linear = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
-def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
+
+def _stacked_program(plan: BatchPlan, linear: Linear) -> tuple[torch.fx.GraphModule, list[str]]:
     """The model's graph rewritten so that each Linear takes stacked weights as inputs.
 
     Returns the rewritten module, ``forward(x, *stacked)``, and the parameter names in the
@@ -35,7 +37,7 @@ def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
             plan.graph.get_submodule(node.target), nn.Linear
         ):
             values[node] = graph.call_function(
-                stacked_linear,
+                linear,
                 (
                     values[node.args[0]],
                     inputs[f"{node.target}.weight"],
@@ -48,11 +50,17 @@ def _stacked_program(plan: BatchPlan) -> tuple[torch.fx.GraphModule, list[str]]:
 
 
 class StackedModels:
-    """K copies of one model, their parameters stacked along a new first dimension."""
+    """K copies of one model, their parameters stacked along a new first dimension.
 
-    def __init__(self, plan: BatchPlan, models: Sequence[nn.Module]) -> None:
+    ``linear`` computes the stacked Linear layers: the exact kernels by default, or
+    :func:`zoo.batched.fast_ops.fast_linear`.
+    """
+
+    def __init__(
+        self, plan: BatchPlan, models: Sequence[nn.Module], linear: Linear = stacked_linear
+    ) -> None:
         self.count = len(models)
-        self.program, names = _stacked_program(plan)
+        self.program, names = _stacked_program(plan, linear)
         self.parameters: dict[str, torch.Tensor] = {}
         for name in names:
             tensors = [m.get_parameter(name) for m in models]

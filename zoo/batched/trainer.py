@@ -1,4 +1,9 @@
-"""The shared trainer's loop, run for K seeds of one model at once (see :mod:`zoo.batched`)."""
+"""The shared trainer's loop, run for K seeds of one model at once (see :mod:`zoo.batched`).
+
+With the exact kernels (the default on the CPU) each seed equals its solo run to the bit;
+with the fast ones (the default on CUDA) a step is a few launches for all seeds, replayed as
+a CUDA graph where it can be (see :mod:`zoo.training.engine`).
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,28 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.batched.fast_ops import fast_linear, fast_losses
+from zoo.batched.optim import MemberOptimizers
 from zoo.batched.plan import BatchPlan
 from zoo.batched.stacked import StackedModels
-from zoo.batched.stacked_ops import seed_slice, stacked_loss, whole_vectors
+from zoo.batched.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vectors
 from zoo.config.resolve import TrainConfig
 from zoo.training.devices import torch_threads
+from zoo.training.engine import CapturedStep, choose_engine
 from zoo.training.experiment import TensorSplit
 from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
-from zoo.training.optim import BatchOrder, batch_order, build_optimizer
+from zoo.training.optim import BatchOrder, batch_order
 from zoo.training.records import FitResult, LogRow
 
 
 class BatchedTrainer(TrainingLoop):
     """K seeds of one model as K members of one loop.
 
-    ``models`` were built from one factory under each seed in ``configs`` (same settings but
-    for the seed). Each seed's history, divergence and kept weights follow the solo rules, and
-    its batches are drawn in its own order, as its solo run draws them.
+    ``models`` were built from one factory under each seed in ``configs`` (the same settings
+    but for the seed and the optimizer numbers: each member steps with its own, see
+    :mod:`zoo.batched.optim`). Each member's history, divergence and kept weights follow the
+    solo rules, and its batches are drawn in its own order, as its solo run draws them.
+    ``exact``: None for the device's default (see :func:`zoo.training.engine.choose_engine`).
     """
 
     def __init__(
@@ -35,17 +45,25 @@ class BatchedTrainer(TrainingLoop):
         data: TensorSplit,
         configs: Sequence[TrainConfig],
         *,
+        exact: bool | None = None,
         on_progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> None:
         config = configs[0]
         super().__init__(Schedule(config.epochs, config.log_interval), on_progress, should_stop)
         self.config, self.data = config, data
-        self.stacked = StackedModels(plan, models)
-        self.loss_fn = data.task.loss_function()
-        self.optimizer = build_optimizer(list(self.stacked.parameters.values()), config)
         rows, device = len(data.X_train), data.X_train.device
         self.orders = [batch_order(c, rows, device) for c in configs]
+        self.engine = choose_engine(device.type, exact, self.orders[0] is None)
+        linear = stacked_linear if self.engine.exact else fast_linear
+        self.stacked = StackedModels(plan, models, linear)
+        self.loss_fn = data.task.loss_function()
+        parameters = list(self.stacked.parameters.values())
+        self.optimizer = MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
+        self.captured = CapturedStep(
+            lambda: self._fast_step(data.X_train, data.y_train), self.engine
+        )
+        self._snapshot: Weights | None = None  # every member's weights since the last epoch
 
     def fit(self) -> tuple[list[FitResult], StackedModels]:
         with torch_threads(self.config.threads):
@@ -54,6 +72,10 @@ class BatchedTrainer(TrainingLoop):
             return self.run(), self.stacked
 
     def train_epoch(self, epoch: int) -> None:
+        self._snapshot = None
+        if not self.engine.exact:
+            self._fast_epoch(epoch)
+            return
         tracks = self.tracks
         alive = [k for k, track in enumerate(tracks) if track.diverged_at is None]
         for X, targets in self._batches():
@@ -88,14 +110,35 @@ class BatchedTrainer(TrainingLoop):
             self.optimizer.step()
         return values
 
+    def _fast_epoch(self, epoch: int) -> None:
+        """All members step, whatever their loss (a diverged member is restored to its kept
+        weights at the end, and members never mix); one sync per batch finds the diverged."""
+        full_batch = self.orders[0] is None
+        for X, targets in self._batches():
+            losses = self.captured() if full_batch else self._fast_step(X, targets)
+            for k in torch.nonzero(~torch.isfinite(losses)).flatten().tolist():
+                if self.tracks[k].diverged_at is None:
+                    self.tracks[k].diverged_at = epoch
+
+    def _fast_step(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Forward, every member's loss, backward and step: a few kernels for all members."""
+        task = self.data.task
+        losses = fast_losses(task.binary, task.logits(self.stacked(X)), targets)
+        self.optimizer.zero_grad()
+        losses.sum().backward()
+        self.optimizer.step()
+        return losses.detach()
+
     def log_rows(self, epoch: int) -> list[LogRow]:
-        """Every seed's log row, with the numbers its solo evaluation gives."""
+        """Every seed's log row, with the numbers its solo evaluation gives (exact kernels)."""
         data, task, stacked = self.data, self.data.task, self.stacked
         with torch.inference_mode():
             scores = []
             for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
                 logits = task.logits(stacked(X))
-                if task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
+                if not self.engine.exact:
+                    loss_values = fast_losses(task.binary, logits, y).tolist()
+                elif task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
                     targets = y.expand_as(logits)
                     losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
                     loss_values = losses.mean(1).tolist()
@@ -108,7 +151,13 @@ class BatchedTrainer(TrainingLoop):
         return [LogRow(epoch, train[0], train[1], test[0], test[1]) for train, test in zip(*scores)]
 
     def weights(self, member: int) -> Weights:
-        return self.stacked.state_dict(member)
+        """Every member's weights since the last epoch, stacked ([K, ...]): one copy per log
+        point for all members (a copy per member costs too much with thousands of seeds);
+        :meth:`restore` takes ``member``'s slice of it."""
+        if self._snapshot is None:
+            stacked = self.stacked.parameters.items()
+            self._snapshot = {name: tensor.detach().clone() for name, tensor in stacked}
+        return self._snapshot
 
     def restore(self, member: int, weights: Weights) -> None:
-        self.stacked.load(member, weights)
+        self.stacked.load(member, {name: stack[member] for name, stack in weights.items()})

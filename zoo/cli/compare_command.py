@@ -8,10 +8,12 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli.options import SettingType, given, registry_option, training_options
+from zoo.cli.options import SettingType, given, json_option, registry_option, training_options
 from zoo.cli.output import ProgressBar, echo
 from zoo.cli.report_command import check_report_path, html_option, write_html
+from zoo.comparison.grid import parse_option
 from zoo.comparison.report import FORMATS
+from zoo.errors import ConfigError
 from zoo.settings import InvalidSetting, check_setting
 
 
@@ -47,6 +49,35 @@ class SeedList(click.ParamType):
         return seeds
 
 
+class GridOption(click.ParamType):
+    """``KEY=V1,V2,...``: a setting (or param.NAME, dataset.NAME) and the values to sweep."""
+
+    name = "KEY=V1,V2"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            key, values = parse_option(str(value))
+        except ConfigError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+        if not values:
+            self.fail(f"{key}: list one or more values, e.g. --grid {key}=A,B", param, ctx)
+        return key, values
+
+
+def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] | None:
+    """The --grid options as one mapping; a key given twice is a usage error."""
+    grid: dict[str, list[Any]] = {}
+    for key, values in options:
+        if key in grid:
+            raise click.UsageError(
+                f"--grid {key} is given twice; list all its values once: --grid {key}=A,B,C"
+            )
+        grid[key] = values
+    return grid or None
+
+
 @click.command("compare")
 @click.argument("models", nargs=-1)
 @click.option(
@@ -78,11 +109,29 @@ class SeedList(click.ParamType):
 )
 @training_options(without=("dataset", "seed", "checkpoint_every"))
 @click.option(
+    "--grid",
+    "grid_options",
+    multiple=True,
+    type=GridOption(),
+    metavar="KEY=V1,V2",
+    help="Sweep a setting (lr=0.01,0.1), a model parameter (param.hidden_units=5,10) or a "
+    "dataset parameter (dataset.noise=0.1,0.2); repeat for more: every combination trains.",
+)
+@click.option(
+    "--exact/--no-exact",
+    default=None,
+    help="Each seed equal to its solo run, bit for bit (the default on the CPU), or fast batched "
+    "kernels within rounding of it (the default on CUDA).",
+)
+@click.option(
     "--baselines",
     is_flag=True,
     help="Add scikit-learn rows: logistic regression, RBF SVM, a matching MLP.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Report format [table]."
+)
+@json_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -103,7 +152,20 @@ class SeedList(click.ParamType):
     "workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes to train in (default: one per CPU core).",
+    help="Processes to train in (default: one per CPU core); with --cluster, chunks per "
+    "model (default: one per CPU of the cluster).",
+)
+@click.option(
+    "--cluster",
+    type=click.Choice(["ray"]),
+    default=None,
+    help="Train the chunks of seeds as Ray tasks (needs: pip install 'torch-zoo[ray]').",
+)
+@click.option(
+    "--cluster-address",
+    metavar="HOST:PORT",
+    default=None,
+    help="The Ray head to use (default: RAY_ADDRESS, else a local Ray for this run).",
 )
 @registry_option
 def compare_command(
@@ -112,13 +174,18 @@ def compare_command(
     seeds: int | None,
     seed_list: list[int] | None,
     target: float | None,
+    grid_options: tuple[tuple[str, list[Any]], ...],
+    exact: bool | None,
     baselines: bool,
-    fmt: str,
+    fmt: str | None,
+    as_json: bool,
     out: Path | None,
     resume_dir: Path | None,
     plot: bool,
     html: Path | None,
     workers: int | None,
+    cluster: str | None,
+    cluster_address: str | None,
     registry: Path | None,
     **settings: Any,
 ) -> None:
@@ -129,11 +196,16 @@ def compare_command(
     that first reached --target, the training time, and whether the best really beats
     each other model on every seed.
     """
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json is --format json; give one of --json or --format {fmt}")
+    fmt = "json" if as_json else fmt or "table"
+    grid = grid_of(grid_options)
     if resume_dir is not None:
-        request = (models, datasets, seeds, seed_list, target, baselines, out, registry)
-        if any(request) or given(settings):
+        request = (models, datasets, seeds, seed_list, target, grid, baselines, out, registry)
+        if any(request) or given(settings) or exact is not None:
             raise click.UsageError(
-                "--resume finishes the comparison as it was asked; give only DIR"
+                "--resume finishes the comparison as it was asked; give only DIR "
+                "(and where to train it: --jobs, --cluster, --cluster-address)"
             )
     elif not models:
         raise click.UsageError("name the MODELS to compare, or --resume DIR")
@@ -141,11 +213,19 @@ def compare_command(
         raise click.UsageError("give --seeds or --seed-list, not both")
     if html is not None:
         check_report_path(html)  # before any training
+    if cluster_address is not None and cluster is None:
+        raise click.UsageError("--cluster-address needs --cluster ray")
     bar = ProgressBar("compare", as_percent=True)
     progress = bar.update if bar.enabled else None
     try:
         if resume_dir is not None:
-            comparison = zoo.resume_comparison(resume_dir, workers=workers, on_progress=progress)
+            comparison = zoo.resume_comparison(
+                resume_dir,
+                workers=workers,
+                on_progress=progress,
+                cluster=cluster,
+                cluster_address=cluster_address,
+            )
         else:
             comparison = zoo.compare(
                 list(models),
@@ -158,6 +238,10 @@ def compare_command(
                 out=out,
                 registry=registry,
                 on_progress=progress,
+                grid=grid,
+                exact=exact,
+                cluster=cluster,
+                cluster_address=cluster_address,
                 **given(settings),
             )
     finally:
@@ -170,11 +254,12 @@ def compare_command(
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:
     """The report on stdout; the picture and the folder's name on stderr."""
     echo(comparison.render(fmt), nl=False)
-    if plot and not comparison.drawable():
+    if plot and not comparison.grid and not comparison.drawable():
         click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:
-        picture = zoo.plot_comparison(comparison, folder / "boundaries.png" if folder else None)
-        click.echo(f"Boundaries: {picture}", err=True)
+        name = comparison.picture_name
+        picture = zoo.plot_comparison(comparison, folder / name if folder else None)
+        click.echo(f"{'Sweep' if comparison.grid else 'Boundaries'}: {picture}", err=True)
     if folder is not None:
         click.echo(f"Written to {folder}", err=True)
 

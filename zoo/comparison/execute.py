@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import torch
 
@@ -20,9 +21,10 @@ from zoo.training.records import FitResult, LogRow, RunSummary
 from zoo.training.trainer import Trainer
 
 Weights = dict[str, torch.Tensor]
+T = TypeVar("T")
 # Progress of a comparison: (units done, units in all), a unit being one seed's epoch.
 Progress = Callable[[int, int], None]
-Chunk = tuple[int, tuple[int, ...]]  # (job index, seeds)
+Member = tuple[int, int]  # (job index, seed)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,21 @@ class JobResult:
     baseline: bool = False  # scikit-learn's rows, not a zoo model
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """Members trained together: seeds of jobs that differ at most in optimizer numbers,
+    grouped by job."""
+
+    members: tuple[Member, ...]
+
+    def jobs(self) -> list[int]:
+        return list(dict.fromkeys(job for job, _ in self.members))
+
+    def units(self, jobs: Sequence[Job]) -> int:
+        """Seed-epochs: the unit of a comparison's progress."""
+        return sum(jobs[job].config.epochs for job, _ in self.members)
+
+
 class Stopped(Exception):
     """A stop was requested mid-comparison; the chunks finished so far were kept."""
 
@@ -46,13 +63,16 @@ class Stopped(Exception):
 def plan_chunks(
     jobs: Sequence[Job], finished: dict[int, list[JobResult]], workers: int
 ) -> list[Chunk]:
-    """Each job's seeds not yet in ``finished``, in at most ``workers`` chunks per job."""
-    chunks = []
+    """The members not yet in ``finished``: jobs that can share a stack share one, split
+    into at most ``workers`` chunks per stack."""
+    stacks: dict[str, list[Member]] = {}
     for index, job in enumerate(jobs):
         done = {r.seed for part in finished.get(index, []) for r in part.records}
-        left = tuple(seed for seed in job.seeds if seed not in done)
-        chunks += [(index, chunk) for chunk in split_seeds(left, workers) if chunk]
-    return chunks
+        left = [(index, seed) for seed in job.seeds if seed not in done]
+        stacks.setdefault(job.stack_key(), []).extend(left)
+    return [
+        Chunk(part) for members in stacks.values() for part in split_seeds(members, workers) if part
+    ]
 
 
 def run_chunks(
@@ -63,16 +83,17 @@ def run_chunks(
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Train ``chunks`` one after another in this process; ``keep`` receives each result."""
-    total = sum(jobs[i].config.epochs * len(seeds) for i, seeds in chunks)
+    total = sum(chunk.units(jobs) for chunk in chunks)
     done = 0
-    for index, seeds in chunks:
+    for chunk in chunks:
 
         def advance(units: int, _: int, before: int = done) -> None:
             if on_progress is not None:
                 on_progress(before + units, total)
 
-        keep(index, run_seeds(jobs[index], seeds, advance, should_stop))
-        done += jobs[index].config.epochs * len(seeds)
+        for index, part in run_chunk(jobs, chunk, advance, should_stop):
+            keep(index, part)
+        done += chunk.units(jobs)
 
 
 def run_seeds(
@@ -81,22 +102,36 @@ def run_seeds(
     on_progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> JobResult:
-    """Train ``seeds`` of ``job``: together when the model allows, else one after another.
+    """Train ``seeds`` of ``job`` (see :func:`run_chunk`)."""
+    chunk = Chunk(tuple((0, seed) for seed in seeds))
+    return run_chunk([job], chunk, on_progress, should_stop)[0][1]
 
-    ``on_progress`` gets (seed-epochs done, seed-epochs in all) of this chunk.
+
+def run_chunk(
+    jobs: Sequence[Job],
+    chunk: Chunk,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[tuple[int, JobResult]]:
+    """Train a chunk's members: together when the model allows, else one after another.
+
+    Returns each job's part, by job index. ``on_progress`` gets (seed-epochs done,
+    seed-epochs in all) of this chunk.
     """
-    experiment = job.experiment
-    configs = [job.config_for(seed) for seed in seeds]
-    models = [experiment.build(seed) for seed in seeds]
+    members = chunk.members
+    configs = [jobs[job].config_for(seed) for job, seed in members]
+    models = [jobs[job].experiment.build(seed) for job, seed in members]
+    data = jobs[members[0][0]].experiment.data
     plan = batch_plan(models[0])
     fits: list[FitResult]
     if plan is not None:
         trainer = BatchedTrainer(
             plan,
             models,
-            experiment.data,
+            data,
             configs,
-            on_progress=_scaled(on_progress, len(seeds), None),
+            exact=jobs[members[0][0]].exact,
+            on_progress=_scaled(on_progress, len(members), None),
             should_stop=should_stop,
         )
         fits, stacked = trainer.fit()
@@ -105,21 +140,35 @@ def run_seeds(
     else:
         fits = []
         for position, (config, model) in enumerate(zip(configs, models)):
-            progress = _scaled(on_progress, len(seeds), position)
-            solo = Trainer(
-                model, experiment.data, config, on_progress=progress, should_stop=should_stop
-            )
+            progress = _scaled(on_progress, len(members), position)
+            solo = Trainer(model, data, config, on_progress=progress, should_stop=should_stop)
             fits.append(solo.fit())
     if any(fit.stopped_at is not None for fit in fits):
         raise Stopped
+    return [
+        (index, _job_result(jobs[index], index, members, models, fits, plan is not None))
+        for index in chunk.jobs()
+    ]
+
+
+def _job_result(
+    job: Job,
+    index: int,
+    members: Sequence[Member],
+    models: Sequence[torch.nn.Module],
+    fits: Sequence[FitResult],
+    batched: bool,
+) -> JobResult:
+    """Job ``index``'s part of a chunk: its own members' records, histories and weights."""
+    own = [k for k, (j, _) in enumerate(members) if j == index]
     return JobResult(
         job,
-        [_record(job, model, fit, seed) for seed, model, fit in zip(seeds, models, fits)],
-        [fit.history for fit in fits],
-        [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in models],
-        plan is not None,
-        sum(fit.seconds for fit in fits),
-        experiment.split.features,
+        [_record(job, models[k], fits[k], members[k][1]) for k in own],
+        [fits[k].history for k in own],
+        [{n: v.detach().cpu() for n, v in models[k].state_dict().items()} for k in own],
+        batched,
+        sum(fits[k].seconds for k in own),
+        job.experiment.split.features,
     )
 
 
@@ -144,8 +193,8 @@ def _record(job: Job, model: torch.nn.Module, fit: FitResult, seed: int) -> RunS
     return replace(job.experiment.summary(model, fit, seed), model=job.model)
 
 
-def split_seeds(seeds: Sequence[int], parts: int) -> list[tuple[int, ...]]:
-    """``seeds`` in at most ``parts`` nearly equal, consecutive chunks."""
+def split_seeds(seeds: Sequence[T], parts: int) -> list[tuple[T, ...]]:
+    """``seeds`` (or members) in at most ``parts`` nearly equal, consecutive chunks."""
     parts = max(1, min(parts, len(seeds)))
     size, extra = divmod(len(seeds), parts)
     chunks, start = [], 0

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
 from zoo.comparison.plan import plan_jobs
-from zoo.comparison.report import HEADERS, _cells
+from zoo.comparison.report import summary_cells, summary_headers
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import SummaryRow
 from zoo.config.setup import open_zoo
@@ -103,7 +103,7 @@ def _is_results(data: Any) -> bool:
     return (
         isinstance(data["seeds"], list)
         and _records(data["results"], set(RunSummary.__dataclass_fields__))
-        and _records(data["summary"], set(SummaryRow.__dataclass_fields__))
+        and _records(data["summary"], set(SummaryRow.__dataclass_fields__) - {"point"})
     )
 
 
@@ -161,13 +161,14 @@ def _overview(data: dict[str, Any]) -> str:
 
 
 def _summary_section(data: dict[str, Any]) -> str:
-    headers = [h.format(target=f"{data['target']:g}") for h in HEADERS]
+    grid = list(data.get("grid") or {})
+    headers = summary_headers(data["target"], grid)
     parts = ["<section id='summary'>", "<h2>Summary</h2>"]
     for dataset in dict.fromkeys(row["dataset"] for row in data["summary"]):
         rows = [row for row in data["summary"] if row["dataset"] == dataset]
         results = [r for r in data["results"] if r["dataset"] == dataset]
         parts += [f"<h3>{_e(dataset)}</h3>", '<table class="summary">', _head(headers)]
-        parts += ["<tbody>", *(_summary_row(row) for row in rows), "</tbody>", "</table>"]
+        parts += ["<tbody>", *(_summary_row(row, grid) for row in rows), "</tbody>", "</table>"]
         picture = report_figures.spread(rows, results)
         alt = f"test accuracy per seed of each model on {dataset}"
         parts.append(_figure(picture, alt, f"Test accuracy over the seeds on {dataset}."))
@@ -175,11 +176,11 @@ def _summary_section(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _summary_row(row: dict[str, Any]) -> str:
+def _summary_row(row: dict[str, Any], grid: list[str]) -> str:
     kind = "baseline" if row.get("baseline") else "best" if _is_best(row) else ""
     cells = "".join(
         f'<td class="num">{_e(cell)}</td>' if cell[:1].isdigit() else f"<td>{_e(cell)}</td>"
-        for cell in _cells(row)
+        for cell in summary_cells(row, grid)
     )
     return f'<tr class="{kind}">{cells}</tr>' if kind else f"<tr>{cells}</tr>"
 

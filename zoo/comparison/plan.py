@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from zoo.comparison.grid import OPTIMIZER_NUMBERS, combinations, label, overrides_for
 from zoo.config.layers import Catalogues
 from zoo.config.resolve import TrainConfig, resolve
 from zoo.errors import ConfigError, UnknownNameError
@@ -29,11 +30,18 @@ MOST_SEEDS = 100_000
 
 @dataclass(frozen=True)
 class Job:
-    """One model on one dataset, for every seed."""
+    """One model on one dataset with one combination of a sweep's settings, for every seed."""
 
     model: str
     experiment: Experiment  # configured for the first seed; the others differ only in ``seed``
     seeds: tuple[int, ...]
+    point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
+
+    @property
+    def label(self) -> str:
+        """The model, and the swept settings when there are any: ``circle-v2 lr=0.1``."""
+        return f"{self.model} {label(self.point)}" if self.point else self.model
 
     @property
     def config(self) -> TrainConfig:
@@ -49,6 +57,14 @@ class Job:
 
     def config_for(self, seed: int) -> TrainConfig:
         return replace(self.config, seed=seed)
+
+    def stack_key(self) -> str:
+        """Jobs with equal keys train in one stack: they differ only in optimizer numbers
+        (each member gets its own) and seeds."""
+        settings = self.config.settings()
+        for name in ("seed", *OPTIMIZER_NUMBERS):
+            settings.pop(name)
+        return json.dumps([self.config.builds, settings, self.exact], sort_keys=True, default=repr)
 
 
 def expand_models(names: Sequence[str], known: Sequence[tuple[str, str]]) -> list[str]:
@@ -91,25 +107,40 @@ def plan_jobs(
     plugins: Plugins,
     catalogue: Catalogues,
     overrides: dict[str, Any],
+    grid: dict[str, list[Any]] | None = None,
+    exact: bool | None = None,
 ) -> list[Job]:
-    """One prepared job per (model, dataset): the given datasets, or each model's own."""
+    """One prepared job per (model, dataset, combination of the grid): the given datasets,
+    or each model's own."""
     jobs = []
     splits: dict[str, Split] = {}
     for model in models:
         default, _ = resolve(model, plugins, catalogue, overrides)
         for dataset in dict.fromkeys(datasets or [default.dataset]):
-            config, spec = resolve(model, plugins, catalogue, {**overrides, "dataset": dataset})
-            changes: dict[str, Any] = {"seed": seeds[0]}
-            if config.log_every == "auto":  # a hundred log points: epochs-to-target to 1%
-                changes["log_every"] = max(1, config.epochs // 100)
-            config = replace(config, **changes)
-            split = _split(config, plugins, splits)
-            experiment = Experiment.prepare(
-                config, spec, plugins, resolve_device(config.device), split
-            )
-            experiment.build(config.seed)  # a model that does not fit the data fails here
-            jobs.append(Job(model, experiment, tuple(seeds)))
+            for point in combinations(grid or {}):
+                settings = overrides_for(point, {**overrides, "dataset": dataset})
+                experiment = _prepare(model, settings, seeds[0], plugins, catalogue, splits)
+                jobs.append(Job(model, experiment, tuple(seeds), point, exact))
     return jobs
+
+
+def _prepare(
+    model: str,
+    settings: dict[str, Any],
+    seed: int,
+    plugins: Plugins,
+    catalogue: Catalogues,
+    splits: dict[str, Split],
+) -> Experiment:
+    config, spec = resolve(model, plugins, catalogue, settings)
+    changes: dict[str, Any] = {"seed": seed}
+    if config.log_every == "auto":  # a hundred log points: epochs-to-target to 1%
+        changes["log_every"] = max(1, config.epochs // 100)
+    config = replace(config, **changes)
+    split = _split(config, plugins, splits)
+    experiment = Experiment.prepare(config, spec, plugins, resolve_device(config.device), split)
+    experiment.build(config.seed)  # a model that does not fit the data fails here
+    return experiment
 
 
 def _split(config: TrainConfig, plugins: Plugins, loaded: dict[str, Split]) -> Split:

@@ -1,4 +1,6 @@
-"""A comparison as text: an aligned table, markdown, CSV or JSON."""
+"""A comparison as text: an aligned table, markdown, CSV, JSON or HTML (for notebooks).
+
+A sweep's settings are columns of their own, after the model's name."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import io
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from zoo.comparison.grid import shown
 
 if TYPE_CHECKING:  # the command line reads FORMATS before torch is imported
     from zoo.comparison.summary import Comparison
@@ -78,7 +82,7 @@ def render(comparison: Comparison, fmt: str) -> str:
 def table(comparison: Comparison) -> str:
     blocks = []
     for dataset in comparison.datasets():
-        rows = [_cells(row) for row in comparison.summary if row["dataset"] == dataset]
+        rows = [_cells(comparison, row) for row in comparison.summary if row["dataset"] == dataset]
         headers = _headers(comparison)
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
         lines = [_heading(comparison, dataset)]
@@ -91,7 +95,7 @@ def table(comparison: Comparison) -> str:
 def markdown(comparison: Comparison) -> str:
     blocks = []
     for dataset in comparison.datasets():
-        rows = [_cells(row) for row in comparison.summary if row["dataset"] == dataset]
+        rows = [_cells(comparison, row) for row in comparison.summary if row["dataset"] == dataset]
         headers = [h.title() if h.isupper() else h for h in _headers(comparison)]
         lines = [
             f"### {_heading(comparison, dataset)}",
@@ -106,6 +110,24 @@ def markdown(comparison: Comparison) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def html(comparison: Comparison) -> str:
+    """The table as HTML, one table per dataset: how a notebook shows a comparison."""
+    from html import escape
+
+    blocks = []
+    for dataset in comparison.datasets():
+        rows = [_cells(comparison, row) for row in comparison.summary if row["dataset"] == dataset]
+        head = "".join(f"<th>{escape(h)}</th>" for h in _headers(comparison))
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        )
+        blocks.append(
+            f"<p><b>{escape(_heading(comparison, dataset))}</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+    return "\n".join(blocks)
+
+
 def summary_csv(comparison: Comparison) -> str:
     rows = []
     for row in comparison.summary:
@@ -114,11 +136,18 @@ def summary_csv(comparison: Comparison) -> str:
             for stat, value in row[key].items():
                 flat[f"{key}_{stat}"] = value
         rows.append(flat)
-    return _csv(SUMMARY_FIELDS, rows)
+    return _csv(_with_grid(SUMMARY_FIELDS, comparison), rows)
 
 
 def results_csv(comparison: Comparison) -> str:
-    return _csv(RESULT_FIELDS, comparison.results)
+    return _csv(_with_grid(RESULT_FIELDS, comparison), comparison.results)
+
+
+def _with_grid(fields: Sequence[str], comparison: Comparison) -> list[str]:
+    """``fields`` with a column per swept setting after ``model`` (``epochs`` is one already)."""
+    swept = [key for key in comparison.grid if key not in fields]
+    at = list(fields).index("model") + 1
+    return [*fields[:at], *swept, *fields[at:]]
 
 
 def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
@@ -130,7 +159,13 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _headers(comparison: Comparison) -> list[str]:
-    return [h.format(target=f"{comparison.target:g}") for h in HEADERS]
+    return summary_headers(comparison.target, list(comparison.grid))
+
+
+def summary_headers(target: float, grid: Sequence[str]) -> list[str]:
+    """The summary table's column names: a column per swept setting after the model's."""
+    headers = [h.format(target=f"{target:g}") for h in HEADERS]
+    return [headers[0], *(key.upper() for key in grid), *headers[1:]]
 
 
 def _heading(comparison: Comparison, dataset: str) -> str:
@@ -139,7 +174,12 @@ def _heading(comparison: Comparison, dataset: str) -> str:
     return f"{dataset}: {len(seeds)} seeds ({listed})"
 
 
-def _cells(row: dict[str, Any]) -> list[str]:
+def _cells(comparison: Comparison, row: dict[str, Any]) -> list[str]:
+    return summary_cells(row, list(comparison.grid))
+
+
+def summary_cells(row: dict[str, Any], grid: Sequence[str]) -> list[str]:
+    """One summary row (its JSON form) as the table's cells, in :func:`summary_headers` order."""
     test, train = row["test_acc"], row["train_acc"]
     reached = (
         "never"
@@ -152,8 +192,10 @@ def _cells(row: dict[str, Any]) -> list[str]:
     verdict = row["verdict"]
     if row["diverged"]:
         verdict += f"; {row['diverged']} seed(s) diverged"
+    swept = [shown(row[key]) if key in row else "-" for key in grid]
     return [
         row["model"],
+        *swept,
         "-" if row["params"] is None else f"{row['params']:,}",
         f"{test['mean']:.2f} ± {test['std']:.2f}",
         f"{test['min']:.1f}-{test['max']:.1f}",

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from zoo.comparison.cluster import check_cluster
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
+from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
-from zoo.config.layers import Registry, user_paths
+from zoo.config.layers import Catalogues, Registry, user_paths
 from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingInterrupted
+from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
 from zoo.training.interrupts import StopRequests
 
@@ -35,6 +40,8 @@ class Request:
     baselines: bool
     settings: dict[str, Any]
     registry: str | list[str] | None  # the user's catalogues
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
+    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -53,65 +60,113 @@ def compare(
     registry: Registry = None,
     on_progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
+    exact: bool | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
+    check_cluster(cluster, cluster_address)
+    if exact is not None and not isinstance(exact, bool):
+        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
+    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
     entries = model_entries(plugins, catalogue)
     names = expand_models(list(models), [(e.name, e.qualified_name) for e in entries])
     if not names:
         raise ConfigError("name at least one model to compare")
-    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
     first_seed = resolve(names[0], plugins, catalogue, settings)[0].seed
     seeds_used = seed_list(seeds, seed_values, first_seed)
     settings.pop("seed", None)
-    request = Request(
-        names,
-        list(datasets) if datasets else None,
-        seeds_used,
-        target,
-        baselines,
-        settings,
-        [str(path) for path in user_paths(registry)] or None,
-    )
-    jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings)
-    folder = None
-    if out is not None:
-        folder = ComparisonFolder(claim_run_dir(out))
-        folder.start(request.to_dict())
-    return _run(jobs, request, workers, on_progress, folder, {})
+    shown = [str(path) for path in user_paths(registry)] or None
+    datasets = list(datasets) if datasets else None
+    request = Request(names, datasets, seeds_used, target, baselines, settings, shown, swept, exact)
+    jobs = _plan(request, plugins, catalogue)
+    with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
+        folder = None
+        if out is not None:
+            folder = ComparisonFolder(claim_run_dir(out))
+            folder.start(request.to_dict())
+        return _run(jobs, request, where, on_progress, folder, {})
 
 
 def resume_comparison(
-    path: PathLike, *, workers: int | None = None, on_progress: Progress | None = None
+    path: PathLike,
+    *,
+    workers: int | None = None,
+    on_progress: Progress | None = None,
+    cluster: str | None = None,
+    cluster_address: str | None = None,
 ) -> Comparison:
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
+    check_cluster(cluster, cluster_address)
     folder = ComparisonFolder(Path(path))
     request = Request(**folder.request())
+    request = replace(request, grid=check_grid(request.grid, request.settings))
     plugins, catalogue = open_zoo(request.registry)
-    jobs = plan_jobs(
-        request.models, request.datasets, request.seeds, plugins, catalogue, request.settings
+    jobs = _plan(request, plugins, catalogue)
+    finished = folder.load(jobs)
+    with backend(jobs, workers, cluster, cluster_address) as where:
+        return _run(jobs, request, where, on_progress, folder, finished)
+
+
+def _plan(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
+    return plan_jobs(
+        request.models,
+        request.datasets,
+        request.seeds,
+        plugins,
+        catalogue,
+        request.settings,
+        request.grid,
+        request.exact,
     )
-    return _run(jobs, request, workers, on_progress, folder, folder.load(jobs))
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a comparison's chunks train: processes here, or tasks on a Ray cluster."""
+
+    workers: int  # chunks per stack of jobs
+    ray: ModuleType | None = None  # connected
+
+
+@contextmanager
+def backend(
+    jobs: Sequence[Job], workers: int | None, cluster: str | None, address: str | None
+) -> Iterator[Backend]:
+    """This machine's worker processes, or a Ray connection for the comparison's length."""
+    if cluster is None:
+        yield Backend(worker_count(jobs, workers))
+        return
+    from zoo.comparison.cluster import chunks_per_stack, connected
+
+    with connected(address) as ray:
+        devices = {job.experiment.device.type for job in jobs}
+        parts = chunks_per_stack(ray.cluster_resources(), devices)  # a GPU for GPU work?
+        yield Backend(max(1, workers) if workers is not None else parts, ray)
 
 
 def _run(
     jobs: list[Job],
     request: Request,
-    workers: int | None,
+    where: Backend,
     on_progress: Progress | None,
     folder: ComparisonFolder | None,
     finished: dict[int, list[JobResult]],
 ) -> Comparison:
+    # Ray connects before the handlers are set: its own SIGTERM handler would replace ours.
     with StopRequests() as stop:
         try:
-            results = _train(jobs, worker_count(jobs, workers), finished, folder, on_progress, stop)
+            results = _train(jobs, where, finished, folder, on_progress, stop)
         except Stopped:
             raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
     if request.baselines:
         from zoo.comparison.baselines import run_baselines
 
         results += run_baselines(jobs)
-    comparison = summarise(results, request.target)
+    comparison = summarise(results, request.target, request.grid)
     if folder is not None:
         save_comparison(comparison, folder.path)
     return comparison
@@ -119,14 +174,14 @@ def _run(
 
 def _train(
     jobs: list[Job],
-    workers: int,
+    where: Backend,
     finished: dict[int, list[JobResult]],
     folder: ComparisonFolder | None,
     on_progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> list[JobResult]:
     """Every job's seeds not yet ``finished``; each new chunk is saved as it completes."""
-    chunks = plan_chunks(jobs, finished, workers)
+    chunks = plan_chunks(jobs, finished, where.workers)
     parts: dict[int, list[JobResult]] = {i: list(finished.get(i, [])) for i in range(len(jobs))}
 
     def keep(index: int, part: JobResult) -> None:
@@ -134,10 +189,14 @@ def _train(
         if folder is not None:
             folder.save(index, part)
 
-    if workers <= 1 or len(chunks) <= 1:
+    if where.ray is not None:
+        from zoo.comparison.cluster import run_on_ray
+
+        run_on_ray(where.ray, jobs, chunks, keep, on_progress, should_stop)
+    elif where.workers <= 1 or len(chunks) <= 1:
         run_chunks(jobs, chunks, keep, on_progress, should_stop)
     else:
-        run_in_processes(jobs, chunks, workers, keep, on_progress, should_stop)
+        run_in_processes(jobs, chunks, where.workers, keep, on_progress, should_stop)
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
@@ -166,26 +225,14 @@ def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = Fals
     for name, text in files.items():
         write_atomic(directory / name, text.encode())
     if plot:
-        plot_comparison(comparison, directory / "boundaries.png")
+        from zoo.comparison.pictures import picture_name
+
+        plot_comparison(comparison, directory / picture_name(comparison))
 
 
 def plot_comparison(comparison: Comparison, path: PathLike) -> None:
-    """One PNG: each compared model's boundary (its first seed) over its test points."""
-    from zoo.runs.plotting import save_boundaries
+    """One PNG: each compared model's boundary (its first seed) over its test points, or for
+    a sweep, test accuracy against each swept setting."""
+    from zoo.comparison.pictures import figure, save_figure
 
-    panels = []
-    for result in comparison.drawable():
-        job, experiment = result.job, result.job.experiment
-        model = experiment.build(job.seeds[0])
-        model.load_state_dict(result.states[0])
-        row = comparison.row_of(job.model, job.dataset)
-        title = (
-            f"{job.model} on {job.dataset}: {row.test_acc.mean:.1f}% test\n"
-            f"(mean of {len(job.seeds)} seeds; seed {job.seeds[0]} shown)"
-        )
-        split = experiment.split
-        panels.append((title, model, experiment.task, split.X_test, split.y_test))
-    if not panels:
-        raise ConfigError("no compared model has two-feature data to draw")
-    columns = min(4, len({p[0].split(" on ")[0] for p in panels}))
-    save_boundaries(Path(path), panels, columns=max(1, columns))
+    save_figure(figure(comparison), path)

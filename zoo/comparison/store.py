@@ -21,6 +21,7 @@ from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
 
 REQUEST_KEYS = {"models", "datasets", "seeds", "target", "baselines", "settings", "registry"}
+NEWER_KEYS = {"grid", "exact"}  # a folder written before sweeps has none
 
 
 class ComparisonFolder:
@@ -38,7 +39,7 @@ class ComparisonFolder:
         data = read_json(self.path / self.REQUEST)
         if (
             not isinstance(data, dict)
-            or set(data) != {"format", *REQUEST_KEYS}
+            or not {"format", *REQUEST_KEYS} <= set(data) <= {"format", *REQUEST_KEYS, *NEWER_KEYS}
             or data["format"] != 1
         ):
             raise RunFolderError(f"{self.path / self.REQUEST}: not a zoo compare request")

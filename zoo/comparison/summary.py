@@ -6,10 +6,14 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo.comparison.execute import JobResult
+from zoo.comparison.grid import label
 from zoo.training.records import RunSummary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -30,14 +34,23 @@ class Stats:
 
 @dataclass(frozen=True)
 class SeedResult:
-    """One (model, dataset, seed): its run summary, and the first log point at the target."""
+    """One (model, dataset, swept settings, seed): its run summary, and the first log point
+    at the target."""
 
     summary: RunSummary
     epochs_to_target: int | None
     baseline: bool = False
+    point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+
+    @property
+    def label(self) -> str:
+        return _labelled(self.summary.model, self.point)
 
     def to_dict(self) -> dict[str, Any]:
+        # A swept setting is a column; where a record has a field of that name (epochs,
+        # device), the record's value is kept: what the seed actually had.
         return {
+            **self.point,
             **self.summary.to_dict(),
             "epochs_to_target": self.epochs_to_target,
             "baseline": self.baseline,
@@ -46,7 +59,7 @@ class SeedResult:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One (model, dataset) over its seeds."""
+    """One (model, dataset, swept settings) over its seeds."""
 
     model: str
     dataset: str
@@ -63,6 +76,12 @@ class SummaryRow:
     diverged: int  # seeds whose loss diverged
     baseline: bool
     verdict: str = ""
+    point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+
+    @property
+    def label(self) -> str:
+        """The model and its swept settings: how the table and the verdicts name the row."""
+        return _labelled(self.model, self.point)
 
     @classmethod
     def of(cls, seeds: Sequence[SeedResult], seconds: float, batched: bool) -> SummaryRow:
@@ -83,23 +102,35 @@ class SummaryRow:
             batched=batched,
             diverged=sum(s.summary.status == "diverged" for s in seeds),
             baseline=seeds[0].baseline,
+            point=seeds[0].point,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        row = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        return {**row, "train_acc": self.train_acc.to_dict(), "test_acc": self.test_acc.to_dict()}
+        row = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "point"}
+        return {
+            "model": self.model,
+            "dataset": self.dataset,
+            **self.point,  # one column per swept setting
+            **row,
+            "train_acc": self.train_acc.to_dict(),
+            "test_acc": self.test_acc.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Every compared seed and the statistics over them; ``results`` and ``summary`` are
-    their JSON-ready forms (the records of ``zoo compare --format json``)."""
+    their JSON-ready forms (the records of ``zoo compare --format json``).
 
-    records: list[SeedResult]  # one per (model, dataset, seed)
-    rows: list[SummaryRow]  # one per (model, dataset), best first within a dataset
+    Shown as a table: ``repr`` in a terminal, ``_repr_html_`` in a notebook.
+    """
+
+    records: list[SeedResult]  # one per (model, dataset, swept settings, seed)
+    rows: list[SummaryRow]  # one per (model, dataset, swept settings), best first per dataset
     seeds: list[int]
     target: float
     job_results: list[JobResult] = field(default_factory=list, repr=False)
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -113,6 +144,7 @@ class Comparison:
         return {
             "seeds": self.seeds,
             "target": self.target,
+            "grid": self.grid,
             "results": self.results,
             "summary": self.summary,
         }
@@ -123,6 +155,28 @@ class Comparison:
 
         return render(self, fmt)
 
+    def __repr__(self) -> str:
+        return self.render("table").rstrip("\n")
+
+    def _repr_html_(self) -> str:
+        from zoo.comparison.report import html
+
+        return html(self)
+
+    def plot(self) -> Figure:
+        """A matplotlib figure: each model's decision boundary (its first seed, titled with
+        that seed's accuracy), or for a sweep, test accuracy against each swept setting."""
+        from zoo.comparison.pictures import figure
+
+        return figure(self)
+
+    @property
+    def picture_name(self) -> str:
+        """The file name :meth:`plot`'s picture gets in an ``--out`` folder."""
+        from zoo.comparison.pictures import picture_name
+
+        return picture_name(self)
+
     def datasets(self) -> list[str]:
         return list(dict.fromkeys(row.dataset for row in self.rows))
 
@@ -130,17 +184,23 @@ class Comparison:
         """The trained zoo models whose data has two features: what a boundary plot shows."""
         return [r for r in self.job_results if r.states and r.features == 2]
 
-    def row_of(self, model: str, dataset: str) -> SummaryRow:
-        return next(row for row in self.rows if row.model == model and row.dataset == dataset)
+    def row_of(self, result: JobResult) -> SummaryRow:
+        """The summary row of one job's result."""
+        name, dataset = result.job.label, result.job.dataset
+        return next(row for row in self.rows if row.label == name and row.dataset == dataset)
 
 
-def summarise(results: Sequence[JobResult], target: float) -> Comparison:
-    """Per-seed records and per-(model, dataset) statistics, best first, with verdicts."""
+def summarise(
+    results: Sequence[JobResult], target: float, grid: dict[str, list[Any]] | None = None
+) -> Comparison:
+    """Per-seed records and per-(model, dataset, settings) statistics, best first, with
+    verdicts."""
     records: list[SeedResult] = []
     rows: list[SummaryRow] = []
     for result in results:
+        point = {} if result.baseline else result.job.point
         per_seed = [
-            SeedResult(record, _first_at(history, target), result.baseline)
+            SeedResult(record, _first_at(history, target), result.baseline, point)
             for record, history in zip(result.records, result.histories)
         ]
         records += per_seed
@@ -150,7 +210,7 @@ def summarise(results: Sequence[JobResult], target: float) -> Comparison:
         block = sorted((r for r in rows if r.dataset == dataset), key=lambda r: -r.test_acc.mean)
         ordered += _judge(block, records)
     seeds = list(dict.fromkeys(r.summary.seed for r in records))
-    return Comparison(records, ordered, seeds, target, list(results))
+    return Comparison(records, ordered, seeds, target, list(results), dict(grid or {}))
 
 
 def _first_at(history: Sequence[Any], target: float) -> int | None:
@@ -168,18 +228,16 @@ def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[Summa
     by_seed: dict[str, dict[int, float]] = {}
     for record in records:
         if record.summary.dataset == block[0].dataset:
-            by_seed.setdefault(record.summary.model, {})[record.summary.seed] = (
-                record.summary.test_acc
-            )
+            by_seed.setdefault(record.label, {})[record.summary.seed] = record.summary.test_acc
     best, judged, overlapping = block[0], [], []
     for row in block[1:]:
-        shared = sorted(set(by_seed[best.model]) & set(by_seed[row.model]))
-        wins = sum(by_seed[best.model][s] > by_seed[row.model][s] for s in shared)
+        shared = sorted(set(by_seed[best.label]) & set(by_seed[row.label]))
+        wins = sum(by_seed[best.label][s] > by_seed[row.label][s] for s in shared)
         if shared and wins == len(shared):
-            verdict = f"worse than {best.model} on {wins}/{len(shared)} seeds"
+            verdict = f"worse than {best.label} on {wins}/{len(shared)} seeds"
         else:
-            verdict = f"overlaps {best.model} (beaten on {wins}/{len(shared)} seeds)"
-            overlapping.append(row.model)
+            verdict = f"overlaps {best.label} (beaten on {wins}/{len(shared)} seeds)"
+            overlapping.append(row.label)
         judged.append(replace(row, verdict=verdict))
     if len(block) == 1:
         verdict = "only entry"
@@ -188,6 +246,10 @@ def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[Summa
     else:
         verdict = "best"
     return [replace(best, verdict=verdict), *judged]
+
+
+def _labelled(model: str, point: dict[str, Any]) -> str:
+    return f"{model} {label(point)}" if point else model
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from zoo.comparison.execute import Chunk, JobResult, Progress, Stopped, run_seeds
+from zoo.comparison.execute import Chunk, JobResult, Progress, Stopped, run_chunk
 from zoo.comparison.plan import Job
 from zoo.training.devices import resolve_device
 
@@ -49,7 +49,7 @@ def run_in_processes(
     """
     context = multiprocessing.get_context("fork")
     counters = context.RawArray("d", len(chunks))  # each chunk writes its own slot
-    total = sum(jobs[i].config.epochs * len(seeds) for i, seeds in chunks)
+    total = sum(chunk.units(jobs) for chunk in chunks)
     _WORKER.update(jobs=jobs, chunks=chunks, counters=counters)
     try:
         with context.Pool(workers, initializer=_start_worker) as pool:
@@ -62,12 +62,12 @@ def run_in_processes(
                     if on_progress is not None:
                         on_progress(int(sum(counters)), total)
                     try:
-                        index, part = results.next(timeout=0.1)
+                        parts = results.next(timeout=0.1)
                         break
                     except multiprocessing.TimeoutError:
                         continue
-                job_index = chunks[index][0]
-                keep(job_index, _unpack(jobs[job_index], part))
+                for job_index, part in parts:
+                    keep(job_index, unpack(jobs[job_index], part))
     finally:
         _WORKER.clear()
 
@@ -78,22 +78,25 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: terminate() kills
 
 
-def _run_chunk(index: int) -> tuple[int, dict[str, Any]]:
-    job_index, seeds = _WORKER["chunks"][index]
+def _run_chunk(index: int) -> list[tuple[int, dict[str, Any]]]:
     counters = _WORKER["counters"]
 
     def advance(done: int, _: int) -> None:
         counters[index] = done
 
-    result = run_seeds(_WORKER["jobs"][job_index], seeds, advance)
-    # Back to the parent without the job (it has it) and with numpy arrays: plain pickles.
+    parts = run_chunk(_WORKER["jobs"], _WORKER["chunks"][index], advance)
+    return [(job_index, pack(part)) for job_index, part in parts]
+
+
+def pack(result: JobResult) -> dict[str, Any]:
+    """A part without its job (the parent has it), weights as numpy arrays: plain pickles."""
     fields = {
         f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "job"
     }
     fields["states"] = [{k: v.numpy() for k, v in state.items()} for state in result.states]
-    return index, fields
+    return fields
 
 
-def _unpack(job: Job, fields: dict[str, Any]) -> JobResult:
+def unpack(job: Job, fields: dict[str, Any]) -> JobResult:
     states = [{k: torch.from_numpy(v) for k, v in s.items()} for s in fields["states"]]
     return JobResult(job, **{**fields, "states": states})

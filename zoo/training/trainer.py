@@ -20,6 +20,7 @@ from torch import nn
 from zoo.config.resolve import TrainConfig
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.devices import torch_threads
+from zoo.training.engine import CapturedStep, solo_engine
 from zoo.training.experiment import TensorSplit
 from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
 from zoo.training.optim import batch_order, build_optimizer
@@ -57,6 +58,9 @@ class Trainer(TrainingLoop):
         self.loss_fn = data.task.loss_function()
         self.optimizer = build_optimizer(model.parameters(), config)
         self.batches = batch_order(config, len(data.X_train), data.X_train.device)
+        # On CUDA, full batch: the step is captured once and replayed (the same kernels).
+        self.engine = solo_engine(data.X_train.device.type, self.batches is None, self.optimizer)
+        self.captured = CapturedStep(self._whole_step, self.engine)
 
     def fit(self, resume: Checkpoint | None = None) -> FitResult:
         with torch_threads(self.config.threads):
@@ -72,7 +76,9 @@ class Trainer(TrainingLoop):
 
     def train_epoch(self, epoch: int) -> None:
         data, step = self.data, self._step
-        if self.batches is None:
+        if self.batches is None and self.engine.graphs:
+            loss = self.captured().item()
+        elif self.batches is None:
             loss = step(data.X_train, data.y_train)
         else:
             for rows in self.batches.next_epoch():
@@ -90,6 +96,16 @@ class Trainer(TrainingLoop):
             loss.backward()
             self.optimizer.step()
         return value
+
+    def _whole_step(self) -> torch.Tensor:
+        """A full-batch step that steps whatever the loss (a graph cannot branch on it): a
+        non-finite loss still ends the run, which then restores the last good weights."""
+        data = self.data
+        loss = self.loss_fn(data.task.logits(self.model(data.X_train)), data.y_train)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
 
     def log_rows(self, epoch: int) -> list[LogRow]:
         row = LogRow(epoch, *evaluate(self.model, self.data, self.loss_fn))

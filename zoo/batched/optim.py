@@ -1,0 +1,77 @@
+"""Optimizer steps for stacked members, each with its own optimizer numbers (lr, momentum, ...).
+
+Members that share their optimizer settings sit next to each other in the stack. Each such
+run of members gets torch's own optimizer, built exactly as its solo run builds it, over
+*views* of the stacked tensors: ``stacked[a:b]``. An optimizer's update is element-wise, and
+an element-wise op on a slice gives each element what the op on the whole tensor gives it, so
+every member takes its solo run's step to the bit.
+
+Why not one update with a per-member learning-rate tensor (``p - lr[:, None, None] * g``)?
+On the CPU, ``p.add_(g, alpha=-lr)`` fuses the multiply and the add; the tensor form rounds
+the product first, and measured on [64, 10, 10] weights it differed from the solo step in 1328
+of 6400 elements. ``addcmul`` with a ``-lr`` tensor happens to agree for plain SGD, but
+momentum, weight decay and Adam would each need such a rewrite, probed kernel by kernel;
+views reuse torch's own code for every optimizer. (Measured on this project's CPU: views
+agree to the bit for SGD with and without momentum and weight decay, Adam, AdamW and
+RMSprop, groups of 1 to 7 members, weights of 1 to 64x64.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from zoo.config.resolve import TrainConfig
+from zoo.training.optim import build_optimizer, options
+
+
+class MemberOptimizers:
+    """The optimizers of K stacked members; ``configs[k]`` holds member k's settings.
+
+    ``capturable``: keep the optimizers' step counts on the device, so that a CUDA graph can
+    capture their steps (Adam and its kin; the fast engine only: it rounds differently).
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[torch.Tensor],
+        configs: Sequence[TrainConfig],
+        *,
+        capturable: bool = False,
+    ) -> None:
+        self.parameters = list(parameters)
+        self.groups: list[tuple[slice, list[torch.Tensor], torch.optim.Optimizer]] = []
+        for members, config in _runs(configs):
+            views = [p.detach()[members] for p in self.parameters]
+            optimizer = build_optimizer(views, config)
+            for group in optimizer.param_groups if capturable else ():
+                if "capturable" in group:
+                    group["capturable"] = True
+            self.groups.append((members, views, optimizer))
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters:
+            parameter.grad = None
+
+    def step(self) -> None:
+        """Each group's optimizer step on its members' slice of the stacked gradients."""
+        for members, views, optimizer in self.groups:
+            for parameter, view in zip(self.parameters, views):
+                view.grad = None if parameter.grad is None else parameter.grad[members]
+            optimizer.step()
+
+    @property
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [optimizer for _, _, optimizer in self.groups]
+
+
+def _runs(configs: Sequence[TrainConfig]) -> list[tuple[slice, TrainConfig]]:
+    """Consecutive members with the same optimizer options, as (slice, first config)."""
+    runs: list[tuple[slice, TrainConfig]] = []
+    start = 0
+    for k in range(1, len(configs) + 1):
+        if k == len(configs) or options(configs[k]) != options(configs[start]):
+            runs.append((slice(start, k), configs[start]))
+            start = k
+    return runs
