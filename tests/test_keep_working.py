@@ -171,3 +171,22 @@ def test_shell_completion_offers_model_names(tmp_path):
     )
     offered = [line.split(",", 1)[1] for line in result.stdout.splitlines()]
     assert {"circle-v0", "circle-v1", "circle-v2", "circle-v2-wide"} <= set(offered)
+
+
+def test_info_loads_only_what_it_shows():
+    # zoo info builds the model (torch) for the data's shape (the dataset's loader), but
+    # no optimizer: building one imported torch._dynamo, two of its three seconds.
+    script = (
+        "import sys, zoo\n"
+        "zoo.describe('circle-v2')\n"
+        "print(sorted(m for m in ('torch._dynamo', 'matplotlib') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_pictures_are_titled_with_model_dataset_and_accuracy():
+    run = zoo.train("circle-v2", epochs=100)
+    title = run.plot()._suptitle.get_text()
+    assert title == f"circle-v2 on circles: {run['test_acc']:.1f}% test"

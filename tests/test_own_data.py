@@ -217,3 +217,15 @@ def test_a_model_that_does_not_fit_a_csv_file_says_so(tmp_path):
     assert run.features == 3 and run.predict([[0.0, 0.0, 0.0]]).shape == (1,)
     with pytest.raises(ModelError, match="failed on"):
         zoo.train("circle-v0", data=str(path), epochs=1, params={"in_features": 2})
+
+
+def test_models_compare_on_a_csv_file(zoo_cli, pets):
+    result = zoo_cli(
+        "compare", "circle-v2", "circle-v1", "--dataset", str(pets), "--seeds", "2",
+        "--epochs", "100", "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = {row["model"]: row for row in json.loads(result.stdout)["summary"]}
+    assert set(summary) == {"circle-v2", "circle-v1"}
+    assert {row["dataset"] for row in summary.values()} == {str(pets)}
+    assert summary["circle-v2"]["test_acc"]["mean"] > summary["circle-v1"]["test_acc"]["mean"]
