@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
+from zoo.runs.files import json_text
+
+_JSON_STDOUT = "zoo.json_stdout"  # where the JSON document goes while stdout is redirected
+
+
+def json_mode(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """The ``--json`` flag's callback: stdout is kept for the one JSON document.
+
+    Anything else written to stdout while the command runs (a plugin's ``print()``) goes to
+    stderr, so ``zoo ... --json | jq`` always reads exactly one document.
+    """
+    if value and _JSON_STDOUT not in ctx.meta:
+        ctx.meta[_JSON_STDOUT] = sys.stdout
+        ctx.with_resource(contextlib.redirect_stdout(sys.stderr))
+    return value
+
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2))
+    """``data`` as indented strict JSON (a NaN or an infinity becomes null) on stdout."""
+    click.echo(json_text(data, indent=2), file=_json_stdout())
+
+
+def echo_json_line(data: Any) -> None:
+    """``data`` as one line of strict JSON on stdout."""
+    click.echo(json_text(data), file=_json_stdout())
+
+
+def _json_stdout() -> TextIO:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or _JSON_STDOUT not in ctx.meta:
+        return sys.stdout
+    stream: TextIO = ctx.meta[_JSON_STDOUT]
+    return stream
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -11,7 +11,7 @@ import click
 
 import zoo
 from zoo.cli.options import given, json_option, registry_option, training_options
-from zoo.cli.output import ProgressBar, percent
+from zoo.cli.output import ProgressBar, echo_json_line, percent
 from zoo.errors import TrainingDiverged
 
 RUNS_ROOT = "runs"
@@ -81,7 +81,7 @@ def train_command(
             )
     except TrainingDiverged as exc:
         if as_json and exc.summary is not None:  # stdout still holds the one JSON object
-            click.echo(_json_line(exc.summary))
+            echo_json_line(exc.summary)
         raise
     finally:
         bar.close()
@@ -108,7 +108,7 @@ def _log_printer(config: Any, as_json: bool, bar: ProgressBar) -> Callable[[Any]
 
 def _print_done(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(_json_line(summary))
+        echo_json_line(summary)
         return
     click.echo(
         f"Done in {summary['seconds']:.2f}s on {summary['device']}: "
@@ -128,7 +128,7 @@ def eval_command(run_dir: Path, device: str | None, as_json: bool) -> None:
     """Reload a run's weights and report its metrics again, on the same data split."""
     metrics = zoo.evaluate(run_dir, device=device)
     if as_json:
-        click.echo(_json_line(metrics))
+        echo_json_line(metrics)
         return
     click.echo(
         f"{metrics['model']} on {metrics['dataset']} ({metrics['device']}): "
@@ -195,12 +195,6 @@ def _optimizer(config: Any) -> str:
     if config.optimizer in ("sgd", "rmsprop") and config.momentum:
         text += f" momentum {config.momentum:g}"
     return text
-
-
-def _json_line(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data)
 
 
 COMMANDS = [train_command, eval_command, predict_command]

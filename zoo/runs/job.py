@@ -132,9 +132,13 @@ def _train_in_folder(
         return _finish(experiment, model, result, run_dir, plot)
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
         where = exc.filename or run_dir
+        kept = (
+            "the run folder keeps its last checkpoint"
+            if (run_dir / folder.CHECKPOINT).is_file()
+            else "the run folder has no checkpoint yet, so a resume starts over"
+        )
         raise RunFolderError(
-            f"{where}: {exc.strerror or exc}; the run folder keeps its last checkpoint: "
-            f"fix that, then {resume}"
+            f"{where}: {exc.strerror or exc}; {kept}: fix that, then {resume}"
         ) from None
 
 
@@ -196,6 +200,11 @@ def _divergence_message(experiment: Experiment, result: FitResult, run_dir: Path
     kept = f"; the weights of epoch {result.kept_epoch} were kept"
     if run_dir is not None:
         kept += f" in {run_dir}"
+    if result.history and not result.history[0].finite():  # broken before the first step
+        return (
+            "training diverged: the untrained model's loss is already not finite (epoch 0), "
+            f"so no learning rate helps; check the model's output on this data{kept}"
+        )
     return (
         f"training diverged: the loss was not finite at epoch {result.diverged_at} "
         f"with lr {experiment.config.lr:g}; try a smaller learning rate{kept}"
