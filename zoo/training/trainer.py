@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from zoo.config.resolve import TrainConfig
-from zoo.training.checkpoint import Checkpoint
+from zoo.training.checkpoint import Checkpoint, check_fits
 from zoo.training.devices import torch_threads
 from zoo.training.experiment import TensorSplit
 from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
@@ -128,8 +128,21 @@ class Trainer(TrainingLoop):
         return True
 
     def _restore(self, checkpoint: Checkpoint) -> None:
+        """Everything is checked first (ValueError: the checkpoint does not fit the model)."""
+        check_fits(checkpoint, self.model, self.optimizer)
+        if checkpoint.epoch > self.schedule.epochs:
+            raise ValueError(
+                f"epoch: {checkpoint.epoch}, after the run's last ({self.schedule.epochs})"
+            )
+        batches = checkpoint.rng.get("batches")
+        if self.batches is not None and batches is not None:
+            if batches.numel() != self.batches.generator.get_state().numel():
+                raise ValueError("rng.batches: not a state of the batch order's generator")
         self.model.load_state_dict(checkpoint.model)
-        self.optimizer.load_state_dict(checkpoint.optimizer)
+        try:
+            self.optimizer.load_state_dict(checkpoint.optimizer)
+        except (KeyError, TypeError, IndexError, RuntimeError) as exc:
+            raise ValueError(f"optimizer: {exc}") from None
         torch.set_rng_state(checkpoint.rng["torch"])
         if self.batches is not None and "batches" in checkpoint.rng:
             self.batches.generator.set_state(checkpoint.rng["batches"])
