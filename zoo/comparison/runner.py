@@ -18,6 +18,7 @@ from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingInterrupted
 from zoo.runs.folder import claim_run_dir
+from zoo.runs.lock import hold
 from zoo.training.interrupts import StopRequests
 
 PathLike = str | os.PathLike[str]
@@ -73,11 +74,13 @@ def compare(
         str(registry) if registry is not None else None,
     )
     jobs = plan_jobs(names, request.datasets, seeds_used, plugins, catalogue, settings)
-    folder = None
-    if out is not None:
-        folder = ComparisonFolder(claim_run_dir(out))
+    if out is None:
+        return _run(jobs, request, workers, on_progress, None, {})
+    path = claim_run_dir(out)
+    with hold(path):  # the folder's only writer until the report is written
+        folder = ComparisonFolder(path)
         folder.start(request.to_dict())
-    return _run(jobs, request, workers, on_progress, folder, {})
+        return _run(jobs, request, workers, on_progress, folder, {})
 
 
 def resume_comparison(
@@ -85,12 +88,13 @@ def resume_comparison(
 ) -> Comparison:
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
     folder = ComparisonFolder(Path(path))
-    request = Request(**folder.request())
-    plugins, catalogue = open_zoo(request.registry)
-    jobs = plan_jobs(
-        request.models, request.datasets, request.seeds, plugins, catalogue, request.settings
-    )
-    return _run(jobs, request, workers, on_progress, folder, folder.load(jobs))
+    with hold(folder.path):  # before anything is read: another writer may be mid-file
+        request = Request(**folder.request())
+        plugins, catalogue = open_zoo(request.registry)
+        jobs = plan_jobs(
+            request.models, request.datasets, request.seeds, plugins, catalogue, request.settings
+        )
+        return _run(jobs, request, workers, on_progress, folder, folder.load(jobs))
 
 
 def _run(

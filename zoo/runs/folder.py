@@ -33,7 +33,7 @@ import torch
 
 from zoo.config.resolve import TrainConfig
 from zoo.errors import RunFolderError
-from zoo.runs import bounded, schema
+from zoo.runs import bounded, lock, schema
 from zoo.runs.files import json_text, write_atomic
 from zoo.settings import FALLBACKS
 from zoo.training.checkpoint import Checkpoint
@@ -141,11 +141,18 @@ def new_run_dir(root: str | os.PathLike[str], model: str) -> Path:
 
 
 def claim_run_dir(path: str | os.PathLike[str]) -> Path:
-    """An explicitly named run folder: created, or taken if it exists and is empty."""
+    """An explicitly named run folder: created, or taken if it exists and is empty.
+
+    The claim is atomic (see :func:`zoo.runs.lock.claim`): of two processes naming one folder
+    at once, one gets it and the other is refused, so neither overwrites the other's files.
+    """
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if (path / lock.LOCK_NAME).exists():
+            raise lock.in_use_or_taken(path)
         raise RunFolderError(f"{path}: already exists and is not empty; choose another --out")
     path.mkdir(parents=True, exist_ok=True)
+    lock.claim(path)
     return path
 
 

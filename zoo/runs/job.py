@@ -21,6 +21,7 @@ from zoo.plugins.loaded import Plugins
 from zoo.runs import folder
 from zoo.runs.files import remove_leftovers
 from zoo.runs.inference import model_of_run
+from zoo.runs.lock import hold
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.devices import resolve_device
 from zoo.training.experiment import Experiment
@@ -45,7 +46,14 @@ def train_run(
     plot: bool = True,
     callbacks: Callbacks = Callbacks(),
 ) -> RunSummary:
-    """Train a fresh model; with a run folder, write it as training goes."""
+    """Train a fresh model; with a run folder, write it as training goes (its only writer)."""
+    with hold(run_dir):
+        return _train_run(experiment, run_dir, plot, callbacks)
+
+
+def _train_run(
+    experiment: Experiment, run_dir: Path | None, plot: bool, callbacks: Callbacks
+) -> RunSummary:
     config = experiment.config
     model = experiment.build(config.seed)
     if run_dir is None:
@@ -68,6 +76,11 @@ def resume_run(
     callbacks: Callbacks = Callbacks(),
 ) -> RunSummary:
     """Go on with an interrupted run from its last checkpoint (or from the start if none)."""
+    with hold(run_dir):  # before anything is read: another writer may be mid-file
+        return _resume_run(run_dir, plugins, plot, callbacks)
+
+
+def _resume_run(run_dir: Path, plugins: Plugins, plot: bool, callbacks: Callbacks) -> RunSummary:
     record = folder.read_record(run_dir)
     if (run_dir / folder.SUMMARY).exists():
         raise RunFolderError(f"{run_dir}: this run has finished; there is nothing to resume")
