@@ -89,6 +89,15 @@ def without(key: str) -> Callable[[dict[str, Any]], None]:
             lambda s: s["rng"].update(torch=torch.zeros(8, dtype=torch.uint8)),
             "checkpoint.pt: does not fit the model (rng.torch: not a state",
         ),
+        (
+            lambda s: s["optimizer"]["state"][0].update(momentum_buffer="fast"),
+            "checkpoint.pt: does not fit the model (optimizer: its saved state does not work "
+            "(AttributeError: 'str' object has no attribute",
+        ),
+        (
+            lambda s: s["rng"].update(torch=torch.full((5056,), 255, dtype=torch.uint8)),
+            "checkpoint.pt: does not fit the model (rng.torch: not a usable generator state",
+        ),
     ],
     ids=[
         "no-param-groups",
@@ -99,6 +108,8 @@ def without(key: str) -> Callable[[dict[str, Any]], None]:
         "acc-text",
         "epoch-future",
         "rng-size",
+        "buffer-text",
+        "rng-content",
     ],
 )
 def test_a_tampered_checkpoint_is_one_line_naming_the_field_and_nothing_changes(
