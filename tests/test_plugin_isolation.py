@@ -106,9 +106,21 @@ def test_a_plugin_that_is_busy_loading_is_not_named_as_blocked(zoo_cli, with_plu
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        ("no-parameters", "model 'no-parameters' has no parameters, so there is nothing to train"),
-        ("frozen", "model 'frozen' has every parameter frozen (requires_grad=False)"),
-        ("integer-output", "model 'integer-output' gives int64 output; it must give floating"),
+        (
+            "no-parameters",
+            "model 'no-parameters' (plugin 'untrainable') has no parameters, so there is "
+            "nothing to train",
+        ),
+        (
+            "frozen",
+            "model 'frozen' (plugin 'untrainable') has every parameter frozen "
+            "(requires_grad=False)",
+        ),
+        (
+            "integer-output",
+            "model 'integer-output' (plugin 'untrainable') gives int64 output; it must give "
+            "floating",
+        ),
         ("two-logits", "model 'two-logits' gives output of shape [4, 2] for 4 rows"),
         (
             "fails-when-training",
@@ -116,8 +128,16 @@ def test_a_plugin_that_is_busy_loading_is_not_named_as_blocked(zoo_cli, with_plu
             "'circles' data of shape [4, 2]: RuntimeError: this layer was never meant to train "
             "(untrainable.py:",
         ),
-        ("no-gradient", "model 'no-gradient': its output in training mode does not depend on"),
-        ("nan-weights", "model 'nan-weights': its initial weights are not finite (weight)"),
+        (
+            "no-gradient",
+            "model 'no-gradient' (plugin 'untrainable'): its output in training mode does not "
+            "depend on",
+        ),
+        (
+            "nan-weights",
+            "model 'nan-weights' (plugin 'untrainable'): its initial weights are not finite "
+            "(weight)",
+        ),
     ],
 )
 def test_a_model_that_cannot_train_is_one_line_naming_it_and_no_run_folder(
@@ -146,12 +166,15 @@ def test_a_loss_that_is_not_finite_before_training_does_not_blame_the_learning_r
 @pytest.mark.parametrize(
     ("dataset", "message"),
     [
-        ("ragged", "dataset 'ragged': X is not an array of equal-length rows"),
-        ("text-features", "dataset 'text-features': X must hold real numbers, got text"),
+        ("ragged", "dataset 'ragged' (plugin 'bad_data'): X is not an array of equal-length rows"),
+        (
+            "text-features",
+            "dataset 'text-features' (plugin 'bad_data'): X must hold real numbers, got text",
+        ),
         (
             "mixed-labels",
-            "dataset 'mixed-labels': y must hold class labels, all whole numbers or all texts, "
-            "got a mix of int, str",
+            "dataset 'mixed-labels' (plugin 'bad_data'): y must hold class labels, all whole "
+            "numbers or all texts, got a mix of int, str",
         ),
     ],
 )

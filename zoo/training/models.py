@@ -97,8 +97,9 @@ def _check_shape(output: Any, spec: ModelSpec, task: Task, rows: int, dataset: s
             f"{task.name} dataset {dataset!r} needs [{rows}, {task.out_features}]"
         )
     if not output.is_floating_point():
+        kind = str(output.dtype).removeprefix("torch.")
         raise ModelError(
-            f"model {spec.name!r} gives {str(output.dtype).removeprefix('torch.')} output; "
+            f"model {spec.name!r} (plugin {spec.plugin.name!r}) gives {kind} output; "
             "it must give floating-point scores (logits) to be trained"
         )
 
@@ -106,7 +107,7 @@ def _check_shape(output: Any, spec: ModelSpec, task: Task, rows: int, dataset: s
 def _check_trainable(
     model: nn.Module, spec: ModelSpec, task: Task, sample: torch.Tensor, dataset: str
 ) -> None:
-    name = f"model {spec.name!r}"
+    name = f"model {spec.name!r} (plugin {spec.plugin.name!r})"
     parameters = dict(model.named_parameters())
     if not parameters:
         raise ModelError(f"{name} has no parameters, so there is nothing to train")
