@@ -106,6 +106,9 @@ def describe_exception(exc: BaseException, module: str = "") -> str:
     to the plugin's author.
     """
     lines = str(exc).strip().splitlines()
+    if isinstance(exc, SystemExit):  # sys.exit() in a plugin: a failure, not zoo's exit
+        code = "" if exc.code is None else repr(exc.code)
+        lines = [f"the plugin called sys.exit({code})"]
     if isinstance(exc, ZooError):
         summary = lines[0] if lines else type(exc).__name__
     else:

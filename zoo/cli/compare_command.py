@@ -9,7 +9,7 @@ import click
 
 import zoo
 from zoo.cli.options import SettingType, given, json_option, registry_option, training_options
-from zoo.cli.output import ProgressBar, echo
+from zoo.cli.output import ProgressBar, command_stdout, echo
 from zoo.cli.report_command import check_report_path, html_option, write_html
 from zoo.comparison.grid import parse_option
 from zoo.comparison.report import FORMATS
@@ -253,7 +253,7 @@ def compare_command(
 
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:
     """The report on stdout; the picture and the folder's name on stderr."""
-    echo(comparison.render(fmt), nl=False)
+    echo(comparison.render(fmt), nl=False, file=command_stdout())
     if plot and not comparison.grid and not comparison.drawable():
         click.echo("zoo: warning: nothing to draw: no compared data has two features", err=True)
     elif plot:

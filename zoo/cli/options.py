@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from zoo.cli.output import json_mode
 from zoo.settings import SETTINGS, InvalidSetting, check_setting
 
 F = Callable[..., Any]
@@ -155,5 +156,9 @@ registry_option = click.option(
 )
 
 json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of text."
+    "--json",
+    "as_json",
+    is_flag=True,
+    callback=json_mode,
+    help="Print one JSON document instead of text.",
 )

@@ -2,34 +2,73 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
+from zoo.runs.files import json_text
 
-def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+_JSON_STDOUT = "zoo.json_stdout"  # where the JSON document goes while stdout is redirected
+
+
+def json_mode(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """The ``--json`` flag's callback: stdout is kept for the one JSON document.
+
+    Anything else written to stdout while the command runs (a plugin's ``print()``) goes to
+    stderr, so ``zoo ... --json | jq`` always reads exactly one document.
+    """
+    if value and _JSON_STDOUT not in ctx.meta:
+        ctx.meta[_JSON_STDOUT] = sys.stdout
+        ctx.with_resource(contextlib.redirect_stdout(sys.stderr))
+    return value
+
+
+def echo(
+    message: str = "", *, err: bool = False, nl: bool = True, file: TextIO | None = None
+) -> None:
     """``click.echo`` that outlives a closed standard output (``zoo train | head -3``):
     what no one reads any more is dropped, and the command goes on."""
     try:
-        click.echo(message, err=err, nl=nl)
+        click.echo(message, file=file, err=err, nl=nl)
     except BrokenPipeError:
         drop_stdout()
 
 
 def drop_stdout() -> None:
-    """Send the rest of standard output to /dev/null: its reader has gone."""
+    """Send the rest of standard output (file descriptor 1, wherever sys.stdout points now)
+    to /dev/null: its reader has gone."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, 1)
     os.close(devnull)
 
 
 def echo_json(data: Any) -> None:
-    echo(json.dumps(data, indent=2))
+    """``data`` as indented strict JSON (a NaN or an infinity becomes null) on stdout."""
+    echo(json_text(data, indent=2), file=_json_stdout())
+
+
+def echo_json_line(data: Any) -> None:
+    """``data`` as one line of strict JSON on stdout."""
+    echo(json_text(data), file=_json_stdout())
+
+
+def command_stdout() -> TextIO:
+    """Where the command's own output goes: stdout, even while --json keeps a plugin's
+    ``print()`` away from it."""
+    return _json_stdout()
+
+
+def _json_stdout() -> TextIO:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or _JSON_STDOUT not in ctx.meta:
+        return sys.stdout
+    stream: TextIO = ctx.meta[_JSON_STDOUT]
+    return stream
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,15 @@ import click
 import zoo
 from zoo.cli.completion import complete_models
 from zoo.cli.options import given, json_option, registry_option, target_option, training_options
-from zoo.cli.output import ProgressBar, echo, echo_json, echo_table, percent
+from zoo.cli.output import (
+    ProgressBar,
+    command_stdout,
+    echo,
+    echo_json,
+    echo_json_line,
+    echo_table,
+    percent,
+)
 from zoo.errors import TrainingDiverged
 
 RUNS_ROOT = "runs"
@@ -82,7 +91,7 @@ def train_command(
             )
     except TrainingDiverged as exc:
         if as_json and exc.summary is not None:  # stdout still holds the one JSON object
-            echo(_json_line(exc.summary))
+            echo_json_line(exc.summary)
         raise
     finally:
         bar.close()
@@ -108,7 +117,7 @@ def _log_printer(config: Any, as_json: bool, bar: ProgressBar) -> Callable[[Any]
 
 def _print_done(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        echo(_json_line(summary))
+        echo_json_line(summary)
         return
     echo(
         f"Done in {summary['seconds']:.2f}s on {summary['device']}: "
@@ -138,7 +147,7 @@ def eval_command(
     new labelled data (--data FILE)."""
     metrics = zoo.evaluate(run_dir, device=device, data=data, target=target)
     if as_json:
-        echo(_json_line(metrics))
+        echo_json_line(metrics)
     elif data is not None:
         echo(
             f"{metrics['model']} on {metrics['dataset']} ({metrics['device']}): "
@@ -195,7 +204,8 @@ def predict_command(
     if output_path is not None and output_path.name in ("", ".", ".."):
         raise click.UsageError(f"--output must name a file, got {str(output_path)!r}")
     run = zoo.load(run_dir, device=device)
-    predict_file(run, input_path, output_path, as_json=as_json, target=target)
+    with contextlib.redirect_stdout(command_stdout()):  # --json keeps sys.stdout for plugins
+        predict_file(run, input_path, output_path, as_json=as_json, target=target)
 
 
 @click.command("plot")
@@ -238,12 +248,6 @@ def _optimizer(config: Any) -> str:
     if config.optimizer in ("sgd", "rmsprop") and config.momentum:
         text += f" momentum {config.momentum:g}"
     return text
-
-
-def _json_line(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data)
 
 
 COMMANDS = [

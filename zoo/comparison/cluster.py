@@ -18,6 +18,7 @@ import socket
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -47,12 +48,18 @@ def check_cluster(cluster: str | None, address: str | None) -> None:
     check_reachable(target)
 
 
+@dataclass(frozen=True)
+class Connection:
+    ray: ModuleType
+    ours: bool  # opened for this comparison, and closed after it (ending its tasks)
+
+
 @contextmanager
-def connected(address: str | None) -> Iterator[ModuleType]:
+def connected(address: str | None) -> Iterator[Connection]:
     """Ray, connected to the cluster at ``address``, ``RAY_ADDRESS`` or a new local one."""
     ray = import_ray()
     if ray.is_initialized():  # the caller's own connection: use it, leave it open
-        yield ray
+        yield Connection(ray, ours=False)
         return
     target = address or os.environ.get("RAY_ADDRESS") or "local"
     if target not in ("local", "auto"):
@@ -66,7 +73,7 @@ def connected(address: str | None) -> Iterator[ModuleType]:
     ray.init(address=target, **options)
     restore = _raylet_lines_to_stderr()
     try:
-        yield ray
+        yield Connection(ray, ours=True)
     finally:
         restore()
         ray.shutdown()
@@ -117,7 +124,7 @@ def resources(device_type: str) -> dict[str, float]:
 
 
 def run_on_ray(
-    ray: ModuleType,
+    connection: Connection,
     jobs: Sequence[Job],
     chunks: Sequence[Chunk],
     keep: Callable[[int, JobResult], None],
@@ -126,8 +133,9 @@ def run_on_ray(
 ) -> None:
     """Train ``chunks`` as Ray tasks; ``keep`` receives each result as its chunk finishes.
 
-    A stop request cancels the tasks still running: their chunks are lost, the rest kept.
+    A stop request ends the tasks still running: their chunks are lost, the rest kept.
     """
+    ray = connection.ray
     task = ray.remote(max_retries=RETRIES)(train_chunk)
     stored: dict[int, Any] = {}  # each job goes to the object store once
     pending: dict[Any, Chunk] = {}
@@ -143,8 +151,8 @@ def run_on_ray(
     while pending:
         finished, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
         if should_stop is not None and should_stop():
-            for ref in pending:
-                ray.cancel(ref, force=True)
+            if not connection.ours:  # ray.shutdown ends our own connection's tasks
+                _cancel(ray, pending)
             raise Stopped
         for ref in finished:
             chunk = pending.pop(ref)
@@ -161,6 +169,14 @@ def train_chunk(chunk: Chunk, indices: list[int], *jobs: Job) -> list[tuple[int,
     members = tuple((local[job], seed) for job, seed in chunk.members)
     parts = run_chunk(jobs, Chunk(members))
     return [(indices[position], pack(part)) for position, part in parts]
+
+
+def _cancel(ray: ModuleType, pending: Collection[Any]) -> None:
+    """Cancel the tasks not yet finished. A cancel racing a task's completion can abort the
+    driver inside Ray (ray-project/ray#54846), so the finished ones are left alone."""
+    _, running = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+    for ref in running:
+        ray.cancel(ref, force=True)
 
 
 def _result(

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zoo.comparison.grid import shown
+from zoo.runs.files import json_text
 
 if TYPE_CHECKING:  # the command line reads FORMATS before torch is imported
     from zoo.comparison.summary import Comparison
@@ -71,7 +71,7 @@ RESULT_FIELDS = [
 def render(comparison: Comparison, fmt: str) -> str:
     """The comparison in one of :data:`FORMATS`."""
     if fmt == "json":
-        return json.dumps(comparison.to_json(), indent=2) + "\n"
+        return json_text(comparison.to_json(), indent=2) + "\n"  # strict: NaN is null
     if fmt == "csv":
         return summary_csv(comparison)
     if fmt == "markdown":

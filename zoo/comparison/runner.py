@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from zoo.comparison.cluster import check_cluster
+from zoo.comparison.cluster import Connection, check_cluster
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
@@ -24,6 +23,7 @@ from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingInterrupted
 from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
+from zoo.runs.lock import hold
 from zoo.training.interrupts import StopRequests
 
 PathLike = str | os.PathLike[str]
@@ -84,11 +84,13 @@ def compare(
     request = Request(names, datasets, seeds_used, target, baselines, settings, shown, swept, exact)
     jobs = _plan(request, plugins, catalogue)
     with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
-        folder = None
-        if out is not None:
-            folder = ComparisonFolder(claim_run_dir(out))
+        if out is None:
+            return _run(jobs, request, where, on_progress, None, {})
+        path = claim_run_dir(out)
+        with hold(path):  # the folder's only writer until the report is written
+            folder = ComparisonFolder(path)
             folder.start(request.to_dict())
-        return _run(jobs, request, where, on_progress, folder, {})
+            return _run(jobs, request, where, on_progress, folder, {})
 
 
 def resume_comparison(
@@ -102,13 +104,14 @@ def resume_comparison(
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
     check_cluster(cluster, cluster_address)
     folder = ComparisonFolder(Path(path))
-    request = Request(**folder.request())
-    request = replace(request, grid=check_grid(request.grid, request.settings))
-    plugins, catalogue = open_zoo(request.registry)
-    jobs = _plan(request, plugins, catalogue)
-    finished = folder.load(jobs)
-    with backend(jobs, workers, cluster, cluster_address) as where:
-        return _run(jobs, request, where, on_progress, folder, finished)
+    with hold(folder.path):  # before anything is read: another writer may be mid-file
+        request = Request(**folder.request())
+        request = replace(request, grid=check_grid(request.grid, request.settings))
+        plugins, catalogue = open_zoo(request.registry)
+        jobs = _plan(request, plugins, catalogue)
+        finished = folder.load(jobs)
+        with backend(jobs, workers, cluster, cluster_address) as where:
+            return _run(jobs, request, where, on_progress, folder, finished)
 
 
 def _plan(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
@@ -129,7 +132,7 @@ class Backend:
     """Where a comparison's chunks train: processes here, or tasks on a Ray cluster."""
 
     workers: int  # chunks per stack of jobs
-    ray: ModuleType | None = None  # connected
+    cluster: Connection | None = None  # Ray, connected
 
 
 @contextmanager
@@ -142,10 +145,10 @@ def backend(
         return
     from zoo.comparison.cluster import chunks_per_stack, connected
 
-    with connected(address) as ray:
+    with connected(address) as connection:
         devices = {job.experiment.device.type for job in jobs}
-        parts = chunks_per_stack(ray.cluster_resources(), devices)  # a GPU for GPU work?
-        yield Backend(max(1, workers) if workers is not None else parts, ray)
+        parts = chunks_per_stack(connection.ray.cluster_resources(), devices)  # GPU work?
+        yield Backend(max(1, workers) if workers is not None else parts, connection)
 
 
 def _run(
@@ -189,10 +192,10 @@ def _train(
         if folder is not None:
             folder.save(index, part)
 
-    if where.ray is not None:
+    if where.cluster is not None:
         from zoo.comparison.cluster import run_on_ray
 
-        run_on_ray(where.ray, jobs, chunks, keep, on_progress, should_stop)
+        run_on_ray(where.cluster, jobs, chunks, keep, on_progress, should_stop)
     elif where.workers <= 1 or len(chunks) <= 1:
         run_chunks(jobs, chunks, keep, on_progress, should_stop)
     else:

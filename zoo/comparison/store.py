@@ -16,12 +16,12 @@ import torch
 from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.errors import RunFolderError
+from zoo.runs import schema
 from zoo.runs.files import remove_leftovers, write_atomic
 from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
 
-REQUEST_KEYS = {"models", "datasets", "seeds", "target", "baselines", "settings", "registry"}
-NEWER_KEYS = {"grid", "exact"}  # a folder written before sweeps has none
+NEWER_KEYS = ("grid", "exact")  # a folder written before sweeps has neither
 
 
 class ComparisonFolder:
@@ -36,13 +36,20 @@ class ComparisonFolder:
         (self.path / self.PARTS).mkdir(exist_ok=True)
 
     def request(self) -> dict[str, Any]:
-        data = read_json(self.path / self.REQUEST)
-        if (
-            not isinstance(data, dict)
-            or not {"format", *REQUEST_KEYS} <= set(data) <= {"format", *REQUEST_KEYS, *NEWER_KEYS}
-            or data["format"] != 1
-        ):
-            raise RunFolderError(f"{self.path / self.REQUEST}: not a zoo compare request")
+        """compare.json, checked field by field (one line naming the field if it is off)."""
+        path = self.path / self.REQUEST
+        data = read_json(path)
+        try:
+            checked = schema.fields(data, "", REQUEST_FIELDS, exact=False)
+            extra = sorted(set(data) - set(REQUEST_FIELDS) - set(NEWER_KEYS))
+            if extra:
+                raise schema.SchemaError(extra[0], "unknown field")
+            schema.optional(schema.mapping)(data.get("grid"), "grid")
+            schema.optional(schema.boolean)(data.get("exact"), "exact")
+            if len(set(checked["seeds"])) != len(checked["seeds"]):
+                raise schema.SchemaError("seeds", "lists a seed twice")
+        except schema.SchemaError as exc:
+            raise RunFolderError(f"{path}: not a zoo compare request ({exc})") from None
         return {k: v for k, v in data.items() if k != "format"}
 
     def save(self, job_index: int, part: JobResult) -> None:
@@ -61,31 +68,122 @@ class ComparisonFolder:
         write_atomic(self.path / self.PARTS / name, buffer.getvalue())
 
     def load(self, jobs: Sequence[Job]) -> dict[int, list[JobResult]]:
-        """The finished chunks of ``jobs``; a damaged or foreign part is refused."""
+        """The finished chunks of ``jobs``, each checked; a damaged or foreign part is refused.
+
+        There can be no more parts than seeds, and no seed in two parts.
+        """
         finished: dict[int, list[JobResult]] = {}
         remove_leftovers(self.path / self.PARTS)
-        for path in sorted((self.path / self.PARTS).glob("*.pt")):
+        paths = sorted((self.path / self.PARTS).glob("*.pt"))
+        seeds = sum(len(job.seeds) for job in jobs)
+        if len(paths) > seeds:
+            raise RunFolderError(
+                f"{self.path / self.PARTS}: {len(paths)} parts for {seeds} seeds; "
+                "this is not the folder of this comparison"
+            )
+        owners: dict[tuple[int, int], Path] = {}  # (job, seed) -> the part that holds it
+        shapes: dict[int, dict[str, torch.Tensor]] = {}
+        for path in paths:
             data = load_safely(path, "compare part")
             try:
-                index, part = _part(data, jobs)
-            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                index, part = _part(data, jobs, shapes)
+            except schema.SchemaError as exc:
                 raise RunFolderError(f"{path}: not a part of this comparison ({exc})") from None
+            for record in part.records:
+                other = owners.setdefault((index, record.seed), path)
+                if other != path:
+                    raise RunFolderError(
+                        f"{path}: seed {record.seed} of {part.job.model} is also in "
+                        f"{other.name}; remove one of the two parts"
+                    )
             finished.setdefault(index, []).append(part)
         return finished
 
 
-def _part(data: Any, jobs: Sequence[Job]) -> tuple[int, JobResult]:
-    index = data["job"]
+def _record(value: Any, field: str) -> RunSummary:
+    return RunSummary(**schema.fields(value, field, RECORD_FIELDS))
+
+
+def _part(
+    data: Any, jobs: Sequence[Job], shapes: dict[int, dict[str, torch.Tensor]]
+) -> tuple[int, JobResult]:
+    fields = {**PART_FIELDS, "job": schema.whole(0, len(jobs) - 1)}
+    checked = schema.fields(data, "", fields)
+    index = checked["job"]
     job = jobs[index]
+    records: list[RunSummary] = checked["records"]
+    for name in ("histories", "states"):
+        if len(checked[name]) != len(records):
+            raise schema.SchemaError(
+                name, f"{len(checked[name])} entries for {len(records)} records"
+            )
+    for position, record in enumerate(records):
+        if record.seed not in job.seeds or (record.model, record.dataset) != (
+            job.model,
+            job.dataset,
+        ):
+            raise schema.SchemaError(
+                f"records[{position}]",
+                f"seed {record.seed} of {record.model} on {record.dataset} is not in the request",
+            )
+    if checked["features"] != job.experiment.split.features:
+        raise schema.SchemaError("features", f"{checked['features']} is not the data's")
+    if index not in shapes:  # the weights a model of this job has
+        shapes[index] = job.experiment.build(job.seeds[0]).state_dict()
+    for position, state in enumerate(checked["states"]):
+        schema.shaped_like(state, f"states[{position}]", shapes[index])
     part = JobResult(
         job,
-        [RunSummary(**record) for record in data["records"]],
-        [[LogRow(**row) for row in history] for history in data["histories"]],
-        data["states"],
-        data["batched"],
-        data["seconds"],
-        data["features"],
+        records,
+        [[LogRow(**row) for row in history] for history in checked["histories"]],
+        checked["states"],
+        checked["batched"],
+        checked["seconds"],
+        checked["features"],
     )
-    if not all(r.seed in job.seeds for r in part.records):
-        raise ValueError("seeds outside the request")
     return index, part
+
+
+_text_list = schema.items(schema.text, 1, 10_000)
+
+
+def _paths(value: Any, field: str) -> Any:
+    return schema.text(value, field) if isinstance(value, str) else _text_list(value, field)
+
+
+REQUEST_FIELDS: dict[str, schema.Check] = {
+    "format": schema.one_of(1),
+    "models": _text_list,
+    "datasets": schema.optional(_text_list),
+    "seeds": schema.items(schema.whole(0, 2**63 - 1), 1, 10**6),
+    "target": schema.number(0, 100),
+    "baselines": schema.boolean,
+    "settings": schema.settings,
+    "registry": schema.optional(_paths),  # the user's catalogues (one, in older folders)
+}
+_loss = schema.optional(schema.number(finite=False))
+RECORD_FIELDS: dict[str, schema.Check] = {
+    "model": schema.text,
+    "builds": schema.optional(schema.text),
+    "dataset": schema.text,
+    "task": schema.one_of("binary", "multi-class"),
+    "epochs": schema.optional(schema.whole(0, 10**9)),
+    "train_acc": schema.number(0, 100),
+    "test_acc": schema.number(0, 100),
+    "train_loss": _loss,
+    "test_loss": _loss,
+    "seconds": schema.number(0),
+    "device": schema.text,
+    "seed": schema.whole(0, 2**63 - 1),
+    "params": schema.optional(schema.whole(0)),
+    "status": schema.one_of("completed", "diverged"),
+    "run_dir": schema.optional(schema.text),
+}
+PART_FIELDS: dict[str, schema.Check] = {
+    "records": schema.items(_record, least=1),
+    "histories": schema.items(schema.log_rows, least=1),
+    "states": schema.items(schema.state_dict),
+    "batched": schema.boolean,
+    "seconds": schema.number(0),
+    "features": schema.whole(1, 10**9),
+}

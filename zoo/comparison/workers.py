@@ -7,10 +7,14 @@ progress through a shared counter.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,19 +24,38 @@ from zoo.comparison.execute import Chunk, JobResult, Progress, Stopped, run_chun
 from zoo.comparison.plan import Job
 from zoo.training.devices import resolve_device
 
+MOST_WORKERS = 256
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _WORKER: dict[str, Any] = {}  # what a forked worker inherits: the jobs, chunks and counters
 
 
 def worker_count(jobs: Sequence[Job], requested: int | None = None) -> int:
-    """Processes to use: ``requested``, else one per usable CPU core for CPU-only work."""
+    """Processes to use: ``requested``, else one per usable CPU core for CPU-only work.
+
+    Never more than :func:`most_workers` (``--jobs 100000`` must not fork 100,000 processes),
+    nor more than the job's seeds: a chunk holds at least one seed, and a process no chunk.
+    """
+    seeds = sum(len(job.seeds) for job in jobs)
     if requested is not None:
-        return max(1, requested)
+        return max(1, min(requested, most_workers(), seeds))
     if any(resolve_device(job.config.device).type != "cpu" for job in jobs):
         return 1  # accelerators stay in this process
     if not hasattr(os, "fork"):
         return 1
+    return max(1, min(usable_cores(), seeds))
+
+
+def usable_cores() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, cores or 1)
+
+
+def most_workers() -> int:
+    """The cap on worker processes: four per usable core, and never more than 256.
+
+    Each worker trains on one thread, so more processes than cores only share them.
+    """
+    return min(MOST_WORKERS, 4 * usable_cores())
 
 
 def run_in_processes(
@@ -47,6 +70,7 @@ def run_in_processes(
 
     A stop request terminates the workers: the chunks still training are lost, the rest kept.
     """
+    workers = max(1, min(workers, len(chunks)))  # never an idle process
     context = multiprocessing.get_context("fork")
     counters = context.RawArray("d", len(chunks))  # each chunk writes its own slot
     total = sum(chunk.units(jobs) for chunk in chunks)
@@ -73,9 +97,34 @@ def run_in_processes(
 
 
 def _start_worker() -> None:
+    _die_with_parent(os.getppid())
     torch.set_num_threads(1)  # one core per process; before any parallel work in the child
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: terminate() kills
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as the comparison's process ends, even by SIGKILL: an orphan
+    would train on for nothing, then print BrokenPipe tracebacks.
+
+    On Linux the kernel sends SIGKILL (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread
+    watches for the parent to change."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # it died before the call: too late to be told
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _run_chunk(index: int) -> list[tuple[int, dict[str, Any]]]:

@@ -20,6 +20,9 @@ from zoo.errors import CatalogueError
 from zoo.names import NAME, did_you_mean
 from zoo.settings import SETTINGS, InvalidSetting, check_setting
 
+MAX_BYTES = 2**20  # a catalogue file: 1 MiB
+MAX_NODES = 100_000  # YAML values in one, every alias counted as what it repeats
+MAX_NUMBER_CHARS = 100  # a number in a catalogue: at most this many characters
 _TOP_KEYS = ("defaults", "models")
 _ENTRY_KEYS = ("model", "description", *SETTINGS)
 
@@ -64,19 +67,33 @@ def default_path() -> Path:
 def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     """Read and check a catalogue; any problem is a :class:`CatalogueError` with its line."""
     path = Path(path) if path is not None else default_path()
+    raw = _read(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogueError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    document = _parse(path, text)
+    return _build(path, document)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, at most :data:`MAX_BYTES` of them (a pipe is read as far as that)."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise CatalogueError(f"{path}: no such file; check --registry or ZOO_REGISTRY") from None
     except IsADirectoryError:
         raise CatalogueError(f"{path}: is a folder; --registry wants a YAML file") from None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise CatalogueError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot be read: {exc.strerror}") from None
-    document = _parse(path, text)
-    return _build(path, document)
+    if len(raw) > MAX_BYTES:
+        raise CatalogueError(
+            f"{path}:1: larger than {MAX_BYTES // 2**10:,} KiB, the most a catalogue may be; "
+            "split it or remove what zoo does not need"
+        )
+    return raw
 
 
 def shown(key: Any) -> str:
@@ -94,7 +111,58 @@ class _Located(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records line numbers and refuses duplicate keys."""
+    """SafeLoader that records line numbers, refuses duplicate keys, and keeps to bounds.
+
+    Every node is counted as it is composed, each alias as the whole of the node it repeats
+    (so a "billion laughs" of chained anchors is refused after :data:`MAX_NODES` nodes, before
+    anything is built), and an alias inside the collection it names is refused.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.sizes: dict[int, int] = {}  # id(node) -> its node count, aliases expanded
+        self.composed = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        alias = self.check_event(yaml.AliasEvent)
+        node: Any = super().compose_node(parent, index)
+        line = node.start_mark.line + 1
+        if alias:
+            if id(node) not in self.sizes:  # the anchor's collection is not finished
+                raise _Problem(line, "an alias inside the collection it names; remove it")
+            size = self.sizes[id(node)]
+        else:
+            self.composed += 1
+            size = 1 + sum([self.sizes[id(child)] for child in _children(node)])
+            self.sizes[id(node)] = size
+        if size > MAX_NODES or self.composed > MAX_NODES:
+            raise _Problem(
+                line,
+                f"more than {MAX_NODES:,} values once its aliases are expanded; "
+                "a catalogue needs far fewer",
+            )
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _construct_number(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """An int or a float, refused when its digits alone could take seconds to read."""
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise _Problem(
+            node.start_mark.line + 1,
+            f"a number of {len(node.value):,} characters; zoo reads numbers of at most "
+            f"{MAX_NUMBER_CHARS}",
+        )
+    if node.tag.endswith(":int"):
+        return loader.construct_yaml_int(node)
+    return loader.construct_yaml_float(node)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
@@ -115,6 +183,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_LineLoader.add_constructor("tag:yaml.org,2002:float", _construct_number)
 
 
 class _Problem(Exception):

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+import threading
+import time
 import warnings
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -26,6 +29,8 @@ from zoo.plugins.loaded import Plugins, Registrations
 from zoo.plugins.specs import PluginFailure, PluginInfo
 
 ENTRY_POINT_GROUP = "zoo"
+SLOW_PLUGIN_SECONDS = 3.0  # a plugin still loading, and idle, after this long is named
+VERY_SLOW_PLUGIN_SECONDS = 30.0  # ... and one still loading after this long, idle or not
 
 
 @functools.cache
@@ -40,13 +45,57 @@ def load_plugins() -> Plugins:
     for entry_point in selected:
         plugin = _describe(entry_point)
         try:
-            plugins.add(_load(manager, entry_point, plugin))
-        except Exception as exc:  # a plugin's failure, whatever it raises, is its own
+            with _SlowNotice(plugin):
+                plugins.add(_load(manager, entry_point, plugin))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a plugin's failure, sys.exit included, is its own
             _unregister(manager, plugin.name)
             failure = PluginFailure(plugin, describe_exception(exc, plugin.module))
             plugins.add_failure(failure)
             _report(failure)
     return plugins
+
+
+class _SlowNotice:
+    """Names on stderr a plugin that is still loading while it blocks: after
+    :data:`SLOW_PLUGIN_SECONDS` when the process has been idle (waiting: a lock, a network, a
+    sleep) for the last two seconds, and after :data:`VERY_SLOW_PLUGIN_SECONDS` in any case.
+    A plugin that is merely busy (importing torch on a loaded machine) is not named early.
+    Then zoo keeps waiting: the notice is a timer thread's, the import is left alone."""
+
+    def __init__(self, plugin: PluginInfo) -> None:
+        self.plugin = plugin
+        self.done = threading.Event()
+
+    def __enter__(self) -> None:
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+
+    def _watch(self) -> None:
+        began = time.monotonic()
+        samples = [(began, time.process_time())]
+        while not self.done.wait(0.5):
+            now, cpu = time.monotonic(), time.process_time()
+            samples = [s for s in samples if s[0] >= now - 2.0] + [(now, cpu)]
+            window, used = now - samples[0][0], cpu - samples[0][1]
+            idle = window >= 1.5 and used < 0.05 * window
+            waited = now - began
+            if (idle and waited >= SLOW_PLUGIN_SECONDS) or waited >= VERY_SLOW_PLUGIN_SECONDS:
+                self._say(waited)
+                return
+
+    def _say(self, waited: float) -> None:
+        plugin = self.plugin
+        where = f" from {plugin.distribution}" if plugin.distribution else ""
+        print(
+            f"zoo: plugin {plugin.name!r} ({plugin.module}{where}) is still loading after "
+            f"{waited:.0f}s; waiting for it (ZOO_LOAD_PLUGINS can leave it out)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def strict() -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo.plugins.loaded import Plugins
+if TYPE_CHECKING:  # `import zoo` loads this record: nothing more
+    from zoo.plugins.loaded import Plugins
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Writing files so that a crash never leaves half of one."""
+"""Writing files so that a crash never leaves half of one, and JSON that strict parsers read."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -54,6 +56,22 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically."""
     with atomic_open(path) as file:
         file.write(data)
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """``data`` as strict JSON: a NaN or an infinity (which JSON cannot hold) becomes null."""
+    return json.dumps(finite(data), indent=indent, allow_nan=False)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None, at any depth."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
 
 
 def _sync_folder(folder: Path) -> None:

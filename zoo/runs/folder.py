@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 import time
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +33,10 @@ import torch
 
 from zoo.config.resolve import TrainConfig
 from zoo.errors import RunFolderError
-from zoo.runs.files import write_atomic
-from zoo.settings import FALLBACKS, InvalidSetting, check_setting
-from zoo.training.checkpoint import Checkpoint, is_state_dict
+from zoo.runs import bounded, lock, schema
+from zoo.runs.files import json_text, write_atomic
+from zoo.settings import FALLBACKS
+from zoo.training.checkpoint import Checkpoint
 from zoo.training.records import LogRow
 
 WEIGHTS = "weights.pt"
@@ -75,31 +74,62 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: Any, where: Path) -> RunRecord:
+        """Checked field by field: a tampered config.json is one line naming the field."""
         try:
-            if data.get("format") != FORMAT:
-                raise ValueError(f"format {data.get('format')!r}, this zoo reads {FORMAT}")
-            # A setting newer than the run takes its fallback: the run did not have it.
-            settings = {
-                **FALLBACKS,
-                **{k: check_setting(k, v) for k, v in data["settings"].items()},
-            }
-            config = TrainConfig(
-                model=_text(data["model"]),
-                builds=_text(data["builds"]),
-                sources=dict(data.get("sources") or {}),
-                **settings,
-            )
-            kwargs, classes, features = data["factory_kwargs"], data["classes"], data["features"]
-            if not isinstance(kwargs, dict) or not isinstance(classes, list) or len(classes) < 2:
-                raise ValueError("factory_kwargs or classes are malformed")
-            if isinstance(features, bool) or not isinstance(features, int) or features < 1:
-                raise ValueError(f"features must be a whole number, got {features!r}")
-            record = data.get("data") or {}  # runs of an earlier zoo have none
-            if not isinstance(record, dict):
-                raise ValueError("data must be a mapping")
-        except (AttributeError, KeyError, TypeError, ValueError, InvalidSetting) as exc:
+            record = schema.fields(data, "", _RECORD_FIELDS, exact=False)
+            sources = schema.optional(_sources)(data.get("sources"), "sources")
+            digests = schema.optional(schema.mapping)(data.get("data"), "data")  # none: older
+            _shapes_agree(record)
+        except schema.SchemaError as exc:
             raise RunFolderError(f"{where}: not a zoo run config ({exc})") from None
-        return cls(config, kwargs, classes, features, record)
+        # A setting newer than the run takes its fallback: the run did not have it.
+        config = TrainConfig(
+            model=record["model"],
+            builds=record["builds"],
+            sources=sources or {},
+            **{**FALLBACKS, **record["settings"]},
+        )
+        return cls(
+            config, record["factory_kwargs"], record["classes"], record["features"], digests or {}
+        )
+
+
+def _shapes_agree(record: dict[str, Any]) -> None:
+    """The factory's in/out features are the data's: a tampered size is refused before the
+    factory builds a model of that size."""
+    classes = len(record["classes"])
+    expected = {"in_features": record["features"], "out_features": 1 if classes == 2 else classes}
+    for key, value in expected.items():
+        given = record["factory_kwargs"].get(key, value)
+        if given != value or type(given) is not int:
+            raise schema.SchemaError(
+                f"factory_kwargs.{key}", f"{schema.shown(given)}, but the run's data needs {value}"
+            )
+
+
+def _keywords(value: Any, field: str) -> dict[str, Any]:
+    schema.mapping(value, field)
+    for key in value:
+        schema.text(key, f"{field} key")
+    return dict(value)
+
+
+def _sources(value: Any, field: str) -> dict[str, str]:
+    schema.mapping(value, field)
+    for key, item in value.items():
+        schema.text(item, schema.at(field, key))
+    return dict(value)
+
+
+_RECORD_FIELDS: dict[str, schema.Check] = {
+    "format": schema.one_of(FORMAT),
+    "model": schema.text,
+    "builds": schema.text,
+    "settings": schema.settings,
+    "factory_kwargs": _keywords,
+    "classes": schema.label_list,
+    "features": schema.whole(1, 10**9),
+}
 
 
 def new_run_dir(root: str | os.PathLike[str], model: str) -> Path:
@@ -118,16 +148,23 @@ def new_run_dir(root: str | os.PathLike[str], model: str) -> Path:
 
 
 def claim_run_dir(path: str | os.PathLike[str]) -> Path:
-    """An explicitly named run folder: created, or taken if it exists and is empty."""
+    """An explicitly named run folder: created, or taken if it exists and is empty.
+
+    The claim is atomic (see :func:`zoo.runs.lock.claim`): of two processes naming one folder
+    at once, one gets it and the other is refused, so neither overwrites the other's files.
+    """
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if (path / lock.LOCK_NAME).exists():
+            raise lock.in_use_or_taken(path)
         raise RunFolderError(f"{path}: already exists and is not empty; choose another --out")
     path.mkdir(parents=True, exist_ok=True)
+    lock.claim(path)
     return path
 
 
 def write_json(path: Path, data: Any) -> None:
-    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
+    write_atomic(path, (json_text(data, indent=2) + "\n").encode())
 
 
 def write_history(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -148,9 +185,12 @@ def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
 def load_weights(path: Path) -> dict[str, torch.Tensor]:
     """A state_dict of tensors; anything else, or a file that asks to run code, is refused."""
     state = load_safely(path, "weights")
-    if not is_state_dict(state):
-        raise RunFolderError(f"{path}: not a state_dict of tensors; nothing was loaded")
-    return state
+    try:
+        return schema.state_dict(state, "")
+    except schema.SchemaError as exc:
+        raise RunFolderError(
+            f"{path}: not a state_dict of tensors ({exc}); nothing was loaded"
+        ) from None
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
@@ -161,35 +201,22 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """The run's last checkpoint, checked; a damaged or foreign file is refused."""
+    data = load_safely(path, "checkpoint")
     try:
-        return Checkpoint.from_dict(load_safely(path, "checkpoint"))
+        schema.check_checkpoint(data)
+        return Checkpoint.from_dict(data)
     except ValueError as exc:
         raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
 
 
 def load_safely(path: Path, what: str) -> Any:
-    """torch.load with weights_only=True: tensors and plain data, never code."""
-    if not path.is_file():
-        raise RunFolderError(f"{path}: missing; this run folder has no {what}")
-    try:
-        with warnings.catch_warnings():  # torch's own notes on odd files: the error says it
-            warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            reason = "refused: the file asks to run code when loaded"
-        else:
-            reason = f"damaged or not a {what} file"
-        raise RunFolderError(f"{path}: {reason}; nothing was loaded") from None
+    """torch.load with weights_only=True, within bounds: tensors and plain data, never code."""
+    return bounded.load_tensors(path, what)
 
 
 def read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise RunFolderError(f"{path}: missing; is {path.parent} a zoo run folder?")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path}: damaged or not JSON ({exc})") from None
+    """A JSON file of a folder, within bounds (see :mod:`zoo.runs.bounded`)."""
+    return bounded.read_json(path)
 
 
 def read_record(run_dir: str | os.PathLike[str]) -> RunRecord:
@@ -197,12 +224,6 @@ def read_record(run_dir: str | os.PathLike[str]) -> RunRecord:
     if not run_dir.is_dir():
         raise RunFolderError(f"{run_dir}: no such run folder")
     return RunRecord.from_json(read_json(run_dir / CONFIG), run_dir / CONFIG)
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"expected a name, got {value!r}")
-    return value
 
 
 def read_history(path: Path) -> list[LogRow]:

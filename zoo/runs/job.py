@@ -18,6 +18,7 @@ from torch import nn
 from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted
 from zoo.runs import folder
 from zoo.runs.data_record import data_record
+from zoo.runs.lock import hold
 from zoo.runs.run import Run
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.experiment import Experiment
@@ -42,8 +43,14 @@ def train_run(
     plot: bool = True,
     callbacks: Callbacks | None = None,
 ) -> Run:
-    """Train a fresh model; with a run folder, write it as training goes."""
-    callbacks = callbacks or Callbacks()
+    """Train a fresh model; with a run folder, write it as training goes (its only writer)."""
+    with hold(run_dir):
+        return _train_run(experiment, run_dir, plot, callbacks or Callbacks())
+
+
+def _train_run(
+    experiment: Experiment, run_dir: Path | None, plot: bool, callbacks: Callbacks
+) -> Run:
     config = experiment.config
     model = experiment.build(config.seed)
     if run_dir is None:
@@ -98,9 +105,13 @@ def train_in_folder(
         return finish(experiment, model, result, run_dir, plot)
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
         where = exc.filename or run_dir
+        kept = (
+            "the run folder keeps its last checkpoint"
+            if (run_dir / folder.CHECKPOINT).is_file()
+            else "the run folder has no checkpoint yet, so a resume starts over"
+        )
         raise RunFolderError(
-            f"{where}: {exc.strerror or exc}; the run folder keeps its last checkpoint: "
-            f"fix that, then {resume}"
+            f"{where}: {exc.strerror or exc}; {kept}: fix that, then {resume}"
         ) from None
 
 
@@ -183,6 +194,11 @@ def _divergence_message(experiment: Experiment, result: FitResult, run_dir: Path
     kept = f"; the weights of epoch {result.kept_epoch} were kept"
     if run_dir is not None:
         kept += f" in {run_dir}"
+    if result.history and not result.history[0].finite():  # broken before the first step
+        return (
+            "training diverged: the untrained model's loss is already not finite (epoch 0), "
+            f"so no learning rate helps; check the model's output on this data{kept}"
+        )
     return (
         f"training diverged: the loss was not finite at epoch {result.diverged_at} "
         f"with lr {experiment.config.lr:g}; try a smaller learning rate{kept}"

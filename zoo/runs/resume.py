@@ -20,6 +20,7 @@ from zoo.runs.data_record import check_file, check_split, recorded_params
 from zoo.runs.files import remove_leftovers
 from zoo.runs.inference import model_of_run
 from zoo.runs.job import Callbacks, run_record, train_in_folder
+from zoo.runs.lock import hold
 from zoo.runs.run import Run
 from zoo.settings import InvalidSetting, check_setting
 from zoo.training.checkpoint import Checkpoint
@@ -36,6 +37,13 @@ def resume_run(
     callbacks: Callbacks | None = None,
 ) -> Run:
     """Go on from the last checkpoint (or from the start if none), to ``epochs`` if given."""
+    with hold(run_dir):  # before anything is read: another writer may be mid-file
+        return _resume_run(run_dir, plugins, epochs, plot, callbacks)
+
+
+def _resume_run(
+    run_dir: Path, plugins: Plugins, epochs: int | None, plot: bool, callbacks: Callbacks | None
+) -> Run:
     record = folder.read_record(run_dir)
     checkpoint = _checkpoint(run_dir, epochs)
     check_writable(run_dir)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from zoo.training.records import LogRow
 
@@ -68,3 +70,71 @@ def is_state_dict(value: Any) -> bool:
     return isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()
     )
+
+
+def check_fits(checkpoint: Checkpoint, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Raise ValueError naming the first field of ``checkpoint`` that ``model`` and its fresh
+    ``optimizer`` cannot take, before any of it is restored."""
+    own = model.state_dict()
+    for field, state in (("model", checkpoint.model), ("kept", checkpoint.kept)):
+        if set(state) != set(own):
+            name = sorted(set(state) ^ set(own))[0]
+            raise ValueError(f"{field}.{name}: {'missing' if name in own else 'not in the model'}")
+        for name, tensor in state.items():
+            if tensor.shape != own[name].shape:
+                raise ValueError(
+                    f"{field}.{name}: shape {list(tensor.shape)}, the model's is "
+                    f"{list(own[name].shape)}"
+                )
+    _check_optimizer(checkpoint.optimizer, optimizer)
+    if checkpoint.rng["torch"].numel() != torch.get_rng_state().numel():
+        raise ValueError("rng.torch: not a state of torch's random generator")
+
+
+def _check_optimizer(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    fresh = optimizer.state_dict()["param_groups"]
+    groups = saved["param_groups"]
+    if len(groups) != len(fresh):
+        raise ValueError(f"optimizer.param_groups: {len(groups)} groups, not {len(fresh)}")
+    parameters: dict[int, torch.Tensor] = {}
+    for index, (group, own, live) in enumerate(zip(groups, fresh, optimizer.param_groups)):
+        where = f"optimizer.param_groups[{index}]"
+        if len(group["params"]) != len(own["params"]):
+            count, expected = len(group["params"]), len(own["params"])
+            raise ValueError(f"{where}.params: {count} parameters, the model has {expected}")
+        parameters.update(zip(group["params"], live["params"]))
+        for key, value in own.items():
+            needed = isinstance(value, (int, float, tuple)) and not isinstance(value, bool)
+            if key == "params" or (key not in group and not needed):
+                continue  # a flag torch's own defaults fill in
+            if key not in group:
+                raise ValueError(f"{where}.{key}: missing")
+            if not _same_kind(value, group[key]):
+                raise ValueError(f"{where}.{key}: {group[key]!r:.40} is not a valid setting")
+    for index, state in saved["state"].items():
+        shape = parameters[index].shape
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.numel() > 1 and value.shape != shape:
+                raise ValueError(
+                    f"optimizer.state.{index}.{key}: shape {list(value.shape)}, "
+                    f"its parameter's is {list(shape)}"
+                )
+
+
+def _same_kind(fresh: Any, saved: Any) -> bool:
+    """Whether a saved optimizer setting can stand where torch put ``fresh``."""
+    if fresh is None or isinstance(fresh, bool):
+        return saved is None or isinstance(saved, bool)
+    if isinstance(fresh, (int, float)):
+        return (
+            isinstance(saved, (int, float)) and not isinstance(saved, bool) and math.isfinite(saved)
+        )
+    if isinstance(fresh, (tuple, list)):
+        return (
+            isinstance(saved, (tuple, list))
+            and len(saved) == len(fresh)
+            and all(_same_kind(a, b) for a, b in zip(fresh, saved))
+        )
+    if isinstance(fresh, torch.Tensor):
+        return isinstance(saved, torch.Tensor) and saved.shape == fresh.shape
+    return type(saved) is type(fresh)

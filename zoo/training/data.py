@@ -54,11 +54,13 @@ def load_split(
         raise
     except TypeError as exc:
         raise DataError(f"dataset {spec.name!r} does not take {dict(params)}: {exc}") from None
-    except Exception as exc:  # the loader is a plugin's code
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the loader is a plugin's code; sys.exit included
         raise DataError(
             f"dataset {spec.name!r} failed to load: {describe_exception(exc, spec.plugin.module)}"
         ) from None
-    X, labels = _check(spec.name, loaded)
+    X, labels = _check(f"{spec.name!r} (plugin {spec.plugin.name!r})", loaded)
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise DataError(f"dataset {spec.name!r} has only one class; it needs at least two")
@@ -76,25 +78,60 @@ def load_split(
     return Split(spec.name, X_train, X_test, y_train, y_test, classes.tolist())
 
 
-def _check(name: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check(label: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as arrays: X finite real numbers ``[N, F]``; y ``[N]`` labels that are all
+    whole numbers (or booleans) or all texts."""
     if not isinstance(loaded, tuple) or len(loaded) != 2:
-        raise DataError(f"dataset {name!r}: the loader must return (X, y), got {type(loaded)}")
-    X = np.asarray(loaded[0])
-    y = np.asarray(loaded[1])
+        raise DataError(f"dataset {label}: the loader must return (X, y), got {type(loaded)}")
+    X = _array(label, "X", loaded[0])
+    y = _array(label, "y", loaded[1])
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise DataError(f"dataset {name!r}: X must have shape [N, F], got {list(X.shape)}")
+        raise DataError(f"dataset {label}: X must have shape [N, F], got {list(X.shape)}")
     if y.shape != (X.shape[0],):
         raise DataError(
-            f"dataset {name!r}: y must have shape [{X.shape[0]}] to match X, got {list(y.shape)}"
+            f"dataset {label}: y must have shape [{X.shape[0]}] to match X, got {list(y.shape)}"
         )
-    if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
-        raise DataError(f"dataset {name!r}: X must hold finite numbers")
+    real = np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)
+    if not (real or X.dtype == bool):
+        raise DataError(f"dataset {label}: X must hold real numbers, got {_kind(X)}")
+    with np.errstate(over="ignore"):
+        X = X.astype(np.float32)
+    if not np.isfinite(X).all():
+        raise DataError(
+            f"dataset {label}: X must hold finite numbers within float32's range "
+            "(it holds NaN, an infinity or a larger number)"
+        )
+    return X, _labels(label, y)
+
+
+def _array(label: str, what: str, value: Any) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # ragged lists, or objects whose conversion is plugin code
+        raise DataError(
+            f"dataset {label}: {what} is not an array of equal-length rows "
+            f"({describe_exception(exc)})"
+        ) from None
+
+
+def _labels(label: str, y: np.ndarray) -> np.ndarray:
     if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
         y = y.astype(np.int64)
-    if y.dtype.kind == "O" and all(isinstance(label, str) for label in y):
-        y = y.astype(str)  # text labels ('cat', 'dog') keep their names
-    if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool or y.dtype.kind == "U"):
-        raise DataError(
-            f"dataset {name!r}: y must hold class labels (whole numbers or text), got {y.dtype}"
-        )
-    return X.astype(np.float32), y
+    if y.dtype == object and all(isinstance(label, str) for label in y):
+        y = y.astype(str)
+    if np.issubdtype(y.dtype, np.integer) or y.dtype == bool or np.issubdtype(y.dtype, np.str_):
+        return y
+    raise DataError(
+        f"dataset {label}: y must hold class labels, all whole numbers or all texts, got {_kind(y)}"
+    )
+
+
+def _kind(array: np.ndarray) -> str:
+    if array.dtype.kind in "US":
+        return "text"
+    if array.dtype == object:
+        kinds = sorted({type(item).__name__ for item in array.flat[:1000]})
+        return "a mix of " + ", ".join(kinds) if len(kinds) > 1 else f"{kinds[0]} objects"
+    return str(array.dtype)

@@ -66,4 +66,8 @@ class RunSummary:
     run_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as JSON can hold them: a loss that is not finite becomes None."""
+        return {
+            key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in asdict(self).items()
+        }

@@ -10,6 +10,7 @@ by :class:`zoo.training.loop.TrainingLoop`, shared with the batched trainer.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ import torch
 from torch import nn
 
 from zoo.config.resolve import TrainConfig
-from zoo.training.checkpoint import Checkpoint
+from zoo.training.checkpoint import Checkpoint, check_fits
 from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, solo_engine
 from zoo.training.experiment import TensorSplit
@@ -144,6 +145,17 @@ class Trainer(TrainingLoop):
         return True
 
     def _restore(self, checkpoint: Checkpoint) -> None:
+        """Everything is checked first (ValueError: the checkpoint does not fit the model)."""
+        check_fits(checkpoint, self.model, self.optimizer)
+        if checkpoint.epoch > self.schedule.epochs:
+            raise ValueError(
+                f"epoch: {checkpoint.epoch}, after the run's last ({self.schedule.epochs})"
+            )
+        batches = checkpoint.rng.get("batches")
+        if self.batches is not None and batches is not None:
+            if batches.numel() != self.batches.generator.get_state().numel():
+                raise ValueError("rng.batches: not a state of the batch order's generator")
+        self._trial(checkpoint)
         self.model.load_state_dict(checkpoint.model)
         self.optimizer.load_state_dict(checkpoint.optimizer)
         torch.set_rng_state(checkpoint.rng["torch"])
@@ -151,6 +163,37 @@ class Trainer(TrainingLoop):
             self.batches.generator.set_state(checkpoint.rng["batches"])
         if "cuda" in checkpoint.rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(checkpoint.rng["cuda"])
+
+    def _trial(self, checkpoint: Checkpoint) -> None:
+        """Restore ``checkpoint`` into a copy and take one step with it: a state that passed
+        the checks but that torch cannot use fails here, not in the middle of training."""
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(checkpoint.rng["torch"])
+        except Exception as exc:
+            raise ValueError(
+                f"rng.torch: not a usable generator state ({_first_line(exc)})"
+            ) from None
+        try:
+            model = copy.deepcopy(self.model)
+        except Exception:  # a model that cannot be copied: the checks above must do
+            return
+        try:
+            model.load_state_dict(checkpoint.model)
+            optimizer = build_optimizer(model.parameters(), self.config)
+            optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer))  # its own buffers
+            for parameter in model.parameters():
+                parameter.grad = torch.zeros_like(parameter)
+            optimizer.step()
+        except Exception as exc:
+            raise ValueError(
+                f"optimizer: its saved state does not work ({_first_line(exc)})"
+            ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def evaluate(

@@ -1,0 +1,399 @@
+"""Every input has a bound: hostile catalogues and folders, each read under a memory limit.
+
+Each generated input is handed to zoo in a forked child (see tests/limits.py) that may grow by
+at most LIMIT bytes. The answer is a result or zoo's own one-line error, never a traceback,
+and the child's peak resident memory stays under the stated bound. The bounds themselves:
+
+* registry.yaml: 1 MiB, 100,000 YAML values once aliases are expanded, numbers of at most 100
+  characters (:mod:`zoo.config.catalogue`);
+* config.json, summary.json, compare.json: 4 MiB, strict JSON, numbers of at most 100
+  characters; weights.pt, checkpoint.pt, parts/*.pt: 1 GiB, torch's zip format with stored
+  (uncompressed) entries, tensors of at most 2**28 elements (:mod:`zoo.runs.bounded`);
+* ``--jobs``: never more processes than seeds, nor than four per core (at most 256).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from limits import MiB, Outcome, in_child
+
+import zoo
+from zoo.comparison.workers import most_workers, worker_count
+from zoo.config.catalogue import MAX_BYTES, MAX_NODES, load_catalogue
+
+pytestmark = pytest.mark.slow  # hundreds of forked children
+
+LIMIT = 1024 * MiB  # what a child may allocate before an allocation fails
+CATALOGUE_PEAK = 96 * MiB  # the most a hostile catalogue may add to zoo's memory
+FOLDER_PEAK = 256 * MiB  # the most a hostile run or comparison folder may add
+HOSTILE = settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_serial = itertools.count()
+
+
+def fresh_dir(parent: Path) -> Path:
+    """A new folder per generated example (hypothesis reuses a test's tmp_path)."""
+    path = parent / f"example-{next(_serial)}"
+    path.mkdir()
+    return path
+
+
+def assert_sane(outcome: Outcome, peak: int, names: str | None = None) -> None:
+    assert outcome.kind != "crash", outcome.text
+    if outcome.kind == "error":
+        assert "\n" not in outcome.text, outcome.text
+        if names is not None:
+            assert names in outcome.text, outcome.text
+    assert outcome.growth <= peak, f"{outcome.growth / MiB:.0f} MiB: {outcome.text}"
+
+
+# -- registry.yaml -----------------------------------------------------------------------------
+
+
+@st.composite
+def billion_laughs(draw: st.DrawFn) -> str:
+    """Chained anchors, each repeating the last ``width`` times, at some place in a catalogue."""
+    depth, width = draw(st.integers(1, 16)), draw(st.integers(2, 12))
+    mappings = draw(st.booleans())
+    links = []
+    for level in range(depth):
+        inner = [f"*a{level - 1}" if level else "lol"] * width
+        if mappings:
+            body = "{" + ", ".join(f"k{i}: {item}" for i, item in enumerate(inner)) + "}"
+        else:
+            body = "[" + ", ".join(inner) + "]"
+        links.append(f"&a{level} {body}")
+    chain = "[" + ", ".join(links) + "]"
+    place = draw(
+        st.sampled_from(
+            [
+                "defaults:\n  params:\n    x: {}\n",
+                "defaults:\n  epochs: {}\n",
+                "models:\n  circle-v2:\n    dataset_params: {{n: {}}}\n",
+                "models:\n  {}: 1\n",
+                "{}\n",
+            ]
+        )
+    )
+    return place.format(chain)
+
+
+huge_numbers = st.builds(
+    lambda digits, tail, where: where.format("9" * digits + tail),
+    st.integers(90, 300_000),
+    st.sampled_from(["", ".5", "e3", "0000"]),
+    st.sampled_from(["defaults:\n  epochs: {}\n", "defaults:\n  lr: {}\n", "models: [{}]\n"]),
+)
+big_files = st.builds(
+    lambda size, filler: "defaults:\n  epochs: 5\n" + filler * (size // len(filler)),
+    st.integers(MAX_BYTES - 4096, 3 * MAX_BYTES),
+    st.sampled_from(["# a comment line\n", "\n", "models: {}\n"]),
+)
+many_values = st.builds(
+    lambda count, item: "defaults:\n  params:\n    x: [" + item * count + "]\n",
+    st.integers(MAX_NODES - 10, 400_000),
+    st.sampled_from(["1,", "a,", "[],", "{},"]),
+)
+deep = st.builds(
+    lambda n, pair: pair[0] * n + pair[1] * n,
+    st.integers(50, 200_000),
+    st.sampled_from([("[", "]"), ("{a: ", "}")]),
+)
+hostile_catalogues = st.one_of(billion_laughs(), huge_numbers, big_files, many_values, deep)
+
+
+@HOSTILE
+@given(text=hostile_catalogues)
+def test_a_hostile_catalogue_is_one_line_within_bounded_memory(tmp_path, text):
+    path = tmp_path / "registry.yaml"
+    path.write_text(text)
+    outcome = in_child(lambda: load_catalogue(path), LIMIT)
+    assert_sane(outcome, CATALOGUE_PEAK)
+    if outcome.kind == "error":
+        assert re.match(rf"{re.escape(str(path))}:\d+: \S", outcome.text), outcome.text
+
+
+def test_the_issues_billion_laughs_is_refused_at_once_by_zoo_list(zoo_cli, tmp_path):
+    laughs = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    (tmp_path / "laughs.yaml").write_text("\n".join(laughs) + "\n")
+    result = zoo_cli("list", "--registry", "laughs.yaml")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.error_lines == [
+        f"zoo: error: laughs.yaml:6: more than {MAX_NODES:,} values once its aliases are "
+        "expanded; a catalogue needs far fewer"
+    ]
+
+
+# -- run folders -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder killed before its end (no summary.json): what --resume reads."""
+    run_dir = tmp_path_factory.mktemp("interrupted") / "run"
+    zoo.train("circle-v2", epochs=30, checkpoint_every=10, out=run_dir, plot=False)
+    (run_dir / "summary.json").unlink()
+    return run_dir
+
+
+def copy_run(source: Path, parent: Path) -> Path:
+    target = fresh_dir(parent) / "run"
+    shutil.copytree(source, target)
+    return target
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def paths_in(data: Any, prefix: tuple = (), depth: int = 4) -> list[tuple]:
+    """Every path to a value inside nested dicts and lists, up to ``depth`` levels."""
+    found = [prefix] if prefix else []
+    if depth == 0:
+        return found
+    if isinstance(data, dict):
+        items = list(data.items())
+    elif isinstance(data, list):
+        items = list(enumerate(data))[:6]
+    else:
+        return found
+    for key, value in items:
+        found += paths_in(value, (*prefix, key), depth - 1)
+    return found
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 3),
+        st.integers(10**9 + 1, 10**40),
+        st.integers(-(10**40), -(10**9) - 1),
+        st.floats(),
+        st.text(max_size=8),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+tensors = st.one_of(
+    st.builds(lambda shape: torch.zeros(shape), st.lists(st.integers(0, 4), max_size=3)),
+    st.just(torch.zeros(1).expand(2**20, 2**20)),  # 2**40 elements on 4 bytes of storage
+    st.just(torch.zeros(10, 2, dtype=torch.int64)),
+    st.just(torch.full((10, 2), float("nan"))),
+    st.just(torch.zeros(5056, dtype=torch.uint8)),
+)
+checkpoint_values = st.one_of(json_values, tensors, st.lists(tensors, max_size=2))
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: Any, values: st.SearchStrategy) -> Any:
+    """``data`` with one value at a random path deleted, replaced, or wrapped in a list."""
+    data = copy.deepcopy(data)
+    path = draw(st.sampled_from(paths_in(data)))
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    action = draw(st.sampled_from(["delete", "replace", "replace", "wrap"]))
+    if action == "delete" and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif action == "wrap":
+        parent[path[-1]] = [parent[path[-1]]]
+    else:
+        parent[path[-1]] = draw(values)
+    return data
+
+
+def save_bytes(data: Any) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    return buffer.getvalue()
+
+
+@st.composite
+def damaged_bytes(draw: st.DrawFn, raw: bytes) -> bytes:
+    """``raw`` cut, flipped, padded, or repacked as a zip of compressed entries."""
+    how = draw(st.sampled_from(["cut", "flip", "pad", "compress"]))
+    if how == "cut":
+        return raw[: draw(st.integers(0, len(raw)))]
+    if how == "flip":
+        at = draw(st.integers(0, len(raw) - 1))
+        return raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255))]) + raw[at + 1 :]
+    if how == "pad":
+        return raw + draw(st.binary(min_size=1, max_size=64))
+    source, packed = zipfile.ZipFile(io.BytesIO(raw)), io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+    return packed.getvalue()
+
+
+@HOSTILE
+@given(data=st.data())
+def test_a_hostile_checkpoint_is_resumed_or_refused_in_one_line_with_nothing_changed(
+    interrupted, tmp_path, data
+):
+    run_dir = copy_run(interrupted, tmp_path)
+    checkpoint = run_dir / "checkpoint.pt"
+    raw = checkpoint.read_bytes()
+    if data.draw(st.booleans()):
+        loaded = torch.load(checkpoint, weights_only=True)
+        checkpoint.write_bytes(save_bytes(data.draw(mutated(loaded, checkpoint_values))))
+    else:
+        checkpoint.write_bytes(data.draw(damaged_bytes(raw)))
+    before = digest(run_dir)
+    outcome = in_child(lambda: zoo.resume(run_dir, plot=False), LIMIT)
+    assert_sane(outcome, FOLDER_PEAK, names="checkpoint.pt")
+    if outcome.kind == "error":
+        assert digest(run_dir) == before
+
+
+@HOSTILE
+@given(data=st.data())
+def test_a_hostile_config_or_weights_file_is_used_or_refused_in_one_line(
+    interrupted, tmp_path, data
+):
+    run_dir = copy_run(interrupted, tmp_path)
+    (run_dir / "weights.pt").write_bytes((interrupted / "weights.pt").read_bytes())
+    target = data.draw(st.sampled_from(["config.json", "weights.pt"]))
+    path = run_dir / target
+    if target == "config.json":
+        config = json.loads(path.read_text())
+        text = json.dumps(data.draw(mutated(config, json_values)))
+        hostile = data.draw(st.sampled_from(["", "deep", "digits", "nan", "big", "bytes"]))
+        if hostile == "deep":
+            text = text[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        elif hostile == "digits":
+            text = text[:-1] + ', "x": ' + "7" * 50_000 + "}"
+        elif hostile == "nan":
+            text = text[:-1] + ', "x": NaN}'
+        elif hostile == "big":
+            text = text[:-1] + ", " + '"x": 1}'.rjust(5 * MiB)
+        path.write_bytes(data.draw(st.binary(max_size=64)) if hostile == "bytes" else text.encode())
+    else:
+        weights = torch.load(path, weights_only=True)
+        if data.draw(st.booleans()):
+            path.write_bytes(save_bytes(data.draw(mutated(weights, checkpoint_values))))
+        else:
+            path.write_bytes(data.draw(damaged_bytes(path.read_bytes())))
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert_sane(outcome, FOLDER_PEAK)
+
+
+# -- comparison folders ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished comparison folder: compare.json and one part per chunk."""
+    out = tmp_path_factory.mktemp("compared") / "kept"
+    zoo.compare(["circle-v0", "circle-v2"], seeds=2, epochs=20, workers=2, out=out)
+    return out
+
+
+@HOSTILE
+@given(data=st.data())
+def test_a_hostile_comparison_folder_is_resumed_or_refused_in_one_line(comparison, tmp_path, data):
+    folder = fresh_dir(tmp_path) / "kept"
+    shutil.copytree(comparison, folder)
+    target = data.draw(st.sampled_from(["compare.json", "part"]))
+    if target == "compare.json":
+        request = json.loads((folder / "compare.json").read_text())
+        (folder / "compare.json").write_text(json.dumps(data.draw(mutated(request, json_values))))
+    else:
+        part = data.draw(st.sampled_from(sorted((folder / "parts").glob("*.pt"))))
+        if data.draw(st.booleans()):
+            loaded = torch.load(part, weights_only=True)
+            part.write_bytes(save_bytes(data.draw(mutated(loaded, checkpoint_values))))
+        else:
+            part.write_bytes(data.draw(damaged_bytes(part.read_bytes())))
+    before = digest(folder / "parts")
+    outcome = in_child(lambda: zoo.resume_comparison(folder, workers=1), LIMIT)
+    assert_sane(outcome, FOLDER_PEAK)
+    if outcome.kind == "error":
+        assert digest(folder / "parts") == before
+
+
+# -- explicit cases the properties above might take long to find ------------------------------
+
+
+def test_files_over_their_bound_are_refused_before_they_are_read(interrupted, tmp_path):
+    run_dir = copy_run(interrupted, tmp_path)
+    with open(run_dir / "weights.pt", "wb") as weights:
+        weights.truncate(2**31)  # sparse: 2 GiB that take no disk
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert outcome.kind == "error" and outcome.growth < 16 * MiB
+    assert "weights.pt: 2,147,483,648 bytes, more than the 1,073,741,824" in outcome.text
+    (run_dir / "config.json").write_text(" " * (5 * MiB) + "{}")
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert outcome.kind == "error" and "config.json: 5,242,882 bytes" in outcome.text
+
+
+def test_a_fifo_in_place_of_a_file_is_refused_not_waited_on(interrupted, tmp_path):
+    run_dir = copy_run(interrupted, tmp_path)
+    (run_dir / "config.json").unlink()
+    os.mkfifo(run_dir / "config.json")
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert outcome.kind == "error" and "config.json: not a regular file" in outcome.text
+
+
+def test_a_zip_bomb_in_place_of_the_weights_is_refused_unpacked(interrupted, tmp_path):
+    run_dir = copy_run(interrupted, tmp_path)
+    bomb, packed = save_bytes({"w": torch.zeros(2**26)}), io.BytesIO()  # 256 MiB of zeros
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+        source = zipfile.ZipFile(io.BytesIO(bomb))
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+    (run_dir / "weights.pt").write_bytes(packed.getvalue())
+    assert len(packed.getvalue()) < MiB
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert outcome.kind == "error" and outcome.growth < 16 * MiB
+    assert "weights.pt: holds compressed or oversized entries" in outcome.text
+
+
+def test_a_tensor_of_a_trillion_elements_on_four_bytes_is_refused(interrupted, tmp_path):
+    run_dir = copy_run(interrupted, tmp_path)
+    torch.save({"w": torch.zeros(1).expand(2**20, 2**20)}, run_dir / "weights.pt")
+    outcome = in_child(lambda: zoo.evaluate(run_dir), LIMIT)
+    assert outcome.kind == "error" and "weights.pt: not a state_dict of tensors (w:" in outcome.text
+
+
+# -- worker processes --------------------------------------------------------------------------
+
+
+def test_jobs_never_start_more_workers_than_seeds_or_the_cap():
+    jobs = zoo.compare(["circle-v0"], seeds=3, epochs=1, workers=1).job_results
+    planned = [result.job for result in jobs]
+    assert worker_count(planned, 100_000) == 3  # three seeds: three chunks at most
+    assert worker_count(planned * 100, 100_000) == most_workers()
+    assert most_workers() <= 4 * len(os.sched_getaffinity(0)) and most_workers() <= 256
+
+
+def test_compare_with_a_hundred_thousand_jobs_finishes(zoo_cli):
+    result = zoo_cli("compare", "circle-v2", "--seeds", "3", "--epochs", "5", "--jobs", "100000")
+    assert result.returncode == 0, result.stderr
+    assert "circle-v2" in result.stdout

@@ -1,0 +1,187 @@
+"""One folder, one writer: an exclusive lock on a run or comparison folder for a whole run.
+
+The lock is ``fcntl.flock`` on the file ``.zoo-lock`` inside the folder. The kernel drops it
+when the process that holds it ends, however it ends, so a run killed with SIGKILL leaves at
+most a stale file behind, which the next writer simply locks again. A second writer is refused
+at once (the lock is never waited for): two processes never write one folder together.
+
+A folder named with ``--out`` is *claimed* first (:func:`claim`): its lock file is created
+exclusively (``O_EXCL``) in the empty folder, so of two processes claiming one folder at the
+same moment exactly one succeeds, and the folder is no longer empty for the other.
+
+The file is removed when the lock is released, so a finished folder holds only zoo's files. A
+process that opened the file just before it was removed notices that the name now points
+elsewhere (or nowhere) and tries again.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from zoo.errors import RunFolderError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: folders are not locked
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = ".zoo-lock"
+_ATTEMPTS = 50  # opens of a lock file that its holder removed meanwhile: a live lock race
+
+
+class FolderBusy(RunFolderError):
+    """Another process holds the folder's lock."""
+
+
+class FolderLock:
+    """A held lock; :meth:`release` gives it back and removes the file."""
+
+    def __init__(self, folder: Path, handle: int) -> None:
+        self.folder = folder
+        self.handle: int | None = handle
+
+    @property
+    def path(self) -> Path:
+        return self.folder / LOCK_NAME
+
+    def release(self) -> None:
+        if self.handle is None:
+            return
+        try:
+            self.path.unlink()  # while still holding it: nobody can lock the old file now
+        except OSError:
+            pass  # a read-only folder keeps the file; an unlocked file blocks nobody
+        _unlock(self.handle)
+        os.close(self.handle)
+        self.handle = None
+
+
+def acquire(folder: str | os.PathLike[str]) -> FolderLock:
+    """Take ``folder``'s lock, or raise :class:`FolderBusy` (one line) if a process holds it."""
+    folder = Path(folder)
+    for _ in range(_ATTEMPTS):
+        handle = _open(folder)
+        try:
+            _lock(handle)
+        except BlockingIOError:
+            owner = _owner(handle)
+            os.close(handle)
+            raise FolderBusy(busy_message(folder, owner)) from None
+        if _names(handle, folder / LOCK_NAME):
+            _write_owner(handle)
+            return FolderLock(folder, handle)
+        os.close(handle)  # its holder removed it as we opened it: lock the current one
+    raise FolderBusy(busy_message(folder, None))
+
+
+@contextmanager
+def hold(folder: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Hold ``folder``'s lock for the block (nothing happens for ``None``: no folder)."""
+    if folder is None:
+        yield
+        return
+    lock = acquire(folder)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def claim(folder: Path) -> None:
+    """Mark the empty ``folder`` as taken by creating its lock file exclusively.
+
+    Raises :class:`FolderBusy` or :class:`RunFolderError` when another process got there first.
+    """
+    try:
+        handle = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise in_use_or_taken(folder) from None
+    _write_owner(handle)
+    os.close(handle)
+
+
+def in_use_or_taken(folder: Path) -> RunFolderError:
+    """The error for a folder that is not free: busy when its lock is held, else not empty."""
+    try:
+        handle = os.open(folder / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        handle = None
+    if handle is not None:
+        try:
+            _lock(handle)
+            _unlock(handle)
+        except BlockingIOError:
+            return FolderBusy(busy_message(folder, _owner(handle)))
+        finally:
+            os.close(handle)
+    return RunFolderError(f"{folder}: already exists and is not empty; choose another --out")
+
+
+def busy_message(folder: Path, owner: int | None) -> str:
+    who = f"another zoo process (pid {owner})" if owner else "another zoo process"
+    return (
+        f"{folder}: {who} is writing this folder; wait until it ends, or use another folder "
+        "(a lock left by a process that died is free again)"
+    )
+
+
+def _open(folder: Path) -> int:
+    """The lock file, created if needed; read-only where the folder cannot be written."""
+    path = folder / LOCK_NAME
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        raise RunFolderError(f"{folder}: no such run folder") from None
+    except NotADirectoryError:
+        raise RunFolderError(f"{folder}: not a folder") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise RunFolderError(f"{folder}: cannot lock the folder ({exc.strerror})") from None
+        problem = exc.strerror
+    try:
+        return os.open(path, os.O_RDONLY)  # a lock works on a file opened for reading too
+    except OSError:
+        raise RunFolderError(
+            f"{folder}: cannot write here ({problem}); nothing was changed"
+        ) from None
+
+
+def _lock(handle: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(handle: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _names(handle: int, path: Path) -> bool:
+    """True if ``path`` still names the file open as ``handle``."""
+    try:
+        on_disk = os.stat(path)
+    except OSError:
+        return False
+    mine = os.fstat(handle)
+    return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def _write_owner(handle: int) -> None:
+    """Note our pid in the file, for the message another process shows (best effort)."""
+    try:
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass  # opened read-only
+
+
+def _owner(handle: int) -> int | None:
+    try:
+        text = os.pread(handle, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() and len(text) < 12 else None

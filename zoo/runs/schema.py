@@ -1,0 +1,292 @@
+"""Checking what zoo reads back from a folder before it is used: field by field, by name.
+
+A run or comparison folder may have been edited, damaged or made by someone else. Each file is
+checked against the shape zoo writes before any of it is used, and the first field that does
+not fit is reported by its path (``optimizer.param_groups``, ``records[2].test_acc``), so the
+error is one line naming the file and the field. Checks are small functions
+``check(value, field) -> value`` that raise :class:`SchemaError`.
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from collections.abc import Callable, Collection
+from typing import Any
+
+import torch
+
+from zoo.settings import InvalidSetting, check_setting
+
+Check = Callable[[Any, str], Any]
+
+MAX_TENSOR_ELEMENTS = 2**28  # one tensor in a run folder: 1 GiB of float32, the file's bound
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 30
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 3
+
+
+class SchemaError(ValueError):
+    """A field that does not have the shape zoo writes: ``field: problem``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+
+
+def shown(value: Any) -> str:
+    """A value short enough for a one-line message, whatever its size."""
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {list(value.shape)}"
+    return _SHORT.repr(value)
+
+
+def at(field: str, key: Any) -> str:
+    """The path of ``key`` inside ``field``: ``a.b`` for a name, ``a[3]`` for a position."""
+    if isinstance(key, int):
+        return f"{field}[{key}]"
+    return f"{field}.{key}" if field else str(key)
+
+
+def mapping(value: Any, field: str, keys: Collection[str] = (), exact: bool = False) -> dict:
+    """A dict with at least ``keys`` (exactly those with ``exact``)."""
+    if not isinstance(value, dict):
+        raise SchemaError(field, f"must be a mapping, got {shown(value)}")
+    for key in keys:
+        if key not in value:
+            raise SchemaError(at(field, key), "missing")
+    if exact:
+        extra = sorted(map(str, set(value) - set(keys)))
+        if extra:
+            raise SchemaError(at(field, extra[0]), "unknown field")
+    return value
+
+
+def whole(lowest: int = 0, highest: int = 2**63 - 1) -> Check:
+    def check(value: Any, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+            raise SchemaError(
+                field, f"must be a whole number from {lowest} to {highest}, got {shown(value)}"
+            )
+        return value
+
+    return check
+
+
+def number(lowest: float = -math.inf, highest: float = math.inf, finite: bool = True) -> Check:
+    def check(value: Any, field: str) -> float:
+        good = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if good and math.isnan(value):
+            good = not finite
+        elif good:
+            good = (math.isfinite(value) or not finite) and lowest <= value <= highest
+        if not good:
+            span = f"from {lowest:g} to {highest:g}" if finite else "(or NaN)"
+            raise SchemaError(field, f"must be a number {span}, got {shown(value)}")
+        return float(value)
+
+    return check
+
+
+def text(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SchemaError(field, f"must be a text, got {shown(value)}")
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise SchemaError(field, f"must be true or false, got {shown(value)}")
+    return value
+
+
+def optional(check: Check) -> Check:
+    def maybe(value: Any, field: str) -> Any:
+        return None if value is None else check(value, field)
+
+    return maybe
+
+
+def one_of(*choices: Any) -> Check:
+    def check(value: Any, field: str) -> Any:
+        if not any(value == c and type(value) is type(c) for c in choices):
+            raise SchemaError(field, f"must be one of {', '.join(map(repr, choices))}")
+        return value
+
+    return check
+
+
+def items(check: Check, least: int = 0, most: int = 10**7) -> Check:
+    """A list of ``least`` to ``most`` items, each passing ``check``."""
+
+    def check_list(value: Any, field: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise SchemaError(field, f"must be a list, got {shown(value)}")
+        if not least <= len(value) <= most:
+            raise SchemaError(field, f"must hold {least} to {most} items, got {len(value)}")
+        return [check(item, at(field, i)) for i, item in enumerate(value)]
+
+    return check_list
+
+
+def fields(value: Any, field: str, checks: dict[str, Check], exact: bool = True) -> dict:
+    """A mapping whose named fields pass their checks (and, with ``exact``, no others)."""
+    mapping(value, field, checks, exact)
+    return {key: check(value[key], at(field, key)) for key, check in checks.items()}
+
+
+def tensor(value: Any, field: str) -> torch.Tensor:
+    """A tensor small enough to use: its elements counted, not its (maybe stride-0) storage."""
+    if not isinstance(value, torch.Tensor):
+        raise SchemaError(field, f"must be a tensor, got {shown(value)}")
+    if value.numel() > MAX_TENSOR_ELEMENTS or value.is_sparse or value.is_quantized:
+        raise SchemaError(field, f"is not a plain tensor of a small model ({shown(value)})")
+    return value
+
+
+def state_dict(value: Any, field: str) -> dict[str, torch.Tensor]:
+    """Parameter names to tensors (a model's weights)."""
+    mapping(value, field)
+    for name, weights in value.items():
+        if not isinstance(name, str):
+            raise SchemaError(field, f"has a key that is not a name: {shown(name)}")
+        tensor(weights, at(field, name))
+    return value
+
+
+def shaped_like(value: dict[str, torch.Tensor], field: str, model: dict[str, Any]) -> None:
+    """The same names and shapes as the model's state_dict ``model``."""
+    missing = sorted(set(model) - set(value))
+    extra = sorted(set(value) - set(model))
+    if missing or extra:
+        name, problem = (missing[0], "missing") if missing else (extra[0], "not in the model")
+        raise SchemaError(at(field, name), problem)
+    for name, weights in value.items():
+        if weights.shape != model[name].shape:
+            raise SchemaError(
+                at(field, name),
+                f"has shape {list(weights.shape)}, the model's is {list(model[name].shape)}",
+            )
+
+
+def settings(value: Any, field: str) -> dict[str, Any]:
+    """Training settings, each checked by zoo's settings schema."""
+    mapping(value, field)
+    try:
+        return {key: check_setting(key, item) for key, item in value.items()}
+    except InvalidSetting as exc:
+        raise SchemaError(field, str(exc)) from None
+
+
+def label_list(value: Any, field: str) -> list[Any]:
+    """Class labels: two or more, distinct, all numbers or all texts."""
+    labels = items(_label, least=2)(value, field)
+    kinds = {isinstance(label, str) for label in labels}
+    if len(kinds) > 1:
+        raise SchemaError(field, "mixes numbers and texts")
+    if len({(type(label), label) for label in labels}) != len(labels):
+        raise SchemaError(field, "holds a label twice")
+    return labels
+
+
+def _label(value: Any, field: str) -> Any:
+    if isinstance(value, str) or (
+        isinstance(value, (int, float)) and (isinstance(value, bool) or math.isfinite(value))
+    ):
+        return value
+    raise SchemaError(field, f"must be a number or a text, got {shown(value)}")
+
+
+# -- checkpoint.pt -------------------------------------------------------------------------------
+
+
+def _log_row(value: Any, field: str) -> dict[str, Any]:
+    loss, percent = number(finite=False), number(0, 100)
+    return fields(
+        value,
+        field,
+        {
+            "epoch": whole(0),
+            "train_loss": loss,
+            "train_acc": percent,
+            "test_loss": loss,
+            "test_acc": percent,
+        },
+    )
+
+
+log_rows = items(_log_row, least=1)
+
+
+def _state_value(value: Any, field: str) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return tensor(value, field)
+
+
+def _hyper_parameter(value: Any, field: str) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_hyper_parameter(item, at(field, i)) for i, item in enumerate(value[:16])]
+    return _state_value(value, field)
+
+
+def _param_group(value: Any, field: str) -> dict[str, Any]:
+    mapping(value, field, ["params"])
+    params = items(whole(0, 10**9), most=10**6)(value["params"], at(field, "params"))
+    if len(set(params)) != len(params):
+        raise SchemaError(at(field, "params"), "names a parameter twice")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise SchemaError(field, f"has a key that is not a name: {shown(key)}")
+        if key != "params":
+            _hyper_parameter(item, at(field, key))
+    return value
+
+
+def _optimizer(value: Any, field: str) -> dict[str, Any]:
+    mapping(value, field, ["state", "param_groups"])
+    groups = items(_param_group, 1, 1000)(value["param_groups"], at(field, "param_groups"))
+    known = {index for group in groups for index in group["params"]}
+    states = mapping(value["state"], at(field, "state"))
+    for index, state in states.items():
+        where = at(at(field, "state"), index)
+        if index not in known:
+            raise SchemaError(where, "belongs to no parameter of param_groups")
+        for key, item in mapping(state, where).items():
+            _state_value(item, at(where, key))
+    return value
+
+
+def _generator_state(value: Any, field: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor) or value.dtype != torch.uint8 or value.dim() != 1:
+        raise SchemaError(field, f"must be a random generator's state, got {shown(value)}")
+    return tensor(value, field)
+
+
+def _rng(value: Any, field: str) -> dict[str, Any]:
+    mapping(value, field, ["torch"])
+    _generator_state(value["torch"], at(field, "torch"))
+    if "batches" in value:
+        _generator_state(value["batches"], at(field, "batches"))
+    if "cuda" in value:
+        items(_generator_state, most=1024)(value["cuda"], at(field, "cuda"))
+    return value
+
+
+CHECKPOINT_FIELDS: dict[str, Check] = {
+    "epoch": whole(0, 10**9),
+    "model": state_dict,
+    "optimizer": _optimizer,
+    "kept": state_dict,
+    "kept_epoch": whole(0, 10**9),
+    "history": log_rows,
+    "seconds": number(0),
+    "rng": _rng,
+}
+
+
+def check_checkpoint(data: Any) -> None:
+    """A checkpoint.pt's content has the shape zoo writes; raises :class:`SchemaError`."""
+    fields(data, "", CHECKPOINT_FIELDS)
+    if data["kept_epoch"] > data["epoch"]:
+        raise SchemaError("kept_epoch", f"is after epoch {data['epoch']}")
