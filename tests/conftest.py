@@ -23,7 +23,7 @@ from zoo.plugins.loader import load_plugins
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
 MISFIT_PLUGINS = ROOT / "tests" / "plugins" / "zoo-misfits"
-BUILT_IN = "circle_models,blob_models,sklearn_datasets,csv_datasets"
+BUILT_IN = "circle_models,blob_models,sklearn_datasets,csv_datasets,loggers"
 # The keys `zoo train --json`, zoo.train and each compare result promise (issue #2).
 SUMMARY_KEYS = {
     "model",
