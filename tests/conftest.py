@@ -39,6 +39,9 @@ SUMMARY_KEYS = {
     "run_dir",
 }
 _ZOO_VARIABLES = ("ZOO_REGISTRY", "ZOO_LOAD_PLUGINS", "ZOO_STRICT_PLUGINS")
+# MLflow decides at import whether to send telemetry (and start a thread for it): never here,
+# in this process or in the `zoo` processes the tests start.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
