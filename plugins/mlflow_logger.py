@@ -8,7 +8,8 @@ database file (where ``mlflow server`` keeps them by default), so the current fo
 the first run (a new sqlite database takes a few seconds to create).
 
 Per run: the resolved settings as params (``params.NAME`` for a model parameter), the four
-metrics at every log point in one batch (step: the epoch), tags ``zoo.model``,
+metrics at every log point in one batch (step: the epoch; a compared seed's, which arrive
+together after it trained, in batches of up to 1000 at its end), tags ``zoo.model``,
 ``zoo.dataset`` and ``zoo.run_dir``; at its end the run folder's config.json, history.csv,
 weights.pt, boundary.png and curves.png and the summary (summary.json) as artifacts. It ends
 FINISHED, FAILED (diverged, with the weights kept, or an error) or KILLED (interrupted; a
@@ -35,6 +36,7 @@ from zoo.hookspecs import ComparisonInfo, RunInfo
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 ARTIFACTS = ("config.json", "history.csv", "weights.pt", "boundary.png", "curves.png")
+MOST_METRICS = 1000  # in one log_batch call, MLflow's own limit
 ENDED = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED", "diverged": "FAILED"}
 
 
@@ -51,6 +53,7 @@ class MlflowLogger:
         self.runs: dict[RunInfo, str] = {}  # zoo's run -> MLflow's run id
         self.parents: dict[ComparisonInfo, str] = {}
         self.ending: dict[RunInfo, str] = {}  # a diverged run's status, for its end
+        self.pending: dict[RunInfo, list[Metric]] = {}  # a compared seed's metrics
 
     @property
     def client(self) -> MlflowClient:
@@ -99,11 +102,15 @@ class MlflowLogger:
     def on_log_point(self, run: RunInfo, epoch: int, metrics: Mapping[str, float]) -> None:
         now = int(time.time() * 1000)
         batch = [Metric(key, float(value), now, epoch) for key, value in metrics.items()]
-        self.client.log_batch(self.runs[run], metrics=batch)
+        if run.comparison is not None:  # its points come all at once: send them at its end
+            self.pending.setdefault(run, []).extend(batch)
+        else:
+            self.client.log_batch(self.runs[run], metrics=batch)
 
     @zoo.hookimpl
     def on_run_stopped(self, run: RunInfo, reason: str, message: str) -> None:
         run_id = self.runs[run]
+        self._flush(run)
         self.client.set_tag(run_id, "zoo.stopped", f"{reason}: {message}")
         if reason == "diverged":  # its end follows
             self.ending[run] = ENDED[reason]
@@ -113,6 +120,7 @@ class MlflowLogger:
 
     @zoo.hookimpl
     def on_run_end(self, run: RunInfo, summary: Mapping[str, Any]) -> None:
+        self._flush(run)
         client, run_id = self.client, self.runs.pop(run)
         if run.run_dir is not None:
             for name in ARTIFACTS:
@@ -126,6 +134,12 @@ class MlflowLogger:
         run_id = self.parents.pop(comparison, None)
         if run_id is not None:
             self.client.set_terminated(run_id, ENDED[status])
+
+    def _flush(self, run: RunInfo) -> None:
+        metrics = self.pending.pop(run, [])
+        for start in range(0, len(metrics), MOST_METRICS):
+            batch = metrics[start : start + MOST_METRICS]
+            self.client.log_batch(self.runs[run], metrics=batch)
 
 
 def artifact_location(uri: str) -> str | None:
