@@ -212,3 +212,25 @@ def test_a_logger_without_its_extra_is_one_line_naming_the_extra(tmp_path, logge
         status=1,
     )
     assert os.listdir(tmp_path) == []  # nothing trained, nothing written
+
+
+def test_the_command_line_takes_several_loggers_and_a_resume_takes_them_too(
+    zoo_cli, empty_store, tmp_path
+):
+    from mlflow import MlflowClient
+
+    shutil.copy(empty_store, tmp_path / "mlflow.db")
+    env = {"MLFLOW_TRACKING_URI": ""}  # unset: the default, ./mlflow.db
+    result = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "5", "--out", "cmp",
+                     "--logger", "tensorboard", "--logger", "mlflow", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "cmp" / "tensorboard").iterdir())) == 2
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("zoo").experiment_id
+    assert len(client.search_runs([experiment])) == 3  # the comparison and its two seeds
+
+    assert zoo_cli("train", "circle-v0", "--epochs", "5", "--out", "run").returncode == 0
+    resumed = zoo_cli("train", "--resume", "run", "--epochs", "10", "--logger", "tensorboard")
+    assert resumed.returncode == 0, resumed.stderr
+    steps = [step for step, _ in scalars(tmp_path / "run" / "tensorboard")["loss/train"]]
+    assert steps == [6, 7, 8, 9, 10]  # the epochs trained now
