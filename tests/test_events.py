@@ -292,3 +292,22 @@ def test_a_logger_that_exits_in_a_hook_is_a_warning_not_the_end_of_zoo(
         "(broken_loggers.py:13); training goes on without it"
     ]
     assert (tmp_path / "run" / "summary.json").is_file()
+
+
+class Flaky(Recorder):
+    def __init__(self, fails):
+        super().__init__()
+        self.fails = fails
+
+    @zoo.hookimpl
+    def on_log_point(self, run, epoch, metrics):
+        super().on_log_point(run, epoch, metrics)
+        if self.fails:
+            raise RuntimeError("down")
+
+
+def test_a_failing_logger_never_silences_another_of_its_class():
+    failing, healthy = Flaky(fails=True), Flaky(fails=False)
+    with pytest.warns(HookWarning, match="logger Flaky failed in on_log_point"):
+        zoo.train("circle-v0", epochs=10, loggers=[failing, healthy])
+    assert failing.epochs() == [0] and healthy.epochs() == list(range(11))

@@ -73,7 +73,7 @@ class Events:
         own: Sequence[object] = (),
     ) -> None:
         self.loggers = list(loggers)
-        self._failed: set[tuple[str, str]] = set()  # (who, hook) that raised once
+        self._failed: set[Listener] = set()  # the implementations that raised once
         self._listeners: dict[str, list[Listener]] = {hook: [] for hook in event_hooks()}
         for plugin_object in own:
             self._add(plugin_object, "zoo")
@@ -93,7 +93,7 @@ class Events:
     def emit(self, hook: str, **arguments: Any) -> None:
         """Call every implementation of ``hook`` with the arguments it takes."""
         for listener in self._listeners[hook]:
-            if (listener.who, hook) in self._failed:
+            if listener in self._failed:
                 continue
             given = {name: arguments[name] for name in listener.argnames}
             if listener.own:
@@ -107,7 +107,7 @@ class Events:
                 self._report(listener, hook, exc)
 
     def _report(self, listener: Listener, hook: str, exc: BaseException) -> None:
-        self._failed.add((listener.who, hook))
+        self._failed.add(listener)
         message = f"{listener.who} failed in {hook}: {describe_exception(exc, listener.module)}"
         if strict():
             raise PluginError(message + " (ZOO_STRICT_PLUGINS is set)") from None
