@@ -34,7 +34,8 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 import zoo
 from zoo.hookspecs import ComparisonInfo, RunInfo
 
-DEFAULT_URI = "sqlite:///mlflow.db"
+SQLITE = "sqlite:///"
+DEFAULT_URI = SQLITE + "mlflow.db"
 ARTIFACTS = ("config.json", "history.csv", "weights.pt", "boundary.png", "curves.png")
 MOST_METRICS = 1000  # in one log_batch call, MLflow's own limit
 ENDED = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED", "diverged": "FAILED"}
@@ -44,7 +45,7 @@ class MlflowLogger:
     """MLflow runs by zoo run: created at its start, ended at its end or stop."""
 
     def __init__(self) -> None:
-        self.uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+        self.uri = absolute(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI)
         self.experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME") or "zoo"
         if "MLFLOW_LOGGING_LEVEL" not in os.environ:  # its INFO lines on a new database
             logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -142,11 +143,19 @@ class MlflowLogger:
             self.client.log_batch(self.runs[run], metrics=batch)
 
 
+def absolute(uri: str) -> str:
+    """A sqlite database's path made absolute now: MLflow keeps one store per URI for the
+    process, so a relative one would stay the first folder's database after a ``chdir``."""
+    if not uri.startswith(SQLITE) or uri.startswith(SQLITE + "/"):
+        return uri
+    return SQLITE + str(Path(uri.removeprefix(SQLITE)).resolve())
+
+
 def artifact_location(uri: str) -> str | None:
     """``mlartifacts/`` beside a sqlite database; elsewhere, the store's own choice."""
-    if not uri.startswith("sqlite:///"):
+    if not uri.startswith(SQLITE):
         return None
-    database = Path(uri.removeprefix("sqlite:///").partition("?")[0])
+    database = Path(uri.removeprefix(SQLITE).partition("?")[0])
     return (database.resolve().parent / "mlartifacts").as_uri()
 
 

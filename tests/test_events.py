@@ -13,6 +13,7 @@ from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import (
+    ConfigError,
     HookWarning,
     PluginError,
     TrainingDiverged,
@@ -267,18 +268,32 @@ def test_an_installed_plugins_event_hooks_hear_every_run_and_a_broken_one_warns_
     assert plugins["event_listener"]["hooks"] == ["on_run_start", "on_log_point", "on_run_end"]
 
 
-def test_a_logger_whose_library_is_missing_is_one_line_naming_what_to_install(
-    zoo_cli, with_plugins, tmp_path
+@pytest.mark.parametrize(
+    "logger, error",
+    [
+        (
+            "tracker",
+            "logger 'tracker' needs zoo_misfits_missing_tracker, which is not installed: "
+            "pip install 'zoo-misfits[tracker]'",
+        ),
+        (
+            "keyless",
+            "logger 'keyless' could not start: RuntimeError: no API key in TRACKER_KEY "
+            "(broken_loggers.py:12)",
+        ),
+    ],
+)
+def test_a_logger_that_cannot_start_is_one_line_and_nothing_trains(
+    zoo_cli, with_plugins, tmp_path, logger, error
 ):
-    result = zoo_cli("train", "circle-v0", "--logger", "tracker",
-                     env=with_plugins("broken_loggers"))  # fmt: skip
-    assert_one_line_error(
-        result,
-        "logger 'tracker' needs zoo_misfits_missing_tracker, which is not installed: "
-        "pip install 'zoo-misfits[tracker]'",
-        status=1,
-    )
+    result = zoo_cli("train", "circle-v0", "--logger", logger, env=with_plugins("broken_loggers"))
+    assert_one_line_error(result, error, status=1)
     assert not (tmp_path / "runs").exists()
+
+
+def test_loggers_must_be_names_or_objects_with_event_hooks():
+    with pytest.raises(ConfigError, match="loggers: 5 is neither a logger's name nor an object"):
+        zoo.train("circle-v0", epochs=5, loggers=[5])
 
 
 def test_a_logger_that_exits_in_a_hook_is_a_warning_not_the_end_of_zoo(
@@ -289,7 +304,7 @@ def test_a_logger_that_exits_in_a_hook_is_a_warning_not_the_end_of_zoo(
     assert result.returncode == 0, result.stderr
     assert result.error_lines == [
         "zoo: warning: logger 'quitter' failed in on_run_end: SystemExit: logger gave up "
-        "(broken_loggers.py:13); training goes on without it"
+        "(broken_loggers.py:18); training goes on without it"
     ]
     assert (tmp_path / "run" / "summary.json").is_file()
 

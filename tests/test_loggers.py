@@ -118,7 +118,7 @@ def test_mlflow_logs_params_metrics_by_step_and_the_run_folders_files(mlflow_her
     from mlflow import MlflowClient
 
     run = zoo.train("circle-v2", epochs=30, out="run", loggers=["mlflow"])
-    client = MlflowClient(tracking_uri="sqlite:///mlflow.db")  # the default: ./mlflow.db
+    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_here / 'mlflow.db'}")  # the default
     experiment = client.get_experiment_by_name("zoo")
     (logged,) = client.search_runs([experiment.experiment_id])
     assert logged.info.run_name == "circle-v2 on circles, seed 42"
@@ -182,7 +182,7 @@ def test_mlflow_marks_a_diverged_run_failed_with_why(mlflow_here):
 
     with pytest.raises(zoo.errors.TrainingDiverged):
         zoo.train("circle-v2", lr=1e30, epochs=50, log_every=1, out="run", loggers=["mlflow"])
-    client = MlflowClient(tracking_uri="sqlite:///mlflow.db")
+    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_here / 'mlflow.db'}")
     (logged,) = client.search_runs([client.get_experiment_by_name("zoo").experiment_id])
     assert logged.info.status == "FAILED"
     assert logged.data.tags["zoo.stopped"].startswith("diverged: training diverged")
@@ -234,3 +234,19 @@ def test_the_command_line_takes_several_loggers_and_a_resume_takes_them_too(
     assert resumed.returncode == 0, resumed.stderr
     steps = [step for step, _ in scalars(tmp_path / "run" / "tensorboard")["loss/train"]]
     assert steps == [6, 7, 8, 9, 10]  # the epochs trained now
+
+
+def test_mlflows_default_store_is_the_current_folders_at_each_run(
+    empty_store, tmp_path, monkeypatch
+):
+    from mlflow import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name in ("a", "b"):  # a notebook that moves between folders
+        (tmp_path / name).mkdir()
+        shutil.copy(empty_store, tmp_path / name / "mlflow.db")
+        monkeypatch.chdir(tmp_path / name)
+        zoo.train("circle-v0", epochs=5, loggers=["mlflow"])
+    for name in ("a", "b"):
+        client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / name / 'mlflow.db'}")
+        assert len(client.search_runs([client.get_experiment_by_name("zoo").experiment_id])) == 1
