@@ -23,7 +23,7 @@ from zoo.plugins.loader import load_plugins
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
 MISFIT_PLUGINS = ROOT / "tests" / "plugins" / "zoo-misfits"
-BUILT_IN = "circle_models,blob_models,sklearn_datasets,csv_datasets"
+BUILT_IN = "circle_models,blob_models,sklearn_datasets,csv_datasets,loggers"
 # The keys `zoo train --json`, zoo.train and each compare result promise (issue #2).
 SUMMARY_KEYS = {
     "model",
@@ -39,6 +39,9 @@ SUMMARY_KEYS = {
     "run_dir",
 }
 _ZOO_VARIABLES = ("ZOO_REGISTRY", "ZOO_LOAD_PLUGINS", "ZOO_STRICT_PLUGINS")
+# MLflow decides at import whether to send telemetry (and start a thread for it): never here,
+# in this process or in the `zoo` processes the tests start.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

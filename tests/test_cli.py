@@ -81,8 +81,16 @@ def test_plugins_lists_each_plugin_with_distribution_and_hooks(zoo_cli):
     result = zoo_cli("plugins", "--json")
     assert result.returncode == 0, result.stderr
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert set(plugins) == {"blob_models", "circle_models", "sklearn_datasets", "csv_datasets"}
+    assert set(plugins) == {
+        "blob_models",
+        "circle_models",
+        "sklearn_datasets",
+        "csv_datasets",
+        "loggers",
+    }
     assert plugins["circle_models"]["hooks"] == ["register_models"]
+    assert plugins["loggers"]["hooks"] == ["register_loggers"]
+    assert plugins["loggers"]["loggers"] == ["tensorboard", "mlflow"]
     assert plugins["circle_models"]["distribution"] == "torch-zoo"
     assert plugins["sklearn_datasets"]["datasets"] == ["circles", "moons", "blobs"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -33,3 +34,24 @@ def test_the_zoo_list_shown_is_what_zoo_list_prints(zoo_cli):
 def test_the_errors_shown_are_the_errors_zoo_prints(zoo_cli):
     for command in ("zoo train circle-v3", "zoo train circle-v2 --epochs 0"):
         assert zoo_cli(*command.split()[1:]).stderr.splitlines() == console_block(command)
+
+
+def test_the_ten_line_logger_is_a_working_logger(tmp_path, monkeypatch):
+    from types import ModuleType
+
+    import zoo
+    from zoo.plugins.loader import add_plugin_object, load_plugins
+    from zoo.plugins.specs import PluginInfo
+
+    shown = README.split("# zoo_ledger.py\n", 1)[1].split("```", 1)[0]
+    module = ModuleType("zoo_ledger")
+    exec(compile(shown, "zoo_ledger.py", "exec"), module.__dict__)
+    add_plugin_object(load_plugins(), module, PluginInfo("ledger", "zoo_ledger"))
+    monkeypatch.chdir(tmp_path)
+    zoo.train("circle-v0", epochs=5, loggers=["ledger"])  # registered by its hook
+    zoo.train("circle-v2", epochs=5, loggers=[module.Ledger()])  # or given as an object
+    lines = (tmp_path / "zoo-runs.jsonl").read_text().splitlines()
+    assert [json.loads(line)["run"] for line in lines] == [
+        "circle-v0 on circles, seed 42",
+        "circle-v2 on circles, seed 42",
+    ]

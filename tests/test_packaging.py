@@ -83,5 +83,6 @@ def test_the_builtin_plugins_are_entry_points_and_zoo_is_a_command(wheel):
         "blob_models": "zoo_plugins.blob_models",
         "sklearn_datasets": "zoo_plugins.sklearn_datasets",
         "csv_datasets": "zoo_plugins.csv_datasets",
+        "loggers": "zoo_plugins.loggers",
     }
     assert entry_points["console_scripts"]["zoo"] == "zoo.cli:main"

@@ -166,6 +166,7 @@ def train(
     plot: bool = True,
     on_log: Callable[[LogRow], None] | None = None,
     on_progress: Progress | None = None,
+    loggers: Sequence[Any] | None = None,
     **overrides: Any,
 ) -> Run:
     """Train ``model`` with the shared trainer and return the :class:`Run`.
@@ -177,27 +178,19 @@ def train(
     ``momentum=``, ``batch_size=``, ``seed=``, ``device=``, ``params=``, ...). The run folder
     (see :mod:`zoo.runs.folder`) is written to ``out``, or to a new
     ``runs_root/<model>/<timestamp>``; with neither, nothing is written. ``on_log`` receives
-    each log row, ``on_progress`` (epochs done, epochs in all) after every epoch. A diverging
-    loss raises :class:`zoo.errors.TrainingDiverged` after the last good weights are saved;
-    with a run folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
+    each log row, ``on_progress`` (epochs done, epochs in all) after every epoch. ``loggers``
+    (also in :func:`resume`): names (``["tensorboard"]``, ``zoo plugins``) or objects with
+    event hooks (:mod:`zoo.hookspecs`). A diverging loss raises
+    :class:`zoo.errors.TrainingDiverged` after the last good weights are saved; with a run
+    folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
     checkpoint, and :func:`resume` goes on from it.
     """
-    from zoo.runs.folder import claim_run_dir, new_run_dir
-    from zoo.runs.job import Callbacks, train_run
+    from zoo.runs.job import Callbacks, open_events, train_new
     from zoo.training.setup import prepare
 
     experiment = prepare(model, data=data, registry=registry, overrides=overrides)
-    run_dir = None
-    if out is not None:
-        run_dir = claim_run_dir(out)
-    elif runs_root is not None:
-        run_dir = new_run_dir(runs_root, experiment.config.model)
-    try:
-        return train_run(experiment, run_dir, plot=plot, callbacks=Callbacks(on_log, on_progress))
-    except BaseException:
-        if run_dir is not None and not any(run_dir.iterdir()):
-            run_dir.rmdir()  # leave no empty run folder behind
-        raise
+    callbacks = Callbacks(on_log, on_progress, open_events(loggers))  # before any file
+    return train_new(experiment, out, runs_root, plot=plot, callbacks=callbacks)
 
 
 def resume(
@@ -207,6 +200,7 @@ def resume(
     plot: bool = True,
     on_log: Callable[[LogRow], None] | None = None,
     on_progress: Progress | None = None,
+    loggers: Sequence[Any] | None = None,
 ) -> Run:
     """Go on with a run from its last checkpoint: to its configured epochs after an
     interruption, or to ``epochs`` in all to train a stopped or finished run further.
@@ -214,10 +208,10 @@ def resume(
     The result equals, on the CPU bit for bit, that of a run trained so far without a stop.
     """
     from zoo.plugins.loader import load_plugins
-    from zoo.runs.job import Callbacks
+    from zoo.runs.job import Callbacks, open_events
     from zoo.runs.resume import resume_run
 
-    callbacks = Callbacks(on_log, on_progress)
+    callbacks = Callbacks(on_log, on_progress, open_events(loggers))
     return resume_run(Path(run_dir), load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
 
 
@@ -300,21 +294,20 @@ def compare(
     cluster: str | None = None,
     cluster_address: str | None = None,
     exact: bool | None = None,
+    loggers: Sequence[Any] | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
-    ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds are
-    ``seed_list``, or ``seeds`` (5 by default) consecutive ones from the configured seed.
-    ``target``: the test accuracy (percent) whose first log point is reported per seed.
-    ``workers`` processes train in parallel (default: one per CPU core, for CPU work).
-    ``on_progress`` gets (seed-epochs done, in all). ``overrides`` (settings) apply to every
-    model; ``grid`` sweeps them: ``{"lr": [0.01, 0.1], "param.hidden_units": [5, 10]}``.
-    ``cluster="ray"``: on the Ray cluster at ``cluster_address``, else ``$RAY_ADDRESS``, else
-    a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
-    All is checked first. ``out`` (a new or empty folder) keeps chunks as they finish; after
-    a stop (:class:`zoo.errors.TrainingInterrupted`), :func:`resume_comparison` ends the rest.
-    """
+    ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds:
+    ``seed_list``, or ``seeds`` (5 by default) from the configured seed on. ``target``: the test
+    accuracy (%) whose first log point is reported per seed. ``workers``: processes (default: one
+    per CPU core, for CPU work). ``on_progress`` gets (seed-epochs done, in all). ``overrides``
+    (settings) apply to every model; ``grid`` sweeps them (and ``param.NAME``), e.g.
+    ``{"lr": [0.01, 0.1]}``. ``cluster="ray"``: Ray at ``cluster_address``, ``$RAY_ADDRESS``
+    or a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
+    ``loggers``: see :func:`train`. All is checked first. ``out`` (new or empty) keeps chunks
+    as they finish; after a stop (``TrainingInterrupted``), :func:`resume_comparison` ends it."""
     from zoo.comparison.runner import compare as run
 
     return run(
@@ -333,6 +326,7 @@ def compare(
         cluster=cluster,
         cluster_address=cluster_address,
         exact=exact,
+        loggers=loggers,
     )
 
 
@@ -343,6 +337,7 @@ def resume_comparison(
     on_progress: Progress | None = None,
     cluster: str | None = None,
     cluster_address: str | None = None,
+    loggers: Sequence[Any] | None = None,
 ) -> Comparison:
     """Finish a comparison that was stopped: its request as it was, only the missing seeds
     (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
@@ -354,6 +349,7 @@ def resume_comparison(
         on_progress=on_progress,
         cluster=cluster,
         cluster_address=cluster_address,
+        loggers=loggers,
     )
 
 

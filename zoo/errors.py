@@ -95,6 +95,10 @@ class PluginWarning(ZooWarning):
     """A plugin failed to load; the others are unaffected."""
 
 
+class HookWarning(ZooWarning):
+    """A plugin's or logger's event hook raised; training went on without it."""
+
+
 class CatalogueWarning(ZooWarning):
     """A catalogue entry was skipped because the plugin it needs did not load."""
 

@@ -6,15 +6,28 @@ A plugin is a module named in the ``zoo`` entry-point group of its distribution:
     my_plugin = "my_package.my_module"
 
 Its functions are marked with ``@zoo.hookimpl`` and named after the hooks below; this module
-is the one list of them. Each hook receives a ``register`` callback; the plugin calls it once
-per model or dataset and returns nothing. zoo keeps the rules (valid names, no two plugins
-with one name, settings that pass the schema) on its side, and a plugin that breaks one, or
-raises, is reported and left out without affecting the others.
+is the one list of them. There are two kinds:
+
+- **Registration hooks** (``register_models``, ``register_datasets``, ``register_loggers``)
+  receive a ``register`` callback; the plugin calls it once per model, dataset or logger and
+  returns nothing. zoo keeps the rules (valid names, no two plugins with one name, settings
+  that pass the schema) on its side, and a plugin that breaks one, or raises, is reported and
+  left out without affecting the others.
+- **Event hooks** (``on_run_start``, ``on_log_point``, ``on_run_stopped``, ``on_run_end``,
+  ``on_comparison_start``, ``on_comparison_end``) are told what training does. Each receives
+  the :class:`RunInfo` (or :class:`ComparisonInfo`) it is about first, then the event's own
+  data; an implementation may take only the arguments it needs, and implements only the
+  events it needs. A logger's object implements them as methods and is used only when chosen
+  (``--logger NAME``); a plugin module that implements them sees every run. One that raises
+  is reported once, as a warning naming it and the hook, and skipped for the rest of the run:
+  training goes on and the run is kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pluggy
@@ -38,6 +51,47 @@ class RegisterDataset(Protocol):
     def __call__(
         self, name: str, loader: Callable[..., Any], *, description: str | None = None
     ) -> None: ...
+
+
+class RegisterLogger(Protocol):
+    def __call__(
+        self,
+        name: str,
+        factory: Callable[[], Any],
+        *,
+        description: str | None = None,
+        install: str | None = None,
+    ) -> None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonInfo:
+    """A ``zoo compare`` (or ``zoo.compare``), as its event hooks see it."""
+
+    id: str  # unique to this comparison: compare-<date>-<time>-<6 hex digits>
+    models: tuple[str, ...]  # as asked for, wildcards expanded
+    datasets: tuple[str, ...]  # the datasets compared on
+    seeds: tuple[int, ...]
+    settings: Mapping[str, Any]  # the settings given for every model (not each one's own)
+    out_dir: Path | None  # the --out folder; None without one
+
+
+@dataclass(frozen=True, eq=False)
+class RunInfo:
+    """One run (one model, dataset and seed), as its event hooks see it.
+
+    Every event of a run receives the same object: compare with ``is`` or use it as a
+    dictionary key (two runs never compare equal).
+    """
+
+    name: str  # "circle-v2 on circles, seed 42"; a sweep's settings follow the model
+    model: str  # the name asked for (a variant's name for a variant)
+    dataset: str
+    seed: int
+    settings: Mapping[str, Any]  # every resolved training setting, as config.json keeps them
+    run_dir: Path | None  # the run folder; None when nothing is written (a compared seed)
+    comparison: ComparisonInfo | None = None  # the comparison a compared seed belongs to
+    start_epoch: int = 0  # 0 for a new run; for a resumed one, its checkpoint's epoch
 
 
 @hookspec
@@ -88,4 +142,122 @@ def register_datasets(register: RegisterDataset) -> None:
     :returns: nothing; return values are ignored.
 
     Called once per process, the first time zoo needs its list of datasets.
+    """
+
+
+@hookspec
+def register_loggers(register: RegisterLogger) -> None:
+    """Register the plugin's loggers, which ``--logger NAME`` (``loggers=[NAME]``) chooses.
+
+    :param register: call ``register(name, factory, *, description=None, install=None)``
+        once per logger.
+
+        - ``name``: as for models.
+        - ``factory() -> object``: called once per command that chooses the logger (a
+          ``zoo train``, ``zoo compare``, or their ``--resume``), before anything trains or
+          is written. The object's methods marked ``@zoo.hookimpl`` implement the event
+          hooks below (any of them); zoo uses it for that command only. Import the logger's
+          library here, not at the plugin's top: a ``ModuleNotFoundError`` becomes one error
+          line saying what to install; any other exception is a one-line error too, and
+          nothing trains.
+        - ``description``: one line shown by ``zoo plugins``.
+        - ``install``: what ``pip install`` brings the factory's imports, e.g.
+          ``"torch-zoo[mlflow]"``.
+
+    :returns: nothing; return values are ignored.
+
+    Called once per process, the first time zoo needs its list of loggers.
+    """
+
+
+# -- events: what training does ------------------------------------------------------------
+# An implementation that raises is reported once and skipped for the rest of the run (the rest
+# of the comparison); KeyboardInterrupt is not caught. With ZOO_STRICT_PLUGINS=1 it is an error.
+
+
+@hookspec
+def on_run_start(run: RunInfo) -> None:
+    """A run begins.
+
+    :param run: the run; ``run.settings`` are its resolved settings.
+    :returns: nothing; return values are ignored.
+
+    Called once per run: for ``zoo train`` (``zoo.train``, ``zoo.resume``) before the first
+    epoch, after config.json is written; for a compared seed when its results reach the
+    process that runs the comparison, so all of a compared seed's events come together.
+    """
+
+
+@hookspec
+def on_log_point(run: RunInfo, epoch: int, metrics: Mapping[str, float]) -> None:
+    """The model was evaluated on both splits: one row of history.csv.
+
+    :param run: the run.
+    :param epoch: epochs trained so far (0: the untrained model).
+    :param metrics: ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` (accuracies
+        in percent), all finite.
+    :returns: nothing; return values are ignored.
+
+    Called at every log point (every ``log_every`` epochs and at the last), never between.
+    """
+
+
+@hookspec
+def on_run_stopped(run: RunInfo, reason: str, message: str) -> None:
+    """A run stopped before its last epoch.
+
+    :param run: the run.
+    :param reason: ``"interrupted"`` (Ctrl-C or SIGTERM: the run folder keeps a checkpoint
+        that ``zoo train --resume`` goes on from), ``"diverged"`` (the loss was no longer
+        finite: :func:`on_run_end` follows, with the summary of the last good weights, which
+        are kept) or ``"failed"`` (an error ended it).
+    :param message: why, in one line: zoo's own message, or the error.
+    :returns: nothing; return values are ignored.
+
+    Called at most once per run. For ``"interrupted"`` and ``"failed"`` it is the run's last
+    event.
+    """
+
+
+@hookspec
+def on_run_end(
+    run: RunInfo, summary: Mapping[str, Any], history: Sequence[Mapping[str, float]]
+) -> None:
+    """A run has its result: it trained every epoch, or it diverged (``summary["status"]``
+    is ``"completed"`` or ``"diverged"``).
+
+    :param run: the run.
+    :param summary: what ``zoo train --json`` prints: the final metrics, seconds, device,
+        parameter count, status, run folder.
+    :param history: every log row (``epoch`` and the metrics), a resumed run's earlier rows
+        included: what history.csv holds.
+    :returns: nothing; return values are ignored.
+
+    Called once, the run's last event. With a run folder, weights.pt, the pictures and
+    history.csv (written by zoo's own implementation of this hook, first) are in it;
+    summary.json, which marks the run whole, is written right after.
+    """
+
+
+@hookspec
+def on_comparison_start(comparison: ComparisonInfo) -> None:
+    """A comparison begins: everything was checked, and its seeds are about to train.
+
+    :returns: nothing; return values are ignored.
+
+    Its seeds' run events come between this and :func:`on_comparison_end`, each seed's
+    together, as its results arrive (seeds already kept in a resumed ``--out`` folder send
+    none).
+    """
+
+
+@hookspec
+def on_comparison_end(comparison: ComparisonInfo, status: str, message: str | None) -> None:
+    """A comparison ended.
+
+    :param status: ``"finished"``, ``"interrupted"`` (Ctrl-C or SIGTERM) or ``"failed"``.
+    :param message: why it ended early, in one line; None when it finished.
+    :returns: nothing; return values are ignored.
+
+    Called once, the comparison's last event, after its last seed's.
     """

@@ -77,6 +77,9 @@ def plugins_command(as_json: bool) -> None:
             for s in loaded
         ],
     )
+    for status in loaded:
+        if status.loggers:  # after the table: its columns are models and datasets
+            echo(f"--logger NAME: {', '.join(status.loggers)} (plugin {status.name})")
     for status in statuses:
         if status.status == "failed":
             echo(f"{status.name} ({_origin(status)}) FAILED: {status.error}")

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli.options import SettingType, given, json_option, registry_option, training_options
+from zoo.cli.options import (
+    SettingType,
+    given,
+    json_option,
+    logger_option,
+    registry_option,
+    training_options,
+)
 from zoo.cli.output import ProgressBar, command_stdout, echo
 from zoo.cli.report_command import check_report_path, html_option, write_html
 from zoo.comparison.grid import parse_option
@@ -167,6 +174,7 @@ def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] 
     default=None,
     help="The Ray head to use (default: RAY_ADDRESS, else a local Ray for this run).",
 )
+@logger_option
 @registry_option
 def compare_command(
     models: tuple[str, ...],
@@ -186,6 +194,7 @@ def compare_command(
     workers: int | None,
     cluster: str | None,
     cluster_address: str | None,
+    loggers: tuple[str, ...],
     registry: Path | None,
     **settings: Any,
 ) -> None:
@@ -205,7 +214,7 @@ def compare_command(
         if any(request) or given(settings) or exact is not None:
             raise click.UsageError(
                 "--resume finishes the comparison as it was asked; give only DIR "
-                "(and where to train it: --jobs, --cluster, --cluster-address)"
+                "(and where to train it: --jobs, --cluster, --cluster-address; --logger)"
             )
     elif not models:
         raise click.UsageError("name the MODELS to compare, or --resume DIR")
@@ -225,6 +234,7 @@ def compare_command(
                 on_progress=progress,
                 cluster=cluster,
                 cluster_address=cluster_address,
+                loggers=list(loggers),
             )
         else:
             comparison = zoo.compare(
@@ -242,6 +252,7 @@ def compare_command(
                 exact=exact,
                 cluster=cluster,
                 cluster_address=cluster_address,
+                loggers=list(loggers),
                 **given(settings),
             )
     finally:

@@ -155,6 +155,16 @@ registry_option = click.option(
     help="A catalogue to read on top of zoo's own (repeatable; also: ZOO_REGISTRY).",
 )
 
+logger_option = click.option(
+    "--logger",
+    "loggers",
+    multiple=True,
+    metavar="NAME",
+    help="Send the training's events to a logger: tensorboard (event files in the run "
+    "folder), mlflow (MLFLOW_TRACKING_URI, default sqlite:///mlflow.db), or a plugin's; "
+    "repeat for more.",
+)
+
 json_option = click.option(
     "--json",
     "as_json",

@@ -11,7 +11,14 @@ import click
 
 import zoo
 from zoo.cli.completion import complete_models
-from zoo.cli.options import given, json_option, registry_option, target_option, training_options
+from zoo.cli.options import (
+    given,
+    json_option,
+    logger_option,
+    registry_option,
+    target_option,
+    training_options,
+)
 from zoo.cli.output import (
     ProgressBar,
     command_stdout,
@@ -44,6 +51,7 @@ RUNS_ROOT = "runs"
     "train a finished or stopped run further, to N epochs in all.",
 )
 @click.option("--plot/--no-plot", default=True, help="Draw boundary.png and curves.png.")
+@logger_option
 @registry_option
 @json_option
 def train_command(
@@ -51,6 +59,7 @@ def train_command(
     out: Path | None,
     resume_dir: Path | None,
     plot: bool,
+    loggers: tuple[str, ...],
     registry: list[Path] | None,
     as_json: bool,
     **settings: Any,
@@ -78,6 +87,7 @@ def train_command(
         "plot": plot,
         "on_log": _log_printer(config, as_json, bar),
         "on_progress": bar.update if bar.enabled else None,
+        "loggers": list(loggers),
     }
     try:
         if resume_dir is not None:

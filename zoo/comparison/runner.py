@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.comparison.cluster import Connection, check_cluster
+from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
@@ -21,9 +22,11 @@ from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingInterrupted
+from zoo.plugins.events import Events
 from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
 from zoo.runs.lock import hold
+from zoo.runs.run_events import open_events
 from zoo.training.interrupts import StopRequests
 
 PathLike = str | os.PathLike[str]
@@ -64,6 +67,7 @@ def compare(
     cluster: str | None = None,
     cluster_address: str | None = None,
     exact: bool | None = None,
+    loggers: Sequence[Any] | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
     check_cluster(cluster, cluster_address)
@@ -83,14 +87,15 @@ def compare(
     datasets = list(datasets) if datasets else None
     request = Request(names, datasets, seeds_used, target, baselines, settings, shown, swept, exact)
     jobs = _plan(request, plugins, catalogue)
+    events = open_events(loggers)
     with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
         if out is None:
-            return _run(jobs, request, where, on_progress, None, {})
+            return _run(jobs, request, where, on_progress, None, {}, events)
         path = claim_run_dir(out)
         with hold(path):  # the folder's only writer until the report is written
             folder = ComparisonFolder(path)
             folder.start(request.to_dict())
-            return _run(jobs, request, where, on_progress, folder, {})
+            return _run(jobs, request, where, on_progress, folder, {}, events)
 
 
 def resume_comparison(
@@ -100,6 +105,7 @@ def resume_comparison(
     on_progress: Progress | None = None,
     cluster: str | None = None,
     cluster_address: str | None = None,
+    loggers: Sequence[Any] | None = None,
 ) -> Comparison:
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
     check_cluster(cluster, cluster_address)
@@ -110,8 +116,9 @@ def resume_comparison(
         plugins, catalogue = open_zoo(request.registry)
         jobs = _plan(request, plugins, catalogue)
         finished = folder.load(jobs)
+        events = open_events(loggers)
         with backend(jobs, workers, cluster, cluster_address) as where:
-            return _run(jobs, request, where, on_progress, folder, finished)
+            return _run(jobs, request, where, on_progress, folder, finished, events)
 
 
 def _plan(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
@@ -158,21 +165,25 @@ def _run(
     on_progress: Progress | None,
     folder: ComparisonFolder | None,
     finished: dict[int, list[JobResult]],
+    events: Events,
 ) -> Comparison:
-    # Ray connects before the handlers are set: its own SIGTERM handler would replace ours.
-    with StopRequests() as stop:
-        try:
-            results = _train(jobs, where, finished, folder, on_progress, stop)
-        except Stopped:
-            raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
-    if request.baselines:
-        from zoo.comparison.baselines import run_baselines
+    out_dir = folder.path if folder is not None else None
+    info = comparison_info(request.models, jobs, request.seeds, request.settings, out_dir)
+    with ComparisonEvents(events, info).running() as told:
+        # Ray connects before the handlers are set: its own SIGTERM handler would replace ours.
+        with StopRequests() as stop:
+            try:
+                results = _train(jobs, where, finished, folder, on_progress, stop, told.seeds)
+            except Stopped:
+                raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
+        if request.baselines:
+            from zoo.comparison.baselines import run_baselines
 
-        results += run_baselines(jobs)
-    comparison = summarise(results, request.target, request.grid)
-    if folder is not None:
-        save_comparison(comparison, folder.path)
-    return comparison
+            results += run_baselines(jobs)
+        comparison = summarise(results, request.target, request.grid)
+        if folder is not None:
+            save_comparison(comparison, folder.path)
+        return comparison
 
 
 def _train(
@@ -182,8 +193,10 @@ def _train(
     folder: ComparisonFolder | None,
     on_progress: Progress | None,
     should_stop: Callable[[], bool],
+    tell: Callable[[JobResult], None],
 ) -> list[JobResult]:
-    """Every job's seeds not yet ``finished``; each new chunk is saved as it completes."""
+    """Every job's seeds not yet ``finished``; each new chunk is saved as it completes, then
+    its seeds are told to the event hooks (``tell``)."""
     chunks = plan_chunks(jobs, finished, where.workers)
     parts: dict[int, list[JobResult]] = {i: list(finished.get(i, [])) for i in range(len(jobs))}
 
@@ -191,6 +204,7 @@ def _train(
         parts[index].append(part)
         if folder is not None:
             folder.save(index, part)
+        tell(part)
 
     if where.cluster is not None:
         from zoo.comparison.cluster import run_on_ray

@@ -1,4 +1,5 @@
-"""What the loaded plugins provide: models and datasets by name, and which plugin gave each.
+"""What the loaded plugins provide: models, datasets and loggers by name, and which plugin
+gave each.
 
 Plugins fill it through the ``register`` callbacks of their hooks (see :mod:`zoo.hookspecs`);
 this module keeps the rules: valid names, settings that pass the schema, and no silent
@@ -13,10 +14,10 @@ from typing import Any, TypeVar
 
 from zoo.errors import AmbiguousNameError, PluginError, UnknownNameError
 from zoo.names import NAME, NAME_RULE, did_you_mean, is_csv_path, matches, natural_key
-from zoo.plugins.specs import DatasetSpec, ModelSpec, PluginFailure, PluginInfo
+from zoo.plugins.specs import DatasetSpec, LoggerSpec, ModelSpec, PluginFailure, PluginInfo
 from zoo.settings import InvalidSetting, check_settings
 
-Spec = TypeVar("Spec", ModelSpec, DatasetSpec)
+Spec = TypeVar("Spec", ModelSpec, DatasetSpec, LoggerSpec)
 
 
 def check_name(kind: str, name: Any) -> str:
@@ -37,6 +38,7 @@ class Registrations:
         self.hooks: list[str] = []  # the hooks the plugin implements
         self.models: dict[str, ModelSpec] = {}
         self.datasets: dict[str, DatasetSpec] = {}
+        self.loggers: dict[str, LoggerSpec] = {}
 
     def callback(self, hook: str) -> Callable[..., None]:
         """The ``register`` callback for the registration hook named ``hook``."""
@@ -72,6 +74,21 @@ class Registrations:
             raise PluginError(f"dataset {name!r}: loader {loader!r} is not callable")
         self.datasets[name] = DatasetSpec(name, loader, self.plugin, description)
 
+    def register_logger(
+        self,
+        name: str,
+        factory: Callable[[], Any],
+        *,
+        description: str | None = None,
+        install: str | None = None,
+    ) -> None:
+        check_name("logger", name)
+        if name in self.loggers:
+            raise PluginError(f"registers logger {name!r} twice")
+        if not callable(factory):
+            raise PluginError(f"logger {name!r}: factory {factory!r} is not callable")
+        self.loggers[name] = LoggerSpec(name, factory, self.plugin, description, install)
+
 
 class Plugins:
     """The loaded plugins: models and datasets by name; a name with two providers is ambiguous."""
@@ -79,6 +96,7 @@ class Plugins:
     def __init__(self) -> None:
         self._models: dict[str, dict[str, ModelSpec]] = {}  # name -> plugin name -> spec
         self._datasets: dict[str, dict[str, DatasetSpec]] = {}
+        self._loggers: dict[str, dict[str, LoggerSpec]] = {}
         self.loaded: list[PluginInfo] = []  # in load order
         self.provided: dict[str, Registrations] = {}  # plugin name -> what it added
         self.failures: list[PluginFailure] = []
@@ -96,10 +114,13 @@ class Plugins:
         provided.hooks = list(dict.fromkeys(provided.hooks + registrations.hooks))
         provided.models |= registrations.models
         provided.datasets |= registrations.datasets
+        provided.loggers |= registrations.loggers
         for name, spec in registrations.models.items():
             self._models.setdefault(name, {})[plugin.name] = spec
         for name, dataset in registrations.datasets.items():
             self._datasets.setdefault(name, {})[plugin.name] = dataset
+        for name, logger in registrations.loggers.items():
+            self._loggers.setdefault(name, {})[plugin.name] = logger
 
     def add_failure(self, failure: PluginFailure) -> None:
         self.failures.append(failure)
@@ -127,6 +148,13 @@ class Plugins:
 
     def datasets(self, pattern: str | None = None) -> list[DatasetSpec]:
         return _listing(self._datasets, pattern)
+
+    def loggers(self, pattern: str | None = None) -> list[LoggerSpec]:
+        return _listing(self._loggers, pattern)
+
+    def logger_providers(self, name: str) -> list[LoggerSpec]:
+        """Every logger ``name`` (or ``plugin:name``) could mean: none, one, or a clash."""
+        return _candidates(name, self._loggers)
 
     def clashes(self) -> dict[str, list[str]]:
         """Names that several plugins register, with those plugins."""

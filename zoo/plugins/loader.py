@@ -104,12 +104,17 @@ def strict() -> bool:
 
 def registration_hooks() -> list[str]:
     """The hooks that register things, in the order :mod:`zoo.hookspecs` declares them."""
+    return [name for name in hook_names() if name.startswith("register_")]
+
+
+def event_hooks() -> list[str]:
+    """The hooks that are told what training does (see :mod:`zoo.plugins.events`)."""
+    return [name for name in hook_names() if name.startswith("on_")]
+
+
+def hook_names() -> list[str]:
     marker = f"{ENTRY_POINT_GROUP}_spec"  # what pluggy's HookspecMarker sets on a spec
-    return [
-        name
-        for name, value in vars(hookspecs).items()
-        if name.startswith("register_") and hasattr(value, marker)
-    ]
+    return [name for name, value in vars(hookspecs).items() if hasattr(value, marker)]
 
 
 def _select(found: list[EntryPoint]) -> tuple[list[EntryPoint], list[str]]:
@@ -168,6 +173,8 @@ def _register(
                 registrations.hooks.append(hook_name)
                 register = registrations.callback(hook_name)
                 impl.function(**{arg: register for arg in impl.argnames})
+    listening = {caller.name for caller in manager.get_hookcallers(plugin_object) or []}
+    registrations.hooks += [hook for hook in event_hooks() if hook in listening]
     return registrations
 
 
@@ -179,7 +186,7 @@ def _check_hook_names(manager: pluggy.PluginManager, module: object) -> None:
         for impl in caller.get_hookimpls():
             if impl.plugin is module:
                 code = impl.function.__code__
-                known = registration_hooks()
+                known = hook_names()
                 raise PluginError(
                     f"unknown hook {caller.name!r}{did_you_mean(caller.name, known)} "
                     f"({Path(code.co_filename).name}:{code.co_firstlineno})"

@@ -1,4 +1,5 @@
-"""What a plugin, a model and a dataset are to zoo: frozen records made at registration."""
+"""What a plugin, a model, a dataset and a logger are to zoo: frozen records made at
+registration."""
 
 from __future__ import annotations
 
@@ -62,6 +63,19 @@ class DatasetSpec:
     loader: Callable[..., Any]
     plugin: PluginInfo
     description: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin.name}:{self.name}"
+
+
+@dataclass(frozen=True)
+class LoggerSpec:
+    name: str
+    factory: Callable[[], Any]  # makes the object whose methods implement the event hooks
+    plugin: PluginInfo
+    description: str | None = None
+    install: str | None = None  # what to pip install for the factory's imports
 
     @property
     def qualified_name(self) -> str:

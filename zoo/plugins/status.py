@@ -21,6 +21,7 @@ class PluginStatus:
     hooks: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
+    loggers: list[str] = field(default_factory=list)
     error: str | None = None  # for a failed one: the exception and where it was raised
     in_process: bool = False  # registered by code running in this process
 
@@ -38,6 +39,7 @@ class PluginStatus:
             record["registered"] = "in this process"
         if self.status == "loaded":
             record |= {"hooks": self.hooks, "models": self.models, "datasets": self.datasets}
+            record |= {"loggers": self.loggers} if self.loggers else {}
         elif self.error is not None:
             record["error"] = self.error
         return record
@@ -58,6 +60,7 @@ def plugin_statuses(plugins: Plugins) -> list[PluginStatus]:
                 list(provided.hooks),
                 list(provided.models),
                 list(provided.datasets),
+                list(provided.loggers),
                 in_process=plugin.in_process,
             )
         )

@@ -9,17 +9,22 @@ bit.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
 from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted
+from zoo.plugins.events import Events
 from zoo.runs import folder
 from zoo.runs.data_record import data_record
 from zoo.runs.lock import hold
 from zoo.runs.run import Run
+from zoo.runs.run_events import RunEvents, run_info
+from zoo.runs.run_events import open_events as open_events  # for the API: one import
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.experiment import Experiment
 from zoo.training.interrupts import StopRequests
@@ -30,10 +35,41 @@ from zoo.training.trainer import Trainer
 
 @dataclass(frozen=True)
 class Callbacks:
-    """What a caller watches while a run trains: each log row, and the epochs done."""
+    """What a caller watches while a run trains: each log row, the epochs done, and the
+    command's event hooks (None: zoo's own and the installed plugins', no logger)."""
 
     on_log: Callable[[LogRow], None] | None = None
     on_progress: Progress | None = None
+    events: Events | None = None
+
+    def run_events(self, experiment: Experiment, run_dir: Path | None, start: int) -> RunEvents:
+        return RunEvents(self.events, run_info(experiment.config, run_dir, start_epoch=start))
+
+    def for_trainer(self, events: RunEvents) -> dict[str, Any]:
+        return {"on_log": events.watch(self.on_log), "on_progress": self.on_progress}
+
+
+def train_new(
+    experiment: Experiment,
+    out: str | os.PathLike[str] | None,
+    runs_root: str | os.PathLike[str] | None,
+    *,
+    plot: bool = True,
+    callbacks: Callbacks | None = None,
+) -> Run:
+    """A new run, into ``out`` (new or empty), a new ``runs_root/<model>/<timestamp>``, or
+    no folder; a run that fails before writing anything leaves no empty folder behind."""
+    run_dir = None
+    if out is not None:
+        run_dir = folder.claim_run_dir(out)
+    elif runs_root is not None:
+        run_dir = folder.new_run_dir(runs_root, experiment.config.model)
+    try:
+        return train_run(experiment, run_dir, plot=plot, callbacks=callbacks)
+    except BaseException:
+        if run_dir is not None and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
 
 
 def train_run(
@@ -54,8 +90,9 @@ def _train_run(
     config = experiment.config
     model = experiment.build(config.seed)
     if run_dir is None:
-        trainer = Trainer(model, experiment.data, config, **vars(callbacks))
-        return finish(experiment, model, trainer.fit(), None, plot)
+        with callbacks.run_events(experiment, None, 0).running() as events:
+            trainer = Trainer(model, experiment.data, config, **callbacks.for_trainer(events))
+            return finish(experiment, model, trainer.fit(), None, plot, events)
     try:
         folder.write_json(run_dir / folder.CONFIG, run_record(experiment).to_json())
     except OSError as exc:
@@ -85,24 +122,26 @@ def train_in_folder(
         folder.save_checkpoint(run_dir / folder.CHECKPOINT, latest)
 
     resume = f"zoo train --resume {run_dir}"
+    start = checkpoint.epoch if checkpoint is not None else 0
     try:
-        with StopRequests() as stop:
-            trainer = Trainer(
-                model,
-                experiment.data,
-                experiment.config,
-                on_checkpoint=save,
-                should_stop=stop,
-                **vars(callbacks),
-            )
-            result = _fit(trainer, checkpoint, run_dir)
-        if result.stopped_at is not None:
-            raise TrainingInterrupted(
-                f"stopped after epoch {result.stopped_at}; the checkpoint is in {run_dir}; "
-                f"go on with: {resume}",
-                stop.exit_status,
-            )
-        return finish(experiment, model, result, run_dir, plot)
+        with callbacks.run_events(experiment, run_dir, start).running() as events:
+            with StopRequests() as stop:
+                trainer = Trainer(
+                    model,
+                    experiment.data,
+                    experiment.config,
+                    on_checkpoint=save,
+                    should_stop=stop,
+                    **callbacks.for_trainer(events),
+                )
+                result = _fit(trainer, checkpoint, run_dir)
+            if result.stopped_at is not None:
+                raise TrainingInterrupted(
+                    f"stopped after epoch {result.stopped_at}; the checkpoint is in {run_dir}; "
+                    f"go on with: {resume}",
+                    stop.exit_status,
+                )
+            return finish(experiment, model, result, run_dir, plot, events)
     except OSError as exc:  # a full disk, a folder made read-only meanwhile
         where = exc.filename or run_dir
         kept = (
@@ -133,9 +172,11 @@ def finish(
     result: FitResult,
     run_dir: Path | None,
     plot: bool,
+    events: RunEvents,
 ) -> Run:
     """The trained run: its files written last of all (the summary very last); a diverged
-    run is saved, then raised as :class:`TrainingDiverged`."""
+    run is saved, then raised as :class:`TrainingDiverged`. The hooks hear of the divergence
+    first, then of the end (see :mod:`zoo.runs.run_events`)."""
     config, split = experiment.config, experiment.split
     summary = experiment.summary(model, result, config.seed, str(run_dir) if run_dir else None)
     model.eval()
@@ -151,21 +192,26 @@ def finish(
         experiment.device,
         lambda: split,
     )
+    diverged = result.diverged_at is not None
+    message = _divergence_message(experiment, result, run_dir) if diverged else ""
+    if diverged:
+        events.stopped("diverged", message)
     if run_dir is not None:
-        _save_final(run, plot)
-    if result.diverged_at is not None:
-        message = _divergence_message(experiment, result, run_dir)
+        _save_final(run, plot, events)
+    else:
+        events.end(run.summary, run.history)
+    if diverged:
         raise TrainingDiverged(message, run.summary)
     return run
 
 
-def _save_final(run: Run, plot: bool) -> None:
+def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
     assert run.run_dir is not None
     run_dir = run.run_dir
     folder.save_weights(run_dir / folder.WEIGHTS, run.model.state_dict())
-    folder.write_history(run_dir / folder.HISTORY, (row.to_dict() for row in run.history))
     if plot:
         save_pictures(run)
+    events.end(run.summary, run.history)  # history.csv first (zoo's own hook), then loggers'
     folder.write_json(run_dir / folder.SUMMARY, run.summary)  # last: marks a whole run
 
 
