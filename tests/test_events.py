@@ -303,7 +303,8 @@ def test_a_logger_that_exits_in_a_hook_is_a_warning_not_the_end_of_zoo(
                      env=with_plugins("broken_loggers"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.error_lines == [
-        "zoo: warning: logger 'quitter' failed in on_run_end: SystemExit: logger gave up "
+        "zoo: warning: logger 'quitter' failed in on_run_end: "
+        "SystemExit: the plugin called sys.exit('logger gave up') "
         "(broken_loggers.py:18); training goes on without it"
     ]
     assert (tmp_path / "run" / "summary.json").is_file()
