@@ -163,3 +163,18 @@ def assert_one_line_error(result: Result, *fragments: str, status: int | None = 
     for fragment in fragments:
         assert fragment in line, line
     return line
+
+
+def start_zoo(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """``python -m zoo ARGS`` started in the background (no ZOO_ variables, unbuffered), for
+    tests that signal, race or kill it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return subprocess.Popen(
+        [sys.executable, "-m", "zoo", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, start_zoo
 
 import zoo
 from zoo.errors import RunFolderError
@@ -29,19 +29,6 @@ from zoo.runs.lock import LOCK_NAME, acquire
 pytestmark = pytest.mark.slow  # zoo processes started side by side
 
 BUSY = "another zoo process (pid {pid}) is writing this folder"
-
-
-def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen(
-        [sys.executable, "-m", "zoo", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -126,7 +113,7 @@ def test_two_trainings_into_one_out_folder_one_wins_and_nothing_of_it_is_overwri
         cwd = tmp_path / f"attempt-{attempt}"
         cwd.mkdir()
         args = ["train", "circle-v2", "--epochs", "2000", "--out", "same", "--no-plot", "--json"]
-        processes = [start([*args, "--seed", str(seed)], cwd) for seed in (1, 2)]
+        processes = [start_zoo([*args, "--seed", str(seed)], cwd) for seed in (1, 2)]
         results = [finish(p) for p in processes]
         winners = [json.loads(out) for code, out, _ in results if code == 0]
         losers = [err for code, _, err in results if code != 0]
@@ -145,7 +132,9 @@ def test_two_trainings_into_one_out_folder_one_wins_and_nothing_of_it_is_overwri
 def test_two_resumes_of_one_run_one_finishes_it_exactly(interrupted, tmp_path):
     reference = tmp_path / "reference"
     zoo.train("circle-v2", epochs=300, checkpoint_every=100, out=reference, plot=False)
-    processes = [start(["train", "--resume", "run", "--no-plot"], interrupted.parent) for _ in "ab"]
+    processes = [
+        start_zoo(["train", "--resume", "run", "--no-plot"], interrupted.parent) for _ in "ab"
+    ]
     results = [finish(p) for p in processes]
     assert sorted(code for code, _, _ in results) == [0, 1], results
     (line,) = next(err for code, _, err in results if code == 1).strip().splitlines()
@@ -161,7 +150,7 @@ def test_two_compare_resumes_never_leave_overlapping_parts(tmp_path):
     for part in sorted((kept / "parts").glob("*.pt"))[1:]:
         part.unlink()  # as if stopped after its first chunk
     args = ["compare", "--resume", "kept", "--jobs", "1", "--format", "json"]
-    results = [finish(p) for p in [start(args, tmp_path) for _ in "ab"]]
+    results = [finish(p) for p in [start_zoo(args, tmp_path) for _ in "ab"]]
     assert 0 in [code for code, _, _ in results], results
     for code, out, err in results:
         if code != 0:
@@ -187,7 +176,7 @@ def test_two_compare_resumes_never_leave_overlapping_parts(tmp_path):
 
 def test_a_lock_left_by_a_killed_training_does_not_block_its_resume(tmp_path):
     args = ["train", "circle-v2", "--epochs", "20000", "--checkpoint-every", "1000", "--no-plot"]
-    process = start([*args, "--out", "run"], tmp_path)
+    process = start_zoo([*args, "--out", "run"], tmp_path)
     assert process.stdout is not None
     next(line for line in process.stdout if line.startswith("Epoch: 0"))
     time.sleep(0.5)
@@ -195,7 +184,7 @@ def test_a_lock_left_by_a_killed_training_does_not_block_its_resume(tmp_path):
     process.wait()
     run_dir = tmp_path / "run"
     assert (run_dir / LOCK_NAME).exists() and not (run_dir / "summary.json").exists()
-    code, out, err = finish(start(["train", "--resume", "run", "--no-plot"], tmp_path))
+    code, out, err = finish(start_zoo(["train", "--resume", "run", "--no-plot"], tmp_path))
     assert code == 0, err
     assert out.startswith("Resuming circle-v2 in run")
     assert (run_dir / "summary.json").exists() and not (run_dir / LOCK_NAME).exists()
@@ -224,7 +213,7 @@ def alive(pid: int) -> bool:
 
 def test_a_comparison_killed_with_sigkill_takes_its_workers_with_it(tmp_path):
     args = ["compare", "circle-v0", "circle-v2", "--seeds", "4", "--epochs", "200000"]
-    process = start([*args, "--jobs", "2", "--out", "kept"], tmp_path)
+    process = start_zoo([*args, "--jobs", "2", "--out", "kept"], tmp_path)
     deadline, workers = time.monotonic() + 300, set()
     while len(workers) < 2 and time.monotonic() < deadline:
         workers = {pid for pid in children_of(process.pid) if alive(pid)}

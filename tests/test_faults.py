@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, start_zoo
 
 import zoo
 from zoo.errors import RunFolderError
@@ -33,19 +33,6 @@ pytestmark = pytest.mark.slow  # trainings killed and resumed, again and again
 # the kill points below land inside checkpoint writes as often as between them.
 RUN = ["train", "circle-v2", "--epochs", "150", "--checkpoint-every", "1", "--no-plot"]
 KILL_POINTS = 40
-
-
-def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen(
-        [sys.executable, "-m", "zoo", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
 
 
 def wait_for_training(process: subprocess.Popen[str]) -> None:
@@ -63,7 +50,7 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 def run_zoo(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    return finish(start(args, cwd))
+    return finish(start_zoo(args, cwd))
 
 
 def outcome(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, float], str]:
@@ -175,7 +162,7 @@ def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
     ]
     status, _, err = run_zoo([*args, "--out", "reference"], tmp_path)
     assert status == 0, err
-    process = start([*args, "--out", "run"], tmp_path)
+    process = start_zoo([*args, "--out", "run"], tmp_path)
     wait_for_training(process)
     time.sleep(0.3)
     process.send_signal(signal.SIGKILL)
@@ -189,7 +176,7 @@ def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
 @pytest.mark.parametrize(("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_stop_signal_ends_the_epoch_checkpoints_and_says_how_to_resume(tmp_path, sent, status):
     args = ["train", "circle-v2", "--epochs", "20000", "--checkpoint-every", "5000", "--no-plot"]
-    process = start([*args, "--out", "run"], tmp_path)
+    process = start_zoo([*args, "--out", "run"], tmp_path)
     wait_for_training(process)
     time.sleep(0.5)
     process.send_signal(sent)
@@ -211,7 +198,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
     args = ["train", "circle-v2", "--epochs", "3000", "--checkpoint-every", "1000", "--no-plot"]
     status, _, err = run_zoo([*args, "--out", "reference"], tmp_path)
     assert status == 0, err
-    process = start([*args, "--out", "run"], tmp_path)
+    process = start_zoo([*args, "--out", "run"], tmp_path)
     wait_for_training(process)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
@@ -224,7 +211,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
 
 def test_two_trainings_started_together_never_share_a_run_folder(tmp_path):
     processes = [
-        start(["train", "circle-v0", "--epochs", "5", "--no-plot", "--json"], tmp_path)
+        start_zoo(["train", "circle-v0", "--epochs", "5", "--no-plot", "--json"], tmp_path)
         for _ in range(2)
     ]
     results = [finish(p) for p in processes]
@@ -256,7 +243,7 @@ def read_only(folder: Path) -> Iterator[None]:
 
 
 def test_a_read_only_run_folder_is_refused_before_any_work(tmp_path):
-    process = start([*RUN, "--epochs", "20000", "--out", "run"], tmp_path)
+    process = start_zoo([*RUN, "--epochs", "20000", "--out", "run"], tmp_path)
     wait_for_training(process)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -442,7 +429,7 @@ def test_an_interrupted_comparison_keeps_finished_seeds_and_resume_trains_only_t
     args = ["circle-v0", "circle-v2", "--seeds", "4", "--epochs", "3000", "--jobs", "2"]
     reference = zoo_cli("compare", *args, "--format", "json")
     assert reference.returncode == 0, reference.stderr
-    process = start(["compare", *args, "--out", "kept", "--format", "json"], tmp_path)
+    process = start_zoo(["compare", *args, "--out", "kept", "--format", "json"], tmp_path)
     parts = tmp_path / "kept" / "parts"
     deadline = time.monotonic() + 120
     while not (parts.exists() and list(parts.glob("*.pt"))) and time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, start_zoo
 
 import zoo
 from zoo.comparison.cluster import GPU_SHARE, chunks_per_stack, resources
@@ -154,23 +154,11 @@ def _descendants(root: int) -> dict[int, str]:
     return found
 
 
-def _zoo(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "zoo", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
 def test_a_ray_worker_killed_mid_comparison_loses_nothing(ray_head, tmp_path):
     address, head = ray_head
     args = ["circle-v2", "--seeds", "4", "--epochs", "4000", "--jobs", "2"]
-    process = _zoo(
-        "compare", *args, "--cluster", "ray", "--cluster-address", address, "--json", cwd=tmp_path
+    process = start_zoo(
+        ["compare", *args, "--cluster", "ray", "--cluster-address", address, "--json"], cwd=tmp_path
     )
     deadline, victim = time.monotonic() + 180, None
     while victim is None:
@@ -198,7 +186,7 @@ def test_a_stopped_comparison_resumes_on_the_cluster(ray_head, tmp_path):
     address, _ = ray_head
     cluster = ["--cluster", "ray", "--cluster-address", address]
     args = ["circle-v0", "circle-v2", "--seeds", "4", "--epochs", "3000", "--jobs", "2"]
-    process = _zoo("compare", *args, *cluster, "--out", "kept", "--json", cwd=tmp_path)
+    process = start_zoo(["compare", *args, *cluster, "--out", "kept", "--json"], cwd=tmp_path)
     parts = tmp_path / "kept" / "parts"
     deadline = time.monotonic() + 180
     while not (parts.exists() and list(parts.glob("*.pt"))):
@@ -213,7 +201,7 @@ def test_a_stopped_comparison_resumes_on_the_cluster(ray_head, tmp_path):
     )
     kept = _digest(parts)
     assert 0 < len(kept) < 4  # two chunks per model: some, not all
-    resumed = _zoo("compare", "--resume", "kept", *cluster, "--json", cwd=tmp_path)
+    resumed = start_zoo(["compare", "--resume", "kept", *cluster, "--json"], cwd=tmp_path)
     out, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
     assert {k: v for k, v in _digest(parts).items() if k in kept} == kept  # not trained again

@@ -44,11 +44,11 @@ class NonFiniteOutput(DataError):
     """A model's output is not a number for an input row (it overflows inside the model)."""
 
     def __init__(self, row: int, values: list[float]) -> None:
+        self.row, self.values = row, "[" + ", ".join(f"{v:.7g}" for v in values) + "]"
         super().__init__(
-            f"row {row + 1}: the model's output is not a number for {values} "
+            f"row {row + 1}: the model's output is not a number for {self.values} "
             "(values this large overflow inside it); no predictions were made"
         )
-        self.row, self.values = row, values
 
 
 class DeviceError(ZooError):

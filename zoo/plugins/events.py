@@ -27,11 +27,9 @@ import pluggy
 
 from zoo import hookspecs
 from zoo.errors import (
-    AmbiguousNameError,
     ConfigError,
     HookWarning,
     PluginError,
-    UnknownNameError,
     ZooError,
     describe_exception,
 )
@@ -158,7 +156,7 @@ def choose_loggers(chosen: Sequence[Any] | str | None, plugins: Plugins) -> list
             if item in names:
                 continue
             names.add(item)
-            spec = find_logger(item, plugins)
+            spec = plugins.logger(item)
             loggers.append(Logger(f"logger {spec.name!r}", make_logger(spec)))
         elif any(_event_impls(item, f"logger {type(item).__name__}")):
             loggers.append(Logger(f"logger {type(item).__name__}", item))
@@ -168,23 +166,6 @@ def choose_loggers(chosen: Sequence[Any] | str | None, plugins: Plugins) -> list
                 "are marked @zoo.hookimpl for event hooks (on_run_start, on_log_point, ...)"
             )
     return loggers
-
-
-def find_logger(name: str, plugins: Plugins) -> LoggerSpec:
-    found = plugins.logger_providers(name)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        options = " or ".join(repr(spec.qualified_name) for spec in found)
-        raise AmbiguousNameError(
-            f"logger {name!r} is registered by {len(found)} plugins; name the one you mean: "
-            f"{options}"
-        )
-    known = [spec.name for spec in plugins.loggers()]
-    listing = f"the loggers: {', '.join(known)}" if known else "no logger is installed"
-    raise UnknownNameError(
-        f"unknown logger {name!r}{did_you_mean(name, known)}; {listing}{plugins.why_missing()}"
-    )
 
 
 def make_logger(spec: LoggerSpec) -> Any:

@@ -139,6 +139,9 @@ class Plugins:
             name = "csv"
         return _lookup("dataset", name, self._datasets, self.why_missing())
 
+    def logger(self, name: str) -> LoggerSpec:
+        return _lookup("logger", name, self._loggers, self.why_missing())
+
     def model_providers(self, name: str) -> list[ModelSpec]:
         """Every model ``name`` (or ``plugin:name``) could mean: none, one, or a clash."""
         return _candidates(name, self._models)
@@ -151,10 +154,6 @@ class Plugins:
 
     def loggers(self, pattern: str | None = None) -> list[LoggerSpec]:
         return _listing(self._loggers, pattern)
-
-    def logger_providers(self, name: str) -> list[LoggerSpec]:
-        """Every logger ``name`` (or ``plugin:name``) could mean: none, one, or a clash."""
-        return _candidates(name, self._loggers)
 
     def clashes(self) -> dict[str, list[str]]:
         """Names that several plugins register, with those plugins."""
@@ -194,10 +193,16 @@ def _lookup(kind: str, name: str, table: dict[str, dict[str, Spec]], why_missing
             f"name the one you mean: {options}"
         )
     known = [*table, *(s.qualified_name for p in table.values() for s in p.values())]
-    listing = "zoo list" if kind == "model" else "zoo datasets"
+    if kind == "logger":  # a handful: named here
+        listing = (
+            f"the loggers: {', '.join(sorted(table, key=natural_key))}"
+            if table
+            else "no logger is installed"
+        )
+    else:
+        listing = f"'{'zoo list' if kind == 'model' else 'zoo datasets'}' shows them all"
     raise UnknownNameError(
-        f"unknown {kind} {name!r}{did_you_mean(name, known)}; "
-        f"'{listing}' shows them all{why_missing}"
+        f"unknown {kind} {name!r}{did_you_mean(name, known)}; {listing}{why_missing}"
     )
 
 
