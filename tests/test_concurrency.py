@@ -24,7 +24,7 @@ from conftest import assert_one_line_error, start_zoo
 
 import zoo
 from zoo.errors import RunFolderError
-from zoo.runs.lock import LOCK_NAME, acquire
+from zoo.runs.lock import LOCK_NAME, acquire, hold
 
 pytestmark = pytest.mark.slow  # zoo processes started side by side
 
@@ -61,11 +61,8 @@ def interrupted(tmp_path: Path) -> Path:
 
 def test_resume_of_a_folder_being_written_is_refused_in_one_line(zoo_cli, interrupted):
     before = digest(interrupted)
-    lock = acquire(interrupted)  # another process's hold: flock conflicts across descriptions
-    try:
+    with hold(interrupted):  # another process's hold: flock conflicts across descriptions
         result = zoo_cli("train", "--resume", str(interrupted))
-    finally:
-        lock.release()
     assert_one_line_error(result, BUSY.format(pid=os.getpid()), status=1)
     assert digest(interrupted) == before
     assert zoo_cli("train", "--resume", str(interrupted), "--no-plot").returncode == 0
@@ -74,11 +71,8 @@ def test_resume_of_a_folder_being_written_is_refused_in_one_line(zoo_cli, interr
 def test_train_out_into_a_folder_being_written_is_refused_in_one_line(zoo_cli, tmp_path):
     folder = tmp_path / "taken"
     folder.mkdir()
-    lock = acquire(folder)
-    try:
+    with hold(folder):
         result = zoo_cli("train", "circle-v0", "--out", str(folder))
-    finally:
-        lock.release()
     assert_one_line_error(result, BUSY.format(pid=os.getpid()), status=1)
     assert list(folder.iterdir()) == []
 
@@ -87,22 +81,16 @@ def test_compare_resume_of_a_folder_being_written_is_refused_in_one_line(zoo_cli
     kept = tmp_path / "kept"
     zoo.compare(["circle-v0"], seeds=2, epochs=10, workers=1, out=kept)
     before = digest(kept)
-    lock = acquire(kept)
-    try:
+    with hold(kept):
         result = zoo_cli("compare", "--resume", str(kept))
-    finally:
-        lock.release()
     assert_one_line_error(result, BUSY.format(pid=os.getpid()), status=1)
     assert digest(kept) == before
 
 
 def test_in_python_a_second_writer_is_a_run_folder_error(interrupted):
-    lock = acquire(interrupted)
-    try:
+    with hold(interrupted):
         with pytest.raises(RunFolderError, match="is writing this folder"):
             zoo.resume(interrupted)
-    finally:
-        lock.release()
 
 
 # -- two writers started together --------------------------------------------------------------
