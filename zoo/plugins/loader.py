@@ -1,8 +1,9 @@
 """Finding and loading plugins: the ``zoo`` entry-point group, through pluggy.
 
 Every plugin, zoo's own included, is a module named in the ``zoo`` entry-point group. Each is
-imported, registered and asked for its models and datasets on its own, so one broken plugin
-stays one broken plugin: a one-line warning, and everything else keeps working.
+imported, registered (checked by pluggy: :func:`register_checked`) and asked for its models,
+datasets and loggers on its own (pluggy calls its registration hooks, its alone), so one
+broken plugin stays one broken plugin: a one-line warning, and everything else keeps working.
 
 Environment:
     ZOO_LOAD_PLUGINS=a,b    load only these plugins (empty: none), built-in ones included
