@@ -60,7 +60,7 @@ class Events:
             provider = Provider(f"plugin {name!r}", _module(plugin_object))
             self._add(plugin_object, provider, hooks=event_hooks())
         for plugin_object in reversed(own):
-            register_checked(self._manager, plugin_object, f"zoo-{len(self._names())}")
+            register_checked(self._manager, plugin_object, f"zoo #{self._count()}")
 
     def wants(self, hook: str) -> bool:
         """Whether anything implements ``hook``."""
@@ -76,12 +76,12 @@ class Events:
     ) -> None:
         stand_in = isolated(plugin_object, provider, hooks)
         try:
-            register_checked(self._manager, stand_in, f"{provider.who} #{len(self._names())}")
+            register_checked(self._manager, stand_in, f"{provider.who} #{self._count()}")
         except PluginError as exc:
             raise PluginError(f"{provider.who}: {exc}") from None
 
-    def _names(self) -> list[str]:
-        return [name for name, _ in self._manager.list_name_plugin()]
+    def _count(self) -> int:  # pluggy wants one name per registered object
+        return len(self._manager.get_plugins())
 
 
 def _listening(installed: pluggy.PluginManager | None) -> list[tuple[str, object]]:
