@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import warnings
 from collections.abc import Callable, Collection, Generator
 from typing import Any
@@ -59,7 +58,19 @@ def isolated(
         for attribute, hook, function, options in hook_functions(plugin_object)
         if hooks is None or hook in hooks
     }
-    return types.SimpleNamespace(**guarded)
+    return _StandIn(provider.who, guarded)
+
+
+class _StandIn:
+    """What is registered in place of a plugin or logger: its hook functions, guarded, as
+    attributes (pluggy reads them from the instance)."""
+
+    def __init__(self, who: str, functions: dict[str, Function]) -> None:
+        self._who = who
+        vars(self).update(functions)
+
+    def __repr__(self) -> str:
+        return f"<{self._who}, isolated>"
 
 
 def _guard(
