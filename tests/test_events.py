@@ -432,6 +432,14 @@ class OldStyleFailsAfterYield:
         raise RuntimeError("wrapper broke")
 
 
+class ReturnsFirst:
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self, epoch):
+        if epoch >= 0:
+            return
+        yield
+
+
 class YieldsTwice:
     @zoo.hookimpl(wrapper=True)
     def on_log_point(self):
@@ -445,6 +453,7 @@ class YieldsTwice:
         (FailsBeforeYield, "RuntimeError: wrapper broke"),
         (FailsAfterYield, "RuntimeError: wrapper broke"),
         (OldStyleFailsAfterYield, "RuntimeError: wrapper broke"),
+        (ReturnsFirst, "RuntimeError: a wrapper must yield once; it returned first"),
         (YieldsTwice, "RuntimeError: a wrapper must yield once; it yielded again"),
     ],
 )

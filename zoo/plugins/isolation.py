@@ -141,9 +141,12 @@ def _started(
         return None
     try:
         next(teardown)
+    except StopIteration:
+        provider.fail(hook, RuntimeError("a wrapper must yield once; it returned first"))
+        return None
     except KeyboardInterrupt:
         raise
-    except BaseException as exc:  # StopIteration too: it never yielded
+    except BaseException as exc:
         provider.fail(hook, exc)
         return None
     return teardown
