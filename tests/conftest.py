@@ -1,9 +1,10 @@
 """Shared fixtures: real plugin packages pip-installed into a folder, and a `zoo` runner.
 
-Plugins are found through real entry points only. The example plugin (examples/zoo-tanh) and
-the misbehaving ones (tests/plugins/zoo-misfits) are pip-installed once per session into a
-target folder; a test puts that folder on the path (PYTHONPATH for a `zoo` process,
-sys.path in-process) and picks plugins with ZOO_LOAD_PLUGINS, as a user would.
+Plugins are found through real entry points only. The example plugin (examples/zoo-tanh), the
+misbehaving ones (tests/plugins/zoo-misfits) and one whose event hooks use pluggy's options
+(tests/plugins/zoo-call-order) are pip-installed once per session into a target folder; a test
+puts that folder on the path (PYTHONPATH for a `zoo` process, sys.path in-process) and picks
+plugins with ZOO_LOAD_PLUGINS, as a user would.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zoo.plugins.loader import load_plugins
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGIN = ROOT / "examples" / "zoo-tanh"
 MISFIT_PLUGINS = ROOT / "tests" / "plugins" / "zoo-misfits"
+CALL_ORDER_PLUGIN = ROOT / "tests" / "plugins" / "zoo-call-order"
 BUILT_IN = "circle_models,blob_models,sklearn_datasets,csv_datasets,loggers"
 # The keys `zoo train --json`, zoo.train and each compare result promise (issue #2).
 SUMMARY_KEYS = {
@@ -64,10 +66,14 @@ def clean_zoo_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with zoo-tanh and zoo-misfits installed by pip, as wheels with entry points."""
+    """A folder with zoo-tanh, zoo-misfits and zoo-call-order installed by pip, as wheels with
+    entry points."""
     site = tmp_path_factory.mktemp("site-packages")
     sources = tmp_path_factory.mktemp("sources")
-    packages = [shutil.copytree(p, sources / p.name) for p in (EXAMPLE_PLUGIN, MISFIT_PLUGINS)]
+    packages = [
+        shutil.copytree(p, sources / p.name)
+        for p in (EXAMPLE_PLUGIN, MISFIT_PLUGINS, CALL_ORDER_PLUGIN)
+    ]
     subprocess.run(
         [
             sys.executable,

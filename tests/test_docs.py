@@ -27,6 +27,20 @@ def test_the_write_a_plugin_section_is_the_example_package():
     assert shown.strip() == re.sub(r'^""".*?"""\n', "", source, flags=re.S).strip()
 
 
+def test_the_order_and_wrappers_plugin_shown_is_the_one_the_tests_install():
+    shown = README.split("# zoo_call_order.py\n", 1)[1].split("```", 1)[0]
+    source = (ROOT / "tests" / "plugins" / "zoo-call-order" / "zoo_call_order.py").read_text()
+    assert shown.strip() == re.sub(r'^""".*?"""\n', "", source, flags=re.S).strip()
+
+
+def test_the_call_order_shown_is_what_the_plugin_prints(zoo_cli, with_plugins):
+    command = "zoo train circle-v0 --epochs 1 --out run"
+    result = zoo_cli(*command.split()[1:], env=with_plugins("call_order"))
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in console_block(command) if line.startswith("call_order: ")]
+    assert result.error_lines == shown
+
+
 def test_the_zoo_list_shown_is_what_zoo_list_prints(zoo_cli):
     assert zoo_cli("list").stdout.splitlines() == console_block("zoo list")
 

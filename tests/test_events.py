@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import signal
+import sys
 import warnings
 
 import pytest
@@ -148,7 +149,7 @@ class Failing(Recorder):
 
 
 @pytest.mark.parametrize("error", [RuntimeError("dashboard down"), SystemExit(3)])
-def test_a_failing_hook_is_reported_once_and_the_run_is_kept(tmp_path, error):
+def test_a_failing_logger_is_reported_once_and_dropped_and_the_run_is_kept(tmp_path, error):
     failing, watcher = Failing(error), Recorder()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -159,8 +160,7 @@ def test_a_failing_hook_is_reported_once_and_the_run_is_kept(tmp_path, error):
     assert "\n" not in text
     assert text.startswith("logger Failing failed in on_log_point: ")
     assert text.endswith("training goes on without it")
-    assert failing.epochs() == [0]  # skipped after its first failure
-    assert failing.kinds()[-1] == "end"  # its other hooks still run
+    assert failing.kinds() == ["start", "log"]  # dropped as a whole: none of its hooks again
     assert watcher.epochs() == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]  # others unaffected
     assert {"history.csv", "summary.json", "weights.pt"} <= set(os.listdir(tmp_path / "run"))
 
@@ -327,3 +327,166 @@ def test_a_failing_logger_never_silences_another_of_its_class():
     with pytest.warns(HookWarning, match="logger Flaky failed in on_log_point"):
         zoo.train("circle-v0", epochs=10, loggers=[failing, healthy])
     assert failing.epochs() == [0] and healthy.epochs() == list(range(11))
+
+
+# -- pluggy's order and wrappers (tests/plugins/zoo-call-order) --------------------------------
+
+
+class Plain:
+    """A logger with plain implementations, told between the plugin's tryfirst and trylast."""
+
+    def __init__(self, raises_at=None):
+        self.raises_at = raises_at  # (hook, epoch) at which it raises KeyboardInterrupt
+
+    @zoo.hookimpl
+    def on_log_point(self, epoch):
+        if self.raises_at == ("on_log_point", epoch):
+            raise KeyboardInterrupt
+        return f"logger {epoch}"
+
+    @zoo.hookimpl
+    def on_run_end(self):
+        print("logger's on_run_end", file=sys.stderr)
+        if self.raises_at == ("on_run_end", None):
+            raise KeyboardInterrupt
+        return "logger"
+
+
+def told(capsys):
+    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_pluggy_calls_tryfirst_then_the_rest_then_trylast_with_wrappers_around_them(
+    plugins_in_process, tmp_path, capsys
+):
+    plugins_in_process("call_order")
+    zoo.train("circle-v0", epochs=2, log_every=1, out=tmp_path / "run", loggers=[Plain()])
+    assert told(capsys) == [
+        "call_order: old-style wrapper, epoch 0: returned ['logger 0']",
+        "call_order: old-style wrapper, epoch 1: returned ['logger 1']",
+        "call_order: old-style wrapper, epoch 2: returned ['logger 2']",
+        "call_order: wrapper, before the others",
+        "call_order: tryfirst, history.csv written: True",  # zoo's own came first
+        "logger's on_run_end",
+        "call_order: trylast",
+        "call_order: wrapper, after the others returned ['tryfirst', 'logger', 'trylast']",
+    ]
+
+
+@pytest.mark.parametrize(
+    "raises_at, seen",
+    [
+        (("on_log_point", 1), "call_order: old-style wrapper, epoch 1: raised KeyboardInterrupt"),
+        (("on_run_end", None), "call_order: wrapper, after the others raised KeyboardInterrupt"),
+    ],
+)
+def test_a_wrapper_sees_what_was_raised_inside_it_and_passes_it_on(
+    plugins_in_process, capsys, raises_at, seen
+):
+    plugins_in_process("call_order")
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train("circle-v0", epochs=2, log_every=1, loggers=[Plain(raises_at)])
+    assert seen in told(capsys)
+
+
+class Swallower:
+    """Wrappers that try to swallow what is raised inside them."""
+
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self):
+        try:
+            return (yield)
+        except BaseException:
+            return []
+
+    @zoo.hookimpl(hookwrapper=True, specname="on_log_point")
+    def old_style(self):
+        outcome = yield
+        outcome.force_result([])
+
+
+def test_a_wrapper_cannot_swallow_ctrl_c():
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train("circle-v0", epochs=2, log_every=1,
+                  loggers=[Swallower(), Plain(("on_log_point", 1))])  # fmt: skip
+
+
+class FailsBeforeYield:
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self):
+        raise RuntimeError("wrapper broke")
+        yield
+
+
+class FailsAfterYield:
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self):
+        yield
+        raise RuntimeError("wrapper broke")
+
+
+class OldStyleFailsAfterYield:
+    @zoo.hookimpl(hookwrapper=True)
+    def on_log_point(self):
+        yield
+        raise RuntimeError("wrapper broke")
+
+
+class ReturnsFirst:
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self, epoch):
+        if epoch >= 0:
+            return
+        yield
+
+
+class YieldsTwice:
+    @zoo.hookimpl(wrapper=True)
+    def on_log_point(self):
+        yield
+        yield
+
+
+@pytest.mark.parametrize(
+    "wrapper, error",
+    [
+        (FailsBeforeYield, "RuntimeError: wrapper broke"),
+        (FailsAfterYield, "RuntimeError: wrapper broke"),
+        (OldStyleFailsAfterYield, "RuntimeError: wrapper broke"),
+        (ReturnsFirst, "RuntimeError: a wrapper must yield once; it returned first"),
+        (YieldsTwice, "RuntimeError: a wrapper must yield once; it yielded again"),
+    ],
+)
+def test_a_failing_wrapper_is_reported_once_and_the_call_goes_on_without_it(wrapper, error):
+    watcher = Recorder()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        zoo.train("circle-v0", epochs=5, log_every=1, loggers=[wrapper(), watcher])
+    (reported,) = [str(w.message) for w in caught if issubclass(w.category, HookWarning)]
+    assert reported.startswith(f"logger {wrapper.__name__} failed in on_log_point: {error}")
+    assert watcher.epochs() == [0, 1, 2, 3, 4, 5]  # every log point, inside the wrapper or not
+    assert watcher.kinds()[-1] == "end"
+
+
+def test_a_wrapper_that_does_not_yield_is_refused_before_training(tmp_path):
+    class NoYield:
+        @zoo.hookimpl(wrapper=True)
+        def on_log_point(self, run):
+            pass
+
+    with pytest.raises(PluginError, match=r"logger NoYield: on_log_point\(run\): a wrapper must"):
+        zoo.train("circle-v0", epochs=5, out=tmp_path / "run", loggers=[NoYield()])
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unknown_hook_marked_optional_is_accepted_as_pluggy_promises():
+    class Optional(Recorder):
+        @zoo.hookimpl(optionalhook=True)
+        def on_epoch_end(self, epoch):
+            raise AssertionError("zoo has no on_epoch_end event")
+
+    recorder = Optional()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zoo.train("circle-v0", epochs=5, loggers=[recorder])
+    assert recorder.kinds()[-1] == "end"

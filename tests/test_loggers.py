@@ -6,14 +6,18 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 from conftest import Result, assert_one_line_error
 
 import zoo
+from zoo.cli import main
+from zoo.errors import HookWarning
 
 pytestmark = pytest.mark.slow  # tensorboard and mlflow take seconds to import
 
@@ -89,6 +93,20 @@ def test_tensorboard_gives_each_compared_seed_a_folder_in_the_comparisons_out(tm
     ]
     found = scalars(tmp_path / "cmp" / "tensorboard" / folders[0])
     assert [step for step, _ in found["accuracy/train"]] == list(range(11))
+
+
+def test_tensorboard_that_cannot_start_a_run_is_one_warning_and_the_run_goes_on(tmp_path):
+    run_dir = tmp_path / "run"
+    zoo.train("circle-v0", epochs=5, out=run_dir, plot=False)
+    (run_dir / "tensorboard").write_text("a file where its folder goes")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = zoo.resume(run_dir, epochs=10, loggers=["tensorboard"])
+    (warning,) = [str(w.message) for w in caught if issubclass(w.category, HookWarning)]
+    assert warning.startswith("logger 'tensorboard' failed in on_run_start: FileExistsError")
+    assert warning.endswith("training goes on without it")  # no KeyError from its later hooks
+    assert resumed.summary["epochs"] == 10
+    assert (run_dir / "summary.json").is_file()
 
 
 # -- MLflow ------------------------------------------------------------------------------------
@@ -187,6 +205,52 @@ def test_mlflow_marks_a_diverged_run_failed_with_why(mlflow_here):
     assert logged.info.status == "FAILED"
     assert logged.data.tags["zoo.stopped"].startswith("diverged: training diverged")
     assert "weights.pt" in {f.path for f in client.list_artifacts(logged.info.run_id)}
+
+
+@pytest.fixture
+def closed_port():
+    """A local port where nothing listens: a connection to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port():
+    """A local port that accepts connections and never answers."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("port", "settings", "why"),
+    [
+        ("closed_port", {}, "refused the connection"),
+        ("silent_port", {}, "did not answer within 3 s"),  # zoo's bound: no retries
+        ("silent_port", {"MLFLOW_HTTP_REQUEST_TIMEOUT": "1"}, "did not answer within 1 s"),
+    ],
+)
+def test_an_mlflow_server_that_does_not_answer_is_one_line_and_nothing_trains(
+    request, tmp_path, monkeypatch, capsys, port, settings, why
+):
+    uri = f"http://127.0.0.1:{request.getfixturevalue(port)}"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    for name in ("MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main sets its own
+    status = main(["train", "circle-v2", "--epochs", "5", "--logger", "mlflow"])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert status == 1
+    assert line == (
+        f"zoo: error: logger 'mlflow': the tracking server {uri} (MLFLOW_TRACKING_URI) {why}; "
+        "start it, point MLFLOW_TRACKING_URI at one that runs, or unset it to log to "
+        "sqlite:///mlflow.db here"
+    )
+    assert os.listdir(tmp_path) == []  # nothing trained, nothing written
+    assert {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_HTTP_")} == settings
 
 
 # -- without the extras ------------------------------------------------------------------------

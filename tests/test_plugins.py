@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 from conftest import assert_one_line_error
@@ -182,3 +183,41 @@ def test_a_strict_error_is_a_plugin_error_in_python(plugins_in_process, monkeypa
     monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
     with pytest.raises(PluginError, match="broken_import"):
         zoo.list_models()
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        (
+            "ordered_registration",
+            "plugin 'ordered_registration' failed to load: register_models: tryfirst=True is "
+            "for event hooks; zoo calls each plugin's registration hooks on their own "
+            "(ordered_registration.py:7)",
+        ),
+        (
+            "own_hookspec",
+            "plugin 'own_hookspec' failed to load: declares a hook of its own, 'pick_model' "
+            "(@zoo.hookspec): zoo calls only the hooks of zoo.hookspecs",
+        ),
+    ],
+)
+def test_a_hook_option_zoo_cannot_honour_is_refused_at_load_in_one_line(
+    plugins_in_process, plugin, message
+):
+    plugins_in_process(plugin)
+    with pytest.warns(PluginWarning) as caught:
+        plugins = load_plugins()
+    (warning,) = [str(w.message) for w in caught]
+    assert warning.startswith(message) and "\n" not in warning
+    assert [f.plugin.name for f in plugins.failures] == [plugin]
+    assert plugins.models("first-model") == []
+
+
+def test_an_unknown_hook_marked_optionalhook_loads_as_pluggy_promises(plugins_in_process):
+    plugins_in_process("optional_hook")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plugins = load_plugins()
+        zoo.train("circle-v0", epochs=3)  # its on_epoch_end is never called
+    assert plugins.failures == []
+    assert [spec.name for spec in plugins.models("optional-model")] == ["optional-model"]

@@ -12,15 +12,27 @@ is the one list of them. There are two kinds:
   receive a ``register`` callback; the plugin calls it once per model, dataset or logger and
   returns nothing. zoo keeps the rules (valid names, no two plugins with one name, settings
   that pass the schema) on its side, and a plugin that breaks one, or raises, is reported and
-  left out without affecting the others.
+  left out without affecting the others. pluggy calls them for one plugin at a time, so what
+  a plugin registers is its own; options (``tryfirst``, ``trylast``, wrappers) would mean
+  nothing there and are refused when the plugin loads.
 - **Event hooks** (``on_run_start``, ``on_log_point``, ``on_run_stopped``, ``on_run_end``,
   ``on_comparison_start``, ``on_comparison_end``) are told what training does. Each receives
   the :class:`RunInfo` (or :class:`ComparisonInfo`) it is about first, then the event's own
   data; an implementation may take only the arguments it needs, and implements only the
   events it needs. A logger's object implements them as methods and is used only when chosen
-  (``--logger NAME``); a plugin module that implements them sees every run. One that raises
-  is reported once, as a warning naming it and the hook, and skipped for the rest of the run:
-  training goes on and the run is kept.
+  (``--logger NAME``); a plugin module that implements them sees every run. pluggy calls
+  them in the order it documents: ``@zoo.hookimpl(tryfirst=True)`` ones first (zoo's own
+  history.csv writer before any), ``trylast=True`` ones last, the others between (zoo's own,
+  then the plugins' in load order, then the loggers' as chosen); wrappers
+  (``wrapper=True``, or the old-style ``hookwrapper=True``) run around them all and see
+  their results, or what one raised (they pass it on: zoo re-raises what a wrapper would
+  swallow). A plugin or logger whose hook raises (a wrapper too) is reported once, as a
+  warning naming it and the hook, and dropped, all its event hooks, for the rest of the
+  command: training goes on and the run is kept.
+
+A hook zoo does not know (a misspelt name) is an error when the plugin loads, unless it is
+marked ``optionalhook=True``; so is a hook spec of the plugin's own (``@zoo.hookspec``, with
+``firstresult`` or ``historic``): zoo calls only the hooks below.
 """
 
 from __future__ import annotations
@@ -171,8 +183,9 @@ def register_loggers(register: RegisterLogger) -> None:
 
 
 # -- events: what training does ------------------------------------------------------------
-# An implementation that raises is reported once and skipped for the rest of the run (the rest
-# of the comparison); KeyboardInterrupt is not caught. With ZOO_STRICT_PLUGINS=1 it is an error.
+# A plugin or logger whose implementation raises is reported once and dropped for the rest of
+# the command (the rest of the comparison); KeyboardInterrupt is not caught. With
+# ZOO_STRICT_PLUGINS=1 it is an error.
 
 
 @hookspec

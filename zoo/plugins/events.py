@@ -1,41 +1,35 @@
-"""Calling the event hooks (see :mod:`zoo.hookspecs`): zoo's own, the installed plugins' and
-the chosen loggers', each on its own.
+"""Calling the event hooks (see :mod:`zoo.hookspecs`) of one command, through pluggy.
 
 An :class:`Events` serves one command (a ``zoo train``, ``zoo compare``, or the resume of
-either). It calls each implementation itself, in order (zoo's own, then the installed
-plugins', then the loggers' as chosen), because pluggy's hook call would let one exception
-stop the others. zoo's own implementations (history.csv) are part of the run: their errors are
-the run's. Any other that raises (anything but KeyboardInterrupt) is reported once, as a
-:class:`~zoo.errors.HookWarning` naming it and the hook, and skipped for the rest of the
-command; with ``ZOO_STRICT_PLUGINS=1`` it is a :class:`~zoo.errors.PluginError` instead.
+either) with a pluggy manager of its own, holding zoo's own implementations (history.csv), the
+installed plugins' and the loggers chosen for this command. pluggy calls them: ``tryfirst``
+ones first, ``trylast`` ones last, wrappers around them all, and otherwise zoo's own, then the
+plugins' in load order, then the loggers' as chosen. zoo's own are part of the run: their
+errors are the run's. Each other is registered isolated (see :mod:`zoo.plugins.isolation`): the
+first exception of a plugin or logger (anything but KeyboardInterrupt) is reported once, as a
+:class:`~zoo.errors.HookWarning` naming it and the hook, and it is dropped, all its hooks, for
+the rest of the command; with ``ZOO_STRICT_PLUGINS=1`` it is a
+:class:`~zoo.errors.PluginError` instead.
 
 Loggers are chosen by name (``--logger NAME``) from what the ``register_loggers`` hooks
-registered; their factories run here, before anything trains, and each object they make is
-registered with a pluggy manager of this command only, which checks its hooks against the
-specs.
+registered; their factories run here, before anything trains, and pluggy checks their hooks
+against the specs when they are registered.
 """
 
 from __future__ import annotations
 
 import types
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 
 from zoo import hookspecs
-from zoo.errors import (
-    ConfigError,
-    HookWarning,
-    PluginError,
-    ZooError,
-    describe_exception,
-)
-from zoo.names import did_you_mean
+from zoo.errors import ConfigError, PluginError, ZooError, describe_exception
+from zoo.plugins.isolation import Provider, isolated
 from zoo.plugins.loaded import Plugins
-from zoo.plugins.loader import ENTRY_POINT_GROUP, event_hooks, hook_names, strict
+from zoo.plugins.loader import ENTRY_POINT_GROUP, event_hooks, hook_functions, register_checked
 from zoo.plugins.specs import LoggerSpec
 
 
@@ -45,20 +39,6 @@ class Logger:
 
     who: str  # "logger 'mlflow'"
     object: Any
-
-
-@dataclass(frozen=True)
-class Listener:
-    """One implementation of one event hook."""
-
-    who: str  # "plugin 'name'", "logger 'name'", or "zoo" for zoo's own
-    module: str  # where its code lives, for the file:line of its errors
-    function: Callable[..., Any]
-    argnames: tuple[str, ...]  # the arguments it takes (a subset of the spec's)
-
-    @property
-    def own(self) -> bool:
-        return self.who == "zoo"
 
 
 class Events:
@@ -71,75 +51,55 @@ class Events:
         own: Sequence[object] = (),
     ) -> None:
         self.loggers = list(loggers)
-        self._failed: set[Listener] = set()  # the implementations that raised once
-        self._listeners: dict[str, list[Listener]] = {hook: [] for hook in event_hooks()}
-        for plugin_object in own:
-            self._add(plugin_object, "zoo")
-        if installed is not None:
-            for hook, listeners in self._listeners.items():
-                for impl in getattr(installed.hook, hook).get_hookimpls():
-                    module = getattr(impl.plugin, "__name__", type(impl.plugin).__module__)
-                    who = f"plugin {impl.plugin_name!r}"
-                    listeners.append(Listener(who, module, impl.function, tuple(impl.argnames)))
-        for logger in self.loggers:
-            self._add(logger.object, logger.who)
+        self._manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self._manager.add_hookspecs(hookspecs)
+        # pluggy calls the last registered first: zoo's own are registered last
+        for logger in reversed(self.loggers):
+            self._add(logger.object, Provider(logger.who, _module(logger.object)))
+        for name, plugin_object in reversed(_listening(installed)):
+            provider = Provider(f"plugin {name!r}", _module(plugin_object))
+            self._add(plugin_object, provider, hooks=event_hooks())
+        for plugin_object in reversed(own):
+            register_checked(self._manager, plugin_object, f"zoo #{self._count()}")
 
     def wants(self, hook: str) -> bool:
         """Whether anything implements ``hook``."""
-        return bool(self._listeners[hook])
+        return bool(getattr(self._manager.hook, hook).get_hookimpls())
 
     def emit(self, hook: str, **arguments: Any) -> None:
-        """Call every implementation of ``hook`` with the arguments it takes."""
-        for listener in self._listeners[hook]:
-            if listener in self._failed:
-                continue
-            given = {name: arguments[name] for name in listener.argnames}
-            if listener.own:
-                listener.function(**given)
-                continue
-            try:
-                listener.function(**given)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # SystemExit too: a plugin never ends zoo
-                self._report(listener, hook, exc)
+        """Call every implementation of ``hook``, in pluggy's order; each takes the
+        arguments it names."""
+        getattr(self._manager.hook, hook)(**arguments)
 
-    def _report(self, listener: Listener, hook: str, exc: BaseException) -> None:
-        self._failed.add(listener)
-        message = f"{listener.who} failed in {hook}: {describe_exception(exc, listener.module)}"
-        if strict():
-            raise PluginError(message + " (ZOO_STRICT_PLUGINS is set)") from None
-        warnings.warn(message + "; training goes on without it", HookWarning, stacklevel=3)
+    def _add(
+        self, plugin_object: object, provider: Provider, hooks: Sequence[str] | None = None
+    ) -> None:
+        stand_in = isolated(plugin_object, provider, hooks)
+        try:
+            register_checked(self._manager, stand_in, f"{provider.who} #{self._count()}")
+        except PluginError as exc:
+            raise PluginError(f"{provider.who}: {exc}") from None
 
-    def _add(self, plugin_object: object, who: str) -> None:
-        """Register ``plugin_object`` with a manager of its own, which checks its hooks."""
-        for hook, impls in _event_impls(plugin_object, who).items():
-            module = type(plugin_object).__module__
-            if isinstance(plugin_object, types.ModuleType):
-                module = plugin_object.__name__
-            for impl in impls:
-                listener = Listener(who, module, impl.function, tuple(impl.argnames))
-                self._listeners[hook].append(listener)
+    def _count(self) -> int:  # pluggy wants one name per registered object
+        return len(self._manager.get_plugins())
 
 
-def _event_impls(plugin_object: object, who: str) -> dict[str, list[Any]]:
-    """The event hooks ``plugin_object`` implements, checked by pluggy against the specs."""
-    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
-    manager.add_hookspecs(hookspecs)
-    try:
-        manager.register(plugin_object)
-    except pluggy.PluginValidationError as exc:  # "Plugin ... for hook ...\n...\nwhy"
-        lines = str(exc).strip().splitlines()
-        definition = lines[1].partition(": ")[2] if len(lines) > 2 else ""
-        raise PluginError(f"{who}: {definition}: {lines[-1]}") from None
-    found: dict[str, list[Any]] = {}
-    for caller in manager.get_hookcallers(plugin_object) or []:
-        if not caller.has_spec():
-            hint = did_you_mean(caller.name, hook_names())
-            raise PluginError(f"{who}: unknown hook {caller.name!r}{hint}")
-        if caller.name in event_hooks():
-            found[caller.name] = caller.get_hookimpls()
+def _listening(installed: pluggy.PluginManager | None) -> list[tuple[str, object]]:
+    """The installed plugins that implement event hooks, in load order."""
+    if installed is None:
+        return []
+    found = []
+    for name, plugin_object in installed.list_name_plugin():
+        callers = installed.get_hookcallers(plugin_object) if plugin_object is not None else None
+        if {caller.name for caller in callers or []} & set(event_hooks()):
+            found.append((name, plugin_object))
     return found
+
+
+def _module(plugin_object: object) -> str:
+    if isinstance(plugin_object, types.ModuleType):
+        return plugin_object.__name__
+    return type(plugin_object).__module__
 
 
 def choose_loggers(chosen: Sequence[Any] | str | None, plugins: Plugins) -> list[Logger]:
@@ -158,7 +118,7 @@ def choose_loggers(chosen: Sequence[Any] | str | None, plugins: Plugins) -> list
             names.add(item)
             spec = plugins.logger(item)
             loggers.append(Logger(f"logger {spec.name!r}", make_logger(spec)))
-        elif any(_event_impls(item, f"logger {type(item).__name__}")):
+        elif hook_functions(item):
             loggers.append(Logger(f"logger {type(item).__name__}", item))
         else:
             raise ConfigError(

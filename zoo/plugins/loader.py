@@ -1,8 +1,9 @@
 """Finding and loading plugins: the ``zoo`` entry-point group, through pluggy.
 
 Every plugin, zoo's own included, is a module named in the ``zoo`` entry-point group. Each is
-imported, registered and asked for its models and datasets on its own, so one broken plugin
-stays one broken plugin: a one-line warning, and everything else keeps working.
+imported, registered (checked by pluggy: :func:`register_checked`) and asked for its models,
+datasets and loggers on its own (pluggy calls its registration hooks, its alone), so one
+broken plugin stays one broken plugin: a one-line warning, and everything else keeps working.
 
 Environment:
     ZOO_LOAD_PLUGINS=a,b    load only these plugins (empty: none), built-in ones included
@@ -12,13 +13,16 @@ Environment:
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -31,6 +35,7 @@ from zoo.plugins.specs import PluginFailure, PluginInfo
 ENTRY_POINT_GROUP = "zoo"
 SLOW_PLUGIN_SECONDS = 3.0  # a plugin still loading, and idle, after this long is named
 VERY_SLOW_PLUGIN_SECONDS = 30.0  # ... and one still loading after this long, idle or not
+ORDER_OPTIONS = ("tryfirst", "trylast", "wrapper", "hookwrapper")  # for event hooks only
 
 
 @functools.cache
@@ -163,34 +168,128 @@ def _load(
 def _register(
     manager: pluggy.PluginManager, plugin_object: object, name: str, plugin: PluginInfo
 ) -> Registrations:
-    """Register ``plugin_object`` under ``name`` and collect what its hooks register."""
-    manager.register(plugin_object, name=name)  # checks hook arguments against the specs
-    _check_hook_names(manager, plugin_object)
+    """Register ``plugin_object`` under ``name`` and collect what its hooks register.
+
+    pluggy calls the registration hooks, of this plugin alone (``subset_hook_caller``), so
+    what a plugin registers is its own and a plugin that fails registers nothing.
+    """
+    register_checked(manager, plugin_object, name)
+    others = [other for other in manager.get_plugins() if other is not plugin_object]
     registrations = Registrations(plugin)
     for hook_name in registration_hooks():
-        for impl in getattr(manager.hook, hook_name).get_hookimpls():
-            if impl.plugin_name == name:
-                registrations.hooks.append(hook_name)
-                register = registrations.callback(hook_name)
-                impl.function(**{arg: register for arg in impl.argnames})
+        own = manager.subset_hook_caller(hook_name, remove_plugins=others)
+        if own.get_hookimpls():
+            registrations.hooks.append(hook_name)
+            own(register=registrations.callback(hook_name))
     listening = {caller.name for caller in manager.get_hookcallers(plugin_object) or []}
     registrations.hooks += [hook for hook in event_hooks() if hook in listening]
     return registrations
 
 
-def _check_hook_names(manager: pluggy.PluginManager, module: object) -> None:
-    """A hook implementation with a name zoo does not know is a typo, not a silent no-op."""
-    for caller in manager.get_hookcallers(module) or []:
-        if caller.has_spec():
+def register_checked(manager: pluggy.PluginManager, plugin_object: object, name: str) -> None:
+    """Register ``plugin_object`` under ``name``, or raise :class:`PluginError` in one line
+    and leave ``manager`` as it was.
+
+    pluggy does the checking: ``register`` compares each hook's arguments with its spec, and
+    ``check_pending`` refuses a hook that zoo does not know (a typo would be a silent no-op;
+    ``optionalhook=True`` says it may be unknown). zoo adds what it cannot honour: options on
+    a registration hook, and hook specs of the plugin's own.
+    """
+    try:
+        manager.register(plugin_object, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(_invalid_hook(manager, exc)) from None
+    try:
+        _check_registered(manager, plugin_object)
+    except PluginError:
+        manager.unregister(plugin_object)
+        raise
+
+
+def _check_registered(manager: pluggy.PluginManager, plugin_object: object) -> None:
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        unknown = [c for c in manager.get_hookcallers(exc.plugin) or [] if not c.has_spec()]
+        raise PluginError(_unknown_hook(unknown[0], exc.plugin) if unknown else str(exc)) from None
+    _refuse_unsupported(manager, plugin_object)
+
+
+def _unknown_hook(caller: pluggy.HookCaller, plugin_object: object) -> str:
+    impl = next(impl for impl in caller.get_hookimpls() if impl.plugin is plugin_object)
+    hint = did_you_mean(caller.name, hook_names())
+    return f"unknown hook {caller.name!r}{hint}{where(impl.function)}"
+
+
+def _invalid_hook(manager: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:
+    """Why pluggy refused the plugin, in one line: its error names the plugin, not the hook."""
+    for _, hook, function, options in hook_functions(exc.plugin):
+        caller = getattr(manager.hook, hook, None)
+        if caller is None or caller.spec is None:
+            continue
+        given = caller.spec.argnames
+        parameters = inspect.signature(function).parameters.values()
+        definition = f"{hook}({', '.join(p.name for p in parameters)})"
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        required = [p.name for p in parameters if p.kind in positional and p.default is p.empty]
+        unknown = [name for name in required if name not in given]
+        if unknown:
+            return (
+                f"{definition}: {hook} gives no {', '.join(map(repr, unknown))} "
+                f"(it gives {', '.join(given)}){where(function)}"
+            )
+        if (options["wrapper"] or options["hookwrapper"]) and not (
+            inspect.isgeneratorfunction(function)
+        ):
+            return f"{definition}: a wrapper must yield once{where(function)}"
+    return " ".join(str(exc).split())
+
+
+def _refuse_unsupported(manager: pluggy.PluginManager, plugin_object: object) -> None:
+    """Options zoo cannot honour. Registration hooks are called one plugin at a time, so
+    ordering and wrapping them would mean nothing; a plugin cannot add hooks of its own."""
+    for caller in manager.get_hookcallers(plugin_object) or []:
+        if caller.name not in registration_hooks():
             continue
         for impl in caller.get_hookimpls():
-            if impl.plugin is module:
-                code = impl.function.__code__
-                known = hook_names()
+            options = [option for option in ORDER_OPTIONS if getattr(impl, option)]
+            if impl.plugin is plugin_object and options:
                 raise PluginError(
-                    f"unknown hook {caller.name!r}{did_you_mean(caller.name, known)} "
-                    f"({Path(code.co_filename).name}:{code.co_firstlineno})"
+                    f"{caller.name}: {options[0]}=True is for event hooks; zoo calls each "
+                    f"plugin's registration hooks on their own{where(impl.function)}"
                 )
+    for attribute in dir(plugin_object):
+        value = inspect.getattr_static(plugin_object, attribute, None)
+        own_spec = inspect.isfunction(value) and hasattr(value, f"{ENTRY_POINT_GROUP}_spec")
+        if own_spec and value is not vars(hookspecs).get(attribute):
+            raise PluginError(
+                f"declares a hook of its own, {attribute!r} (@zoo.hookspec): zoo calls only "
+                f"the hooks of zoo.hookspecs, so its options (firstresult, historic) would "
+                f"never apply{where(value)}"
+            )
+
+
+def hook_functions(
+    plugin_object: object,
+) -> list[tuple[str, str, Callable[..., Any], pluggy.HookimplOpts]]:
+    """``(attribute, hook, function, options)`` for each ``@zoo.hookimpl`` of
+    ``plugin_object``, found as pluggy finds them (a property is not evaluated)."""
+    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)  # it knows zoo's marker
+    found = []
+    for attribute in dir(plugin_object):
+        options = manager.parse_hookimpl_opts(plugin_object, attribute)
+        if options is not None:
+            hook = options.get("specname") or attribute
+            found.append((attribute, hook, getattr(plugin_object, attribute), options))
+    return found
+
+
+def where(function: object) -> str:
+    """`` (file.py:line)`` of a hook implementation, through any wrapping."""
+    code = getattr(inspect.unwrap(function), "__code__", None)  # type: ignore[arg-type]
+    if code is None:
+        return ""
+    return f" ({Path(code.co_filename).name}:{code.co_firstlineno})"
 
 
 def _unregister(manager: pluggy.PluginManager, name: str) -> None:

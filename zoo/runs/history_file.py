@@ -13,7 +13,7 @@ from zoo.hookspecs import RunInfo, hookimpl
 from zoo.runs import folder
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # first of all: history.csv is there when the others are told
 def on_run_end(run: RunInfo, history: Sequence[Mapping[str, float]]) -> None:
     """One row per log point, the columns of :class:`zoo.training.records.LogRow`."""
     if run.run_dir is not None:
