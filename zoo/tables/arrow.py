@@ -22,6 +22,7 @@ from zoo.tables import limits
 ARROW_FROM = 4 * 2**20  # bytes: a smaller file is read sooner than pyarrow is imported
 # bytes: a larger file may hold more cells than MOST_CELLS, and pyarrow holds them as float64
 ARROW_UP_TO = 2 * limits.MOST_CELLS
+PARSE_BLOCK = 1 << 18  # bytes each thread parses at once: faster here than pyarrow's 1 MiB
 
 
 def read_arrow(
@@ -108,7 +109,7 @@ def _parse(pyarrow: Any, path: str, offset: int, width: int, label: int) -> Any:
         file.seek(offset)
         return pyarrow.csv.read_csv(
             file,
-            read_options=pyarrow.csv.ReadOptions(column_names=names),
+            read_options=pyarrow.csv.ReadOptions(column_names=names, block_size=PARSE_BLOCK),
             parse_options=pyarrow.csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
             convert_options=pyarrow.csv.ConvertOptions(
                 column_types=types,

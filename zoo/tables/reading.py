@@ -23,7 +23,7 @@ from zoo.names import did_you_mean
 from zoo.tables import limits
 from zoo.tables.arrow import read_arrow
 from zoo.tables.labels import LabelColumn
-from zoo.tables.lines import feature, is_header, read_lines
+from zoo.tables.lines import Lines, feature, is_header, open_file, read_lines, rows
 
 HEADERS = ("auto", "first", "none")  # auto: a first line none of whose cells is a number
 BATCH_ROWS = 4096  # rows converted at once: large enough for numpy, small as Python lists
@@ -83,19 +83,35 @@ def read_table(
     ``header`` says whether the first row names the columns (``first``), is a row of data
     (``none``), or names them when none of its cells is a number (``auto``)."""
     check_options(skip_rows, header)
-    rows = read_lines(path, skip_rows)
-    first = next(rows, None)
-    if first is None:
-        raise DataError(_empty(path, skip_rows))
-    layout = _layout(str(path), first, target, header)
-    data_line = first[0] + 1 if layout.header else first[0]
-    gathered = _Gathered(layout)
-    if not gathered.add_parsed(read_arrow(str(path), data_line, layout.width, layout.label)):
-        rest = rows if layout.header else chain([first], rows)
-        while batch := list(islice(rest, BATCH_ROWS)):
-            gathered.add(batch)
-    rows.close()
+    with open_file(path) as raw:
+        lines = Lines(path, raw)
+        lines.skip(skip_rows)
+        first = next(rows(path, lines, lines.number), None)
+        if first is None:
+            raise DataError(_empty(path, skip_rows))
+        layout = _layout(str(path), first, target, header)
+        gathered = _Gathered(layout)
+        body = lines.number if layout.header else first[0]
+        if not gathered.add_parsed(read_arrow(str(path), body, layout.width, layout.label)):
+            if not layout.header:
+                gathered.add([first])
+            _read_body(gathered, lines)
     return gathered.table()
+
+
+def _read_body(gathered: _Gathered, lines: Lines) -> None:
+    """The rows after the first, a block of lines at a time."""
+    path = gathered.layout.path
+    while block := lines.block():
+        first = lines.number - len(block)
+        text = "".join(block)
+        if '"' in text:  # a quoted cell may span lines and blocks: the csv module reads on
+            rest = rows(path, chain(block, lines), first)
+            while batch := list(islice(rest, BATCH_ROWS)):
+                gathered.add(batch)
+            return
+        if not gathered.add_text(text, first):
+            gathered.add(list(rows(path, iter(block), first)))
 
 
 def last_column(path: str | os.PathLike[str], skip_rows: int = 0, header: str = "auto") -> str:
@@ -155,9 +171,33 @@ class _Gathered:
         self.rows = 0
 
     def add(self, batch: list[tuple[int, list[str]]]) -> None:
-        """A batch converted at once, or row by row where that fails, to say where."""
-        if not self._at_once(batch):
-            self._row_by_row(batch)
+        """Rows the csv module split: converted at once, or row by row to say where not."""
+        cells = [row for _, row in batch]
+        if set(map(len, cells)) == {self.layout.width}:
+            lines = np.array([line for line, _ in batch], dtype=np.int64)
+            if self._at_once(list(chain.from_iterable(cells)), lines):
+                return
+        self._row_by_row(batch)
+
+    def add_text(self, text: str, first: int) -> bool:
+        """Lines with no quote (the first is line ``first``), split and converted at once;
+        False, and nothing added, where the csv module must split them or a row is wrong."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                return False
+        lines = text.split("\n")
+        if lines[-1] == "":  # the last line's end
+            lines.pop()
+        numbers = np.arange(first, first + len(lines), dtype=np.int64)
+        if "" in lines:  # blank lines hold no row
+            numbers = numbers[[bool(line) for line in lines]]
+            lines = [line for line in lines if line]
+        cells = ",".join(lines).split(",")
+        width = self.layout.width
+        if width < 2 or len(cells) != len(lines) * width:  # a blank line of spaces, say
+            return False
+        return not lines or self._at_once(cells, numbers)
 
     def add_parsed(self, parsed: tuple[np.ndarray, list[str], np.ndarray] | None) -> bool:
         """pyarrow's rows, when it parsed them and they are within bounds."""
@@ -178,27 +218,23 @@ class _Gathered:
         self._keep(X, code_of[indices], lines)
         return True
 
-    def _at_once(self, batch: list[tuple[int, list[str]]]) -> bool:
+    def _at_once(self, cells: list[str], lines: np.ndarray) -> bool:
+        """Rows of ``cells`` (each row as wide as the first) converted by numpy at once."""
         width, label = self.layout.width, self.layout.label
-        cells = [row for _, row in batch]
-        if set(map(len, cells)) != {width} or width < 2:
-            return False
-        flat = list(chain.from_iterable(cells))
-        keys = list(map(str.strip, flat[label::width]))
-        del flat[label::width]
+        keys = list(map(str.strip, cells[label::width]))
+        del cells[label::width]
         try:
-            values = np.array(flat, dtype=np.float64)  # each cell as float() reads it
+            values = np.array(cells, dtype=np.float64)  # each cell as float() reads it
         except ValueError:
             return False
         if not (np.abs(values) <= limits.LARGEST).all():  # NaN, infinite, beyond float32
             return False
-        if not self._within(len(batch), max(map(len, keys))):
+        if not self._within(len(lines), max(map(len, keys))):
             return False
-        lines = np.array([line for line, _ in batch], dtype=np.int64)
         codes = self.labels.codes(keys, lines)
         if codes is None:
             return False
-        self._keep(values.astype(np.float32).reshape(len(batch), width - 1), codes, lines)
+        self._keep(values.astype(np.float32).reshape(len(lines), width - 1), codes, lines)
         return True
 
     def _row_by_row(self, batch: Iterable[tuple[int, list[str]]]) -> None:
