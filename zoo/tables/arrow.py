@@ -20,8 +20,6 @@ import numpy as np
 from zoo.tables import limits
 
 ARROW_FROM = 4 * 2**20  # bytes: a smaller file is read sooner than pyarrow is imported
-# bytes: a larger file may hold more cells than MOST_CELLS, and pyarrow holds them as float64
-ARROW_UP_TO = 2 * limits.MOST_CELLS
 PARSE_BLOCK = 1 << 18  # bytes each thread parses at once: faster here than pyarrow's 1 MiB
 
 
@@ -31,7 +29,7 @@ def read_arrow(
     """From line ``data_line`` on: the features as float32 ``[rows, width - 1]``, the label
     column's distinct texts and each row's index into them; None where the careful reader
     must read the file (or pyarrow is not installed)."""
-    if path == "-" or not _large_file(path):
+    if path == "-" or width < 2 or not _large_file(path):
         return None
     try:
         import pyarrow.csv
@@ -84,7 +82,10 @@ def _large_file(path: str) -> bool:
         status = os.stat(path)
     except OSError:
         return False
-    return stat.S_ISREG(status.st_mode) and ARROW_FROM <= status.st_size <= ARROW_UP_TO
+    # pyarrow holds every cell as float64, up to 4 bytes for each byte of the file ("1,"): a
+    # larger file could pass MOST_BYTES before it could be refused, so the careful reader,
+    # which refuses it at the line, takes it
+    return stat.S_ISREG(status.st_mode) and ARROW_FROM <= status.st_size <= limits.MOST_BYTES // 4
 
 
 def _data_offset(path: str, data_line: int) -> int | None:

@@ -115,6 +115,12 @@ def feature(path: Any, line: int, column: str, cell: str) -> float:
     return value
 
 
+def shown(text: str) -> str:
+    """A name from a file as a message shows it: as written, or quoted with escapes where it
+    holds a line end or another character a terminal would not print as itself."""
+    return text if text.isprintable() else repr(text)
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 of a file's bytes."""
     digest = hashlib.sha256()

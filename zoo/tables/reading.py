@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from zoo.names import did_you_mean
 from zoo.tables import limits
 from zoo.tables.arrow import read_arrow
 from zoo.tables.labels import LabelColumn
-from zoo.tables.lines import Lines, feature, is_header, open_file, read_lines, rows
+from zoo.tables.lines import Lines, feature, is_header, open_file, read_lines, rows, shown
 
 HEADERS = ("auto", "first", "none")  # auto: a first line none of whose cells is a number
 BATCH_ROWS = 4096  # rows converted at once: large enough for numpy, small as Python lists
@@ -63,7 +63,7 @@ class Layout:
 
     def named(self, index: int) -> str:
         name = self.columns[index]
-        return name if name == str(index + 1) else f"{index + 1} ({name})"
+        return name if name == str(index + 1) else f"{index + 1} ({shown(name)})"
 
     def skip_hint(self) -> str:
         """For a problem in the first rows: that line may be a note before the table."""
@@ -161,7 +161,9 @@ def _label_column(path: Any, columns: list[str], target: str | int | None, heade
     if header and name.isdigit() and 1 <= int(name) <= len(columns):
         return int(name) - 1
     hint = did_you_mean(name, columns) if header else ""
-    listed = ", ".join(columns) if header else f"columns 1 to {len(columns)} (no header)"
+    listed = (
+        ", ".join(map(shown, columns)) if header else f"columns 1 to {len(columns)} (no header)"
+    )
     raise DataError(f"{path}:1: no label column {name!r}{hint}; the file has {listed}")
 
 
@@ -197,11 +199,10 @@ class _Gathered:
         if "" in lines:  # blank lines hold no row
             numbers = numbers[[bool(line) for line in lines]]
             lines = [line for line in lines if line]
-        cells = ",".join(lines).split(",")
         width = self.layout.width
-        if width < 2 or len(cells) != len(lines) * width:  # a blank line of spaces, say
-            return False
-        return not lines or self._at_once(cells, numbers)
+        if width < 2 or set(map(str.count, lines, repeat(","))) - {width - 1}:
+            return False  # a row of another width, or a blank line of spaces
+        return not lines or self._at_once(",".join(lines).split(","), numbers)
 
     def add_parsed(self, parsed: tuple[np.ndarray, list[str], np.ndarray] | None) -> bool:
         """pyarrow's rows, when it parsed them and they are within bounds."""
