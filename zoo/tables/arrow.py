@@ -39,9 +39,14 @@ def read_arrow(
     if offset is None:
         return None
     try:
-        table = _parse(pyarrow, path, offset, width, label)
-    except (pyarrow.ArrowInvalid, OSError):  # the careful reader will say what and where
-        return None
+        return _columns(_parse(pyarrow, path, offset, width, label), width, label)
+    except (pyarrow.ArrowException, OSError, MemoryError):  # the careful reader says where,
+        return None  # or reads the file where pyarrow cannot (no memory for a thread, say)
+
+
+def _columns(table: Any, width: int, label: int) -> tuple[np.ndarray, list[str], np.ndarray] | None:
+    """The features as float32, the labels as distinct texts and indices; None when a
+    feature is not a finite float32 or a label was quoted."""
     if table.num_rows == 0:
         return None
     features = [i for i in range(width) if i != label]

@@ -278,10 +278,11 @@ class _Gathered:
             raise DataError(
                 f"{layout.path}:{line}: more than {limits.MOST_CELLS:,} cells; use a smaller table"
             )
-        if rows * limits.row_bytes(layout.width - 1, longest) > limits.MOST_BYTES:
+        each = limits.row_bytes(layout.width - 1, longest)
+        if rows * each > limits.MOST_BYTES:
             raise DataError(
-                f"{layout.path}:{line}: more than {limits.MOST_BYTES / 2**20:,.0f} MiB as a "
-                f"table in memory (labels of up to {longest:,} characters); use a smaller table"
+                f"{layout.path}:{line}: more than {limits.MOST_BYTES / 2**20:g} MiB as a table "
+                f"in memory ({each:,} bytes a row); use a smaller table"
             )
 
     def _within(self, rows: int, longest: int) -> bool:
