@@ -269,6 +269,8 @@ def test_sklearns_shipped_csv_files_train_with_skip_rows(zoo_here, name, feature
         dataset_params={"skip_rows": 1, "header": "none", "target": last},
     )  # fmt: skip
     assert named["test_acc"] == json.loads(trained.stdout)["test_acc"]
+    scored = zoo_here("eval", "run", "--data", str(path), "--json")  # read as the run read it
+    assert json.loads(scored.stdout)["rows"] == len(path.read_text().splitlines()) - 1
 
 
 @pytest.mark.parametrize(("name", "features", "classes", "last"), SHIPPED)
