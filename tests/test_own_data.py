@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,15 @@ import pytest
 import sklearn.datasets
 from conftest import assert_one_line_error
 from csv_readers import arrow_read, careful_read
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_moons
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_moons,
+)
+from test_docs import console_block
 
 import zoo
 from zoo.errors import CatalogueError, DataError, ModelError
@@ -478,3 +487,18 @@ def test_sklearn_tables_written_as_csv_read_back_exactly_by_every_reader(tmp_pat
         assert np.array_equal(table.X, careful.X) and table.X.flags.c_contiguous
         assert table.labels.tolist() == careful.labels.tolist()
         assert table.lines.tolist() == careful.lines.tolist() == list(range(2, len(frame) + 2))
+
+
+def test_the_csv_examples_readme_shows_are_what_zoo_prints(zoo_here, tmp_path):
+    shutil.copy(SKLEARN_DATA / "iris.csv", tmp_path)
+    assert (tmp_path / "iris.csv").read_text().splitlines()[:2] == console_block("head -2 iris.csv")
+    diabetes = load_diabetes(as_frame=True, scaled=False).frame
+    diabetes.to_csv(tmp_path / "diabetes.csv", index=False)
+    X = np.random.default_rng(0).normal(size=(100_000, 2))
+    write_rows(tmp_path / "visits.csv", X, [f"v{i:06d}" for i in range(100_000)], "age,min,visitor")
+    for command in (
+        "zoo train circle-v2 --dataset iris.csv",
+        "zoo train circle-v2 --dataset visits.csv",
+        "zoo train circle-v2 --dataset diabetes.csv",
+    ):
+        assert zoo_here(*command.split()[1:]).stderr.splitlines() == console_block(command)
