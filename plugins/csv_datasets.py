@@ -17,7 +17,7 @@ from zoo.tables import read_table
 
 
 def csv_table(
-    path: str, target: str | int | None = None, skip_rows: int = 0, header: str = "auto"
+    path: str, target: str | int | None = None, skip_rows: int = 0, header: str | bool = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Numeric feature columns, and the label column ``target`` (a header name or a column
     number from 1; by default the last), from line ``skip_rows + 1`` on."""

@@ -308,9 +308,12 @@ def test_skip_rows_and_header_come_from_a_catalogue_as_from_the_command_line(tmp
     catalogue.write_text(
         "models:\n  noted:\n    model: circle-v2\n    dataset: csv\n    epochs: 5\n"
         "    dataset_params: {path: notes.csv, skip_rows: 1, header: first}\n"
+        "  unnamed:\n    model: circle-v2\n    dataset: csv\n    epochs: 5\n"
+        "    dataset_params: {path: notes.csv, skip_rows: 3, header: no}\n"  # YAML: false
     )
     run = zoo.train("noted", registry=catalogue)
     assert run.classes == ["a", "b"] and run.config.dataset_params["target"] == "kind"
+    assert zoo.train("unnamed", registry=catalogue).config.dataset_params["target"] == "3"
     table = read_table(tmp_path / "notes.csv", skip_rows=1, header="first")
     assert table.columns == ["1990", "2000", "kind"] and table.lines[0] == 4
     as_data = read_table(tmp_path / "notes.csv", skip_rows=1)  # auto: numbers are no header

@@ -77,13 +77,13 @@ def read_table(
     path: str | os.PathLike[str],
     target: str | int | None = None,
     skip_rows: int = 0,
-    header: str = "auto",
+    header: str | bool = "auto",
 ) -> Table:
     """The table at ``path``: ``target`` names the label column (a header name or a column
     number from 1), by default the last one; the first ``skip_rows`` lines are left out;
     ``header`` says whether the first row names the columns (``first``), is a row of data
     (``none``), or names them when none of its cells is a number (``auto``)."""
-    check_options(skip_rows, header)
+    header = check_options(skip_rows, header)
     with open_file(path) as raw:
         lines = Lines(path, raw)
         lines.skip(skip_rows)
@@ -116,9 +116,11 @@ def _read_body(gathered: _Gathered, lines: Lines) -> None:
             gathered.add(list(rows(path, iter(block), first)))
 
 
-def last_column(path: str | os.PathLike[str], skip_rows: int = 0, header: str = "auto") -> str:
+def last_column(
+    path: str | os.PathLike[str], skip_rows: int = 0, header: str | bool = "auto"
+) -> str:
     """The default label column: the header's last name, or the number of columns."""
-    check_options(skip_rows, header)
+    header = check_options(skip_rows, header)
     first = next(iter(read_lines(path, skip_rows)), None)
     if first is None:
         raise DataError(_empty(path, skip_rows))
@@ -126,13 +128,17 @@ def last_column(path: str | os.PathLike[str], skip_rows: int = 0, header: str = 
     return first[1][-1].strip() if named else str(len(first[1]))
 
 
-def check_options(skip_rows: Any, header: Any) -> None:
-    """``skip_rows`` and ``header`` as the csv dataset takes them, or a one-line error."""
+def check_options(skip_rows: Any, header: Any) -> str:
+    """``skip_rows`` and ``header`` as the csv dataset takes them, or a one-line error; the
+    header's word (YAML reads ``header: no`` as false: no header, ``yes`` as true: first)."""
     if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
         raise DataError(f"skip_rows={skip_rows!r}: must be a whole number of lines, 0 or more")
+    if isinstance(header, bool):
+        return "first" if header else "none"
     if header not in HEADERS:
         hint = did_you_mean(str(header), HEADERS)
         raise DataError(f"header={header!r}: must be {', '.join(HEADERS)}{hint}")
+    return str(header)
 
 
 def _empty(path: Any, skip_rows: int) -> str:
