@@ -19,7 +19,8 @@ import numpy as np
 
 from zoo.tables import limits
 
-ARROW_FROM = 4 * 2**20  # bytes: a smaller file is read sooner than pyarrow is imported
+# bytes: numpy reads about 25 MiB a second, pyarrow five times that but takes 0.35 s to import
+ARROW_FROM = 8 * 2**20
 PARSE_BLOCK = 1 << 18  # bytes each thread parses at once: faster here than pyarrow's 1 MiB
 
 
