@@ -36,10 +36,10 @@ def read_arrow(
         import pyarrow.csv
     except ImportError:
         return None
-    offset = _data_offset(path, data_line)
-    if offset is None:
-        return None
     try:
+        offset = _data_offset(path, data_line)
+        if offset is None:
+            return None
         return _columns(_parse(pyarrow, path, offset, width, label), width, label)
     except (pyarrow.ArrowException, OSError, MemoryError):  # the careful reader says where,
         return None  # or reads the file where pyarrow cannot (no memory for a thread, say)
@@ -80,6 +80,7 @@ def _in_float32(table: Any, features: list[int]) -> bool:
 
 
 def installed() -> bool:
+    """Whether pyarrow can be imported (the ``arrow`` extra)."""
     return importlib.util.find_spec("pyarrow") is not None
 
 
