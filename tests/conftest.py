@@ -130,6 +130,25 @@ def zoo_cli(tmp_path: Path) -> Zoo:
 
 
 @pytest.fixture
+def zoo_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Zoo:
+    """Run ``zoo ARGS`` in this process (``zoo.cli.main``), in a temporary folder: what it
+    printed and its exit status, as ``zoo_cli`` gives them for a process."""
+    from zoo.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()  # what was printed before is not this command's
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(status, out, err)
+
+    return run
+
+
+@pytest.fixture
 def with_plugins(plugin_site: Path) -> Callable[..., dict[str, str]]:
     """Environment for a `zoo` process that sees the installed test plugins.
 

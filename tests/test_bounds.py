@@ -9,7 +9,10 @@ and the child's peak resident memory stays under the stated bound. The bounds th
 * config.json, summary.json, compare.json: 4 MiB, strict JSON, numbers of at most 100
   characters; weights.pt, checkpoint.pt, parts/*.pt: 1 GiB, torch's zip format with stored
   (uncompressed) entries, tensors of at most 2**28 elements (:mod:`zoo.runs.bounded`);
-* ``--jobs``: never more processes than seeds, nor than four per core (at most 256).
+* ``--jobs``: never more processes than seeds, nor than four per core (at most 256);
+* CSV tables: lines of at most 2**20 characters, 50,000,000 cells (labels included), 512 MiB
+  in memory, 1,000 distinct labels, each refused at the line that passes it; reading holds
+  about twice the table at most (:mod:`zoo.tables.limits`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ import json
 import os
 import re
 import shutil
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow.csv  # noqa: F401 - imported here, not in the children that measure memory
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -33,8 +39,11 @@ from hypothesis import strategies as st
 from limits import MiB, Outcome, in_child
 
 import zoo
+import zoo.tables.arrow
 from zoo.comparison.workers import most_workers, worker_count
 from zoo.config.catalogue import MAX_BYTES, MAX_NODES, load_catalogue
+from zoo.errors import DataError
+from zoo.tables import MOST_CLASSES, Table, limits, read_table
 
 pytestmark = pytest.mark.slow  # hundreds of forked children
 
@@ -397,3 +406,77 @@ def test_compare_with_a_hundred_thousand_jobs_finishes(zoo_cli):
     result = zoo_cli("compare", "circle-v2", "--seeds", "3", "--epochs", "5", "--jobs", "100000")
     assert result.returncode == 0, result.stderr
     assert "circle-v2" in result.stdout
+
+
+# -- CSV tables (zoo train --dataset FILE.csv) -------------------------------------------------
+
+
+def write_numbers(path: Path, rows: int, labels: Any = None) -> Path:
+    """``rows`` rows of 20 numbers with five decimals and a label (0 or 1 by default)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 20))
+    labels = rng.integers(0, 2, rows) if labels is None else labels
+    with open(path, "w") as file:
+        file.write(",".join(f"x{i}" for i in range(1, 21)) + ",label\n")
+        for start in range(0, rows, 10_000):
+            block = X[start : start + 10_000]
+            file.writelines(
+                ",".join(f"{v:.5f}" for v in row) + f",{label}\n"
+                for row, label in zip(block.tolist(), labels[start : start + 10_000])
+            )
+    return path
+
+
+def table_bytes(table: Table) -> int:
+    return table.X.nbytes + table.labels.nbytes + table.lines.nbytes
+
+
+def test_a_csv_table_past_its_memory_bound_is_refused_at_that_line_having_held_little(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(limits, "MOST_BYTES", 2 * MiB)
+    path = write_numbers(tmp_path / "big.csv", 60_000)  # about 11 MB: 5.8 MiB as a table
+    each = limits.row_bytes(20, 1)
+    outcome = in_child(lambda: read_table(path), LIMIT)
+    assert outcome.text == (
+        f"{path}:{2 * MiB // each + 2}: more than 2 MiB as a table in memory ({each} bytes a "
+        "row); use a smaller table"
+    )
+    assert outcome.growth < 16 * MiB, f"{outcome.growth / MiB:.0f} MiB"
+
+
+def test_a_csv_table_past_its_cell_bound_is_refused_at_that_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MOST_CELLS", 100_000)  # labels count: 21 cells a row
+    path = write_numbers(tmp_path / "big.csv", 20_000)
+    with pytest.raises(DataError) as caught:
+        read_table(path)
+    assert str(caught.value) == (
+        f"{path}:{100_000 // 21 + 2}: more than 100,000 cells; use a smaller table"
+    )
+
+
+def test_a_label_column_of_ids_is_refused_at_its_thousand_and_first_label(tmp_path):
+    path = write_numbers(tmp_path / "ids.csv", 100_000, [f"id{i}" for i in range(100_000)])
+    outcome = in_child(lambda: read_table(path), LIMIT)
+    assert outcome.text.startswith(
+        f"{path}:{MOST_CLASSES + 2}: more than {MOST_CLASSES:,} distinct labels in column 'label'"
+    )
+    assert outcome.growth < 16 * MiB, f"{outcome.growth / MiB:.0f} MiB"
+
+
+def test_reading_a_csv_table_holds_a_small_multiple_of_the_table(tmp_path, monkeypatch):
+    path = write_numbers(tmp_path / "table.csv", 100_000)  # 16 MB of text, 9.2 MiB as a table
+    monkeypatch.setattr(zoo.tables.arrow, "ARROW_FROM", 1 << 62)  # numpy's path: traced
+    tracemalloc.start()
+    table = read_table(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert table.X.shape == (100_000, 20)
+    assert peak < 2 * table_bytes(table) + 8 * MiB, f"{peak / MiB:.0f} MiB"
+    # pyarrow's path, measured by the kernel: float64 columns, then the float32 table. Its
+    # threads and memory pool start at its first read in a process (tens of MB, once): here.
+    monkeypatch.setattr(zoo.tables.arrow, "ARROW_FROM", 0)
+    read_table(path)
+    outcome = in_child(lambda: table_bytes(read_table(path)), 64 * LIMIT)  # mimalloc reserves
+    assert outcome.kind == "result" and int(outcome.text) == table_bytes(table)
+    assert outcome.growth < 4 * table_bytes(table) + 16 * MiB, f"{outcome.growth / MiB:.0f} MiB"

@@ -1,4 +1,4 @@
-"""Property-based tests: whatever a registry.yaml or a predict CSV holds, zoo answers sanely.
+"""Property-based tests: whatever a registry.yaml or a CSV file holds, zoo answers sanely.
 
 Every generated input ends as a valid result or as zoo's own one-line error naming the file
 and the line: never an uncaught exception, never a crash inside a parser.
@@ -12,11 +12,13 @@ import math
 import re
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from csv_readers import arrow_read, careful_read
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import zoo
@@ -24,6 +26,7 @@ from zoo.config.catalogue import load_catalogue
 from zoo.errors import CatalogueError, DataError
 from zoo.runs.csv_files import CHUNK_ROWS, read_rows
 from zoo.settings import SETTINGS
+from zoo.tables import read_table
 
 pytestmark = pytest.mark.slow  # thousands of generated inputs
 
@@ -216,3 +219,154 @@ def test_zoo_predict_labels_a_million_rows(zoo_cli, million_rows, tmp_path):
     with open(tmp_path / "labels.csv") as labels:
         assert next(labels) == "label,p_0,p_1\n"
         assert sum(1 for _ in labels) == 1_000_000
+
+
+# -- CSV tables (zoo train --dataset FILE.csv) -------------------------------------------------
+
+table_numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(width=32, allow_nan=False, allow_infinity=False).map(lambda v: f"{v:.5f}"),
+    st.integers(-(10**20), 10**20).map(str),
+)
+table_cells = st.one_of(
+    table_numbers,
+    st.sampled_from(
+        [
+            "",
+            " ",
+            " 1.5",
+            "1.5 ",
+            "\t2",
+            "1_0",
+            "١",
+            "1e39",
+            "3.4028235e38",
+            "3.4028234663852886e38",
+            "0x10",
+            "cat",
+            "dog",
+            " cat",
+            '"2"',
+            '"a,b"',
+            '"x\ny"',
+            '"ab"c',
+            '"open',
+            "1e300",
+            "18446744073709551615",
+            "2.0",
+            "2e0",
+            "-0",
+            "+.5",
+            "1e-400",
+            "nan",
+            "inf",
+            "\x00",
+            "\ufeff1",
+        ]
+    ),  # fmt: skip
+    st.text(max_size=4),
+)
+
+
+@st.composite
+def csv_texts(draw: st.DrawFn) -> str:
+    """A CSV file's text as people write it or mangle it: mostly rows of one width, some
+    numbers, some labels, line ends of every kind, notes and blank lines between."""
+    width = draw(st.integers(1, 4))
+    labels = st.one_of(st.sampled_from(["cat", "dog", "0", "1", "2.0", "1e300"]), table_cells)
+    row = st.lists(
+        st.one_of(table_numbers, table_numbers, table_cells),
+        min_size=width - 1,
+        max_size=width - 1,
+    ).flatmap(lambda features: labels.map(lambda label: [*features, label]))
+    ragged = st.lists(table_cells, max_size=width + 1)
+    rows = draw(st.lists(st.one_of(row, row, row, ragged), max_size=10))
+    if draw(st.booleans()):
+        rows.insert(0, [f"c{i}" for i in range(width)])
+    if draw(st.booleans()):  # through the csv module: quoted where a cell needs it
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        lines = buffer.getvalue().split("\n")
+    else:
+        lines = [",".join(row) for row in rows]
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = end.join(line for line in lines)
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+        at = draw(st.integers(0, len(text)))
+        text = (
+            text[:at] + draw(st.sampled_from(["\n", "\n\n", " \n", ",,\n", "note\n"])) + text[at:]
+        )
+    return draw(st.sampled_from(["", "\ufeff"])) + text
+
+
+def read_outcome(read: Any, path: Path, **options: Any) -> tuple[Any, ...]:
+    """What a reader made of a file: the table, or its one-line error."""
+    try:
+        table = read(path, **options)
+    except DataError as exc:
+        message = str(exc)
+        assert "\n" not in message and message.startswith(str(path)), message
+        return ("error", message)
+    assert table.X.dtype == np.float32 and table.X.flags.c_contiguous
+    return (
+        "table",
+        table.X.shape,
+        table.X.tobytes(),
+        table.labels.dtype.kind,
+        table.labels.tolist(),
+        table.lines.tolist(),
+        table.columns,
+        table.header,
+        table.target,
+    )
+
+
+csv_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "skip_rows": st.integers(0, 3),
+        "header": st.sampled_from(["auto", "first", "none"]),
+        "target": st.sampled_from(["1", "2", "c0", "c1"]),
+    },
+)
+
+
+@EXAMPLES
+@given(text=csv_texts(), options=csv_options)
+def test_any_csv_text_reads_the_same_by_every_reader_or_is_one_line(tmp_path, text, options):
+    path = tmp_path / "table.csv"
+    path.write_bytes(text.encode("utf-8"))
+    careful = read_outcome(careful_read, path, **options)
+    event(careful[0] if careful[0] == "table" else careful[1].split(": ", 1)[1][:24])
+    assert read_outcome(read_table, path, **options) == careful
+    assert read_outcome(arrow_read, path, **options) == careful
+
+
+@EXAMPLES
+@given(raw=st.binary(max_size=300))
+def test_any_bytes_as_a_table_read_the_same_by_every_reader_or_are_one_line(tmp_path, raw):
+    path = tmp_path / "table.csv"
+    path.write_bytes(raw)
+    careful = read_outcome(careful_read, path)
+    assert read_outcome(read_table, path) == careful == read_outcome(arrow_read, path)
+
+
+@EXAMPLES
+@given(
+    X=st.lists(
+        st.lists(
+            st.floats(width=64, allow_nan=False, allow_infinity=False), min_size=3, max_size=3
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    spelled=st.sampled_from([repr, lambda v: f"{v:.17g}", lambda v: f"{v:e}", str]),
+)
+def test_every_reader_rounds_a_number_as_float32_of_float_does(tmp_path, X, spelled):
+    path = tmp_path / "numbers.csv"
+    path.write_text("".join(",".join([*map(spelled, row), "a"]) + "\n" for row in X))
+    outcome = read_outcome(careful_read, path)
+    assert read_outcome(read_table, path) == outcome == read_outcome(arrow_read, path)
+    if outcome[0] == "table":
+        expected = np.array([[float(spelled(v)) for v in row] for row in X]).astype(np.float32)
+        assert outcome[2] == expected.tobytes()

@@ -103,6 +103,10 @@ class CatalogueWarning(ZooWarning):
     """A catalogue entry was skipped because the plugin it needs did not load."""
 
 
+class DataWarning(ZooWarning):
+    """The data may not be what was meant: a label column that looks like a measurement."""
+
+
 def describe_exception(exc: BaseException, module: str = "") -> str:
     """``Type: message (file.py:line)``, the line being in the plugin ``module``'s own files.
 

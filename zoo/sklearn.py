@@ -29,7 +29,7 @@ from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingDiverged
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
-from zoo.training.data import Split
+from zoo.training.data import Split, float32_features
 from zoo.training.devices import resolve_device
 from zoo.training.experiment import Experiment
 from zoo.training.records import FitResult
@@ -205,7 +205,7 @@ def _rows(X: np.ndarray, encoded: np.ndarray, classes: np.ndarray) -> Split:
     The trainer's log points evaluate a test split too; with no held-out rows, that is the
     training rows again (evaluation never changes the weights).
     """
-    features = np.ascontiguousarray(X, dtype=np.float32)
+    features = np.ascontiguousarray(float32_features("fit", X))  # a float64 that overflows
     labels = np.ascontiguousarray(encoded, dtype=np.int64)
     return Split("X", features, features, labels, labels, classes.tolist())
 

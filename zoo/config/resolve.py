@@ -118,7 +118,9 @@ def _csv_table(values: dict[str, Any], sources: dict[str, str]) -> None:
     params = values["dataset_params"]
     if (values["dataset"] == "csv" or is_csv_path(values["dataset"])) and "target" not in params:
         if isinstance(params.get("path"), str):
-            values["dataset_params"] = {**params, "target": last_column(params["path"])}
+            layout = {key: params[key] for key in ("skip_rows", "header") if key in params}
+            target = last_column(params["path"], **layout)
+            values["dataset_params"] = {**params, "target": target}
             sources["dataset_params.target"] = "the file's last column"
 
 

@@ -138,9 +138,12 @@ def evaluate_run(
 
 
 def _score_file(run: Run, path: PathLike, target: str | None) -> dict[str, Any]:
-    """Loss and accuracy on every row of a labelled CSV file, its labels the run's classes."""
-    column = target if target is not None else run.config.dataset_params.get("target")
-    table = read_table(path, column)
+    """Loss and accuracy on every row of a labelled CSV file, its labels the run's classes;
+    the file is read as the run's own was (its skip_rows and header)."""
+    params = run.config.dataset_params
+    column = target if target is not None else params.get("target")
+    layout = {key: params[key] for key in ("skip_rows", "header") if key in params}
+    table = read_table(path, column, **layout)  # read as the run read its own file
     if table.X.shape[1] != run.features:
         raise DataError(
             f"{path}: {table.X.shape[1]} feature columns besides the label "

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from zoo.errors import DataError, ZooError, describe_exception
+from zoo.errors import DataError, DataWarning, ZooError, describe_exception
 from zoo.plugins.specs import DatasetSpec, refused_parameter
+from zoo.tables import limits
+from zoo.tables.labels import whole_number
+from zoo.tables.lines import number
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,8 @@ def load_split(
         ) from None
     X, labels = _check(f"{spec.name!r} (plugin {spec.plugin.name!r})", loaded)
     classes, y = np.unique(labels, return_inverse=True)
-    if len(classes) < 2:
-        raise DataError(f"dataset {spec.name!r} has only one class; it needs at least two")
+    named = params.get("path", spec.name)  # a CSV file by its name, as the user gave it
+    check_classes(str(named), classes, len(X), params.get("target"))
     rows = len(X)
     test_rows = int(np.ceil(test_size * rows))
     if test_rows < 1 or rows - test_rows < 1:
@@ -76,6 +81,54 @@ def load_split(
         X, y.astype(np.int64), test_size=test_size, random_state=split_seed
     )
     return Split(spec.name, X_train, X_test, y_train, y_test, classes.tolist())
+
+
+def check_classes(name: str, classes: np.ndarray, rows: int, target: Any = None) -> None:
+    """Classes a classifier can learn: two or more, at most MOST_CLASSES, and at least
+    ROWS_PER_CLASS rows for each on average; a warning when they look like a measurement."""
+    count = len(classes)
+    if count < 2:
+        raise DataError(f"dataset {name!r} has only one class; it needs at least two")
+    hint = (
+        f"is column {target!r} the label column? An ID or a measurement is not a class "
+        "(--target COLUMN picks another)"
+        if target is not None
+        else "are its labels classes, not IDs or measurements?"
+    )
+    if count > limits.MOST_CLASSES:
+        raise DataError(
+            f"dataset {name!r} has {count:,} classes; zoo takes at most "
+            f"{limits.MOST_CLASSES:,}: {hint}"
+        )
+    if count * limits.ROWS_PER_CLASS > rows:
+        raise DataError(
+            f"dataset {name!r} has {count:,} classes in {rows:,} rows, fewer than "
+            f"{limits.ROWS_PER_CLASS} rows a class: too few to learn from; {hint}"
+        )
+    fraction = _fraction(classes) if count > limits.CONTINUOUS else None
+    if fraction is not None:
+        warnings.warn(
+            DataWarning(
+                f"the labels of dataset {name!r} look like a measurement ({count:,} distinct "
+                f"numbers such as {fraction:g}): is this a regression target? zoo trains "
+                "classifiers, one class per distinct value"
+            ),
+            stacklevel=2,
+        )
+
+
+def _fraction(classes: np.ndarray) -> float | None:
+    """A fraction among labels that are all numbers written as text (a CSV's ``0.25``)."""
+    if classes.dtype.kind != "U":
+        return None
+    found = None
+    for text in classes.tolist():
+        value = number(text)
+        if value is None or not math.isfinite(value):
+            return None
+        if found is None and whole_number(text) is None:
+            found = value
+    return found
 
 
 def _check(label: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -94,14 +147,29 @@ def _check(label: str, loaded: Any) -> tuple[np.ndarray, np.ndarray]:
     real = np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)
     if not (real or X.dtype == bool):
         raise DataError(f"dataset {label}: X must hold real numbers, got {_kind(X)}")
-    with np.errstate(over="ignore"):
-        X = X.astype(np.float32)
-    if not np.isfinite(X).all():
-        raise DataError(
-            f"dataset {label}: X must hold finite numbers within float32's range "
-            "(it holds NaN, an infinity or a larger number)"
-        )
-    return X, _labels(label, y)
+    return float32_features(f"dataset {label}", X), _labels(label, y)
+
+
+def float32_features(label: str, X: np.ndarray) -> np.ndarray:
+    """``X`` as float32, the type zoo's models compute in; the first value that is NaN,
+    infinite or beyond float32's range (as the CSV reader counts it) is named."""
+    if np.issubdtype(X.dtype, np.floating):
+        with np.errstate(invalid="ignore"):
+            within = np.abs(X) <= limits.LARGEST  # False for NaN
+        if not within.all():
+            row, column = (int(i) for i in np.argwhere(~within)[0])
+            value = float(X[row, column])
+            what = (
+                f"is {value}"
+                if not math.isfinite(value)
+                else f"is {value:.7g}, beyond float32's "
+                f"range (±{limits.LARGEST:.7g}), which zoo's models compute in"
+            )
+            raise DataError(
+                f"{label}: X[{row}, {column}] {what}; features must be finite float32 numbers "
+                "(scale that column down, or leave out its rows)"
+            )
+    return X.astype(np.float32)
 
 
 def _array(label: str, what: str, value: Any) -> np.ndarray:
@@ -117,15 +185,36 @@ def _array(label: str, what: str, value: Any) -> np.ndarray:
 
 
 def _labels(label: str, y: np.ndarray) -> np.ndarray:
-    if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
-        y = y.astype(np.int64)
+    fractions = ""
+    if np.issubdtype(y.dtype, np.floating) and np.isfinite(y).all():
+        if np.all(np.mod(y, 1) == 0):
+            _int64(label, y)
+            y = y.astype(np.int64)
+        else:
+            fractions = " (fractions: is this a regression target? zoo trains classifiers)"
     if y.dtype == object and all(isinstance(label, str) for label in y):
         y = y.astype(str)
     if np.issubdtype(y.dtype, np.integer) or y.dtype == bool or np.issubdtype(y.dtype, np.str_):
+        if np.issubdtype(y.dtype, np.unsignedinteger):
+            _int64(label, y)
         return y
     raise DataError(
-        f"dataset {label}: y must hold class labels, all whole numbers or all texts, got {_kind(y)}"
+        f"dataset {label}: y must hold class labels, all whole numbers or all texts, got "
+        f"{_kind(y)}{fractions}"
     )
+
+
+def _int64(label: str, y: np.ndarray) -> None:
+    """Whole-number labels within int64, as zoo keeps them (as a CSV file's are)."""
+    if y.dtype.kind == "u":
+        beyond = y > np.uint64(np.iinfo(np.int64).max)
+    else:
+        beyond = np.abs(y) >= 2.0**63
+    if beyond.any():
+        raise DataError(
+            f"dataset {label}: y holds {y[np.argmax(beyond)].item():.7g}, too large a number "
+            "for a class (int64 holds up to 9.2e18); use smaller whole numbers or text labels"
+        )
 
 
 def _kind(array: np.ndarray) -> str:
