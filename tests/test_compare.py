@@ -31,10 +31,15 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
         assert set(row["test_acc"]) == STAT_KEYS and set(row["train_acc"]) == STAT_KEYS
         assert row["seeds"] == 5 and row["params"] > 0 and row["seconds"] > 0
     assert summary["circle-v2"]["test_acc"]["mean"] >= 99.0
-    assert summary["circle-v2"]["verdict"] == "best"
+    # Five seeds cannot tell two comparisons apart at p<0.05 (2 x 2/2**5 = 0.125): it says so.
+    assert summary["circle-v2"]["verdict"].startswith("best mean; not clearly better than")
     for linear in ("circle-v0", "circle-v1"):
         assert 40.0 <= summary[linear]["test_acc"]["mean"] <= 60.0
-        assert summary[linear]["verdict"] == "worse than circle-v2 on 5/5 seeds"
+        assert summary[linear]["verdict"] == (
+            "too few seeds to tell (5; need 7 for p<0.05 over 2 comparisons)"
+        )
+        assert summary[linear]["p_improvement"] == 1.0  # yet every seed of v2 beat every one
+        assert summary[linear]["difference"]["high"] < -40  # by over 40 points
     assert [row["model"] for row in report["summary"]][0] == "circle-v2"  # best first
 
 
@@ -101,8 +106,8 @@ def test_wildcards_and_several_datasets_give_one_block_per_dataset(zoo_cli):
     assert result.returncode == 0, result.stderr
     blocks = result.stdout.strip().split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [
-        "moons: 2 seeds (42, 43)",
-        "circles: 2 seeds (42, 43)",
+        "moons: 2 seeds (42, 43); varied: init",
+        "circles: 2 seeds (42, 43); varied: init",
     ]
     for block in blocks:
         models = [line.split()[0] for line in block.splitlines()[2:]]
@@ -114,8 +119,9 @@ def test_models_within_each_others_spread_are_not_crowned():
         ["circle-v2", "circle-v2-wide"], seeds=3, datasets=["moons"], epochs=300
     )
     best, other = comparison.summary
-    assert other["verdict"].startswith(f"overlaps {best['model']}")
-    assert best["verdict"].startswith("best mean, not clearly better than")
+    assert other["verdict"] == "too few seeds to tell (3; need 6 for p<0.05)"
+    assert other["against"] == best["model"] and other["shared_seeds"] == 3
+    assert best["verdict"] == f"best mean; not clearly better than {other['model']}"
 
 
 def test_baselines_are_fitted_on_the_same_split(zoo_cli):
@@ -135,7 +141,7 @@ def test_baselines_are_fitted_on_the_same_split(zoo_cli):
     from zoo.training.data import load_split
 
     split = load_split(load_plugins().dataset("circles"), {}, 0.2, 42)
-    fitted = LogisticRegression(max_iter=1000).fit(split.X_train, split.y_train)
+    fitted = LogisticRegression().fit(split.X_train, split.y_train)  # scikit-learn's defaults
     expected = (fitted.predict(split.X_test) == split.y_test).mean() * 100
     assert summary["sklearn:logistic-regression"]["test_acc"]["mean"] == pytest.approx(expected)
 
@@ -178,7 +184,9 @@ def test_markdown_and_table_formats(zoo_cli):
     markdown = zoo_cli(
         "compare", "circle-v0", "--seeds", "2", "--epochs", "10", "--format", "markdown"
     )
-    assert markdown.stdout.startswith("### circles: 2 seeds (42, 43)\n\n| Model | Params |")
+    assert markdown.stdout.startswith(
+        "### circles: 2 seeds (42, 43); varied: init\n\n| Model | Params |"
+    )
     table = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "10")
     header = table.stdout.splitlines()[1]
     assert header.split()[:4] == ["MODEL", "PARAMS", "TEST", "ACC"]
@@ -236,7 +244,7 @@ def test_compare_takes_json_as_every_other_command_does(zoo_cli):
 def test_a_comparison_shows_itself_as_a_table_in_a_terminal_and_in_a_notebook():
     comparison = zoo.compare(["circle-v0", "circle-v1"], seeds=2, epochs=10)
     assert repr(comparison) == comparison.render("table").rstrip("\n")
-    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43)"
+    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43); varied: init"
     page = comparison._repr_html_()
     assert page.count("<table>") == 1 and page.count("<tr>") == 3  # header and two models
     assert "<th>MODEL</th>" in page and "<td>circle-v0</td>" in page
