@@ -142,7 +142,9 @@ def fit_baseline(
     ):
         scores[f"{part}_acc"] = float(np.mean(estimator.predict(X) == y) * 100)
         scores[f"{part}_loss"] = None
-        if hasattr(estimator, "predict_proba"):
+        # No log-loss without probabilities, nor for a model that never saw every class.
+        seen_all = len(estimator.classes_) == job.experiment.split.class_count
+        if hasattr(estimator, "predict_proba") and seen_all:
             probabilities = estimator.predict_proba(X)
             scores[f"{part}_loss"] = float(log_loss(y, probabilities, labels=estimator.classes_))
     return RunSummary(

@@ -297,8 +297,9 @@ def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[Summa
             by_seed.setdefault(record.label, {})[record.summary.seed] = record.summary.test_acc
     best, others = block[0], block[1:]
     found = against_best(best.label, by_seed[best.label], [by_seed[r.label] for r in others])
+    comparisons = sum(versus.shared_seeds > 0 for versus in found)  # Holm's family
     judged = [
-        replace(row, versus=versus, verdict=row_verdict(versus, len(others)))
+        replace(row, versus=versus, verdict=row_verdict(versus, comparisons))
         for row, versus in zip(others, found)
     ]
     verdict = best_verdict([(row.label, versus) for row, versus in zip(others, found)])

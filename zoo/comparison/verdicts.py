@@ -122,13 +122,18 @@ def row_verdict(versus: Versus, comparisons: int) -> str:
 
 
 def best_verdict(others: Sequence[tuple[str, Versus]]) -> str:
-    """The best row's verdict: ``best`` when it is clearly ahead of every other row."""
+    """The best row's verdict: ``best`` when it is clearly ahead of every other row; else
+    which rows it is not clearly better than, or that no row had seeds enough to tell."""
     if not others:
         return "only entry"
-    unclear = [label for label, versus in others if not clearly_behind(versus)]
+    unclear = [(label, versus) for label, versus in others if not clearly_behind(versus)]
     if not unclear:
         return "best"
-    return "best mean; not clearly better than " + ", ".join(unclear)
+    comparisons = sum(versus.shared_seeds > 0 for _, versus in others)
+    needed = seeds_needed(comparisons)
+    if all(0 < versus.shared_seeds < needed for _, versus in others):
+        return "best mean; " + row_verdict(others[0][1], comparisons)
+    return "best mean; not clearly better than " + ", ".join(label for label, _ in unclear)
 
 
 def _bounds(interval: Interval) -> str:
