@@ -1,4 +1,4 @@
-"""Run the six CPU benchmarks one after another (several minutes on a 2-core machine).
+"""Run the seven CPU benchmarks one after another (several minutes on a 2-core machine).
 
 .venv/bin/python benchmarks/run_all.py
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import against_sklearn
 import cold_train
+import compare_statistics
 import seeds_together
 import startup
 import sweep_stack
@@ -19,6 +20,7 @@ for benchmark in (
     startup,
     cold_train,
     sweep_stack,
+    compare_statistics,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()
