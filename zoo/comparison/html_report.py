@@ -61,7 +61,7 @@ SUMMARY_READ = {
 }
 
 STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 90rem;
        padding: 0 1rem; color: #1d1d1f; }
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .lead { color: #555; margin-top: 0; }
@@ -69,6 +69,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
 th { background: #f4f4f6; } td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary td:last-child { min-width: 16rem; } .wide { overflow-x: auto; }
 tr.best td { background: #eef8ee; } tr.baseline td { color: #666; font-style: italic; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0 0 1rem; } figcaption { color: #555; font-size: 13px; }
@@ -202,8 +203,8 @@ def _summary_section(data: dict[str, Any]) -> str:
         rows = [row for row in data["summary"] if row["dataset"] == dataset]
         results = [r for r in data["results"] if r["dataset"] == dataset]
         parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows))}</h3>"]
-        parts += ['<table class="summary">', _head(headers)]
-        parts += ["<tbody>", *(_summary_row(row, grid) for row in rows), "</tbody>", "</table>"]
+        parts += ['<div class="wide"><table class="summary">', _head(headers), "<tbody>"]
+        parts += [*(_summary_row(row, grid) for row in rows), "</tbody></table></div>"]
         picture = report_figures.intervals(rows, grid)
         alt = f"interquartile mean and difference from the best, with 95% intervals, on {dataset}"
         caption = (
