@@ -298,25 +298,22 @@ def compare(
     loggers: Sequence[Any] | None = None,
     **overrides: Any,
 ) -> Comparison:
-    """Train every model on every dataset for every seed; per-seed results and statistics.
+    """Train every model on every dataset for every seed; per-seed results and statistics
+    (each row against the best of its dataset: :mod:`zoo.comparison.statistics`).
 
     ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds:
     ``seed_list``, or ``seeds`` (5 by default) from the configured seed on. ``reach``: the test
-    accuracy (%) whose first log point is reported per seed. ``vary``: the sources of variance
-    each seed changes, ``"init"`` (default: the weights), ``"split"``, ``"order"`` (the
-    mini-batch order), a list or ``"all"``. ``workers``: processes (default: one per CPU
-    core, for CPU work). ``on_progress`` gets (seed-epochs done, in all). ``overrides``
-    (settings) apply to every model; ``grid`` sweeps them (and ``param.NAME``), e.g.
-    ``{"lr": [0.01, 0.1]}``. ``cluster="ray"``: Ray at ``cluster_address``, ``$RAY_ADDRESS``
-    or a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
-    ``loggers``: see :func:`train`. All is checked first. ``out`` (new or empty) keeps chunks
-    as they finish; after a stop (``TrainingInterrupted``), :func:`resume_comparison` ends it.
-    Each row is judged against the best of its dataset by paired statistics (see
-    :mod:`zoo.comparison.statistics`)."""
+    accuracy (%) whose first log point is reported. ``vary``: what each seed changes, ``init``
+    (the weights; default), ``split``, ``order`` (of mini-batches), a list or ``"all"``.
+    ``workers``: processes (default: one per CPU core). ``on_progress`` gets (seed-epochs done,
+    in all). ``overrides`` (settings) apply to every model; ``grid`` sweeps them (and
+    ``param.NAME``), e.g. ``{"lr": [0.01, 0.1]}``. ``cluster="ray"``: Ray at
+    ``cluster_address``, ``$RAY_ADDRESS`` or a local one. ``exact``: seeds equal to solo runs
+    (CPU default), or fast (CUDA default). ``loggers``: see :func:`train`. All is checked
+    first. ``out`` (new or empty) keeps chunks as they finish; after a stop
+    (``TrainingInterrupted``), :func:`resume_comparison` ends it."""
     from zoo.comparison.runner import compare as run
 
-    if "target" in overrides:  # compare's accuracy was called target; now target is a column
-        overrides = _label_column(overrides)
     return run(
         [models] if isinstance(models, str) else models,
         datasets=datasets,
@@ -336,22 +333,6 @@ def compare(
         loggers=loggers,
         vary=vary,
     )
-
-
-def _label_column(overrides: dict[str, Any]) -> dict[str, Any]:
-    """``target=`` as a CSV file's label column, as ``--target`` is; a number was the old
-    accuracy to reach, now ``reach=``."""
-    from zoo.errors import ConfigError
-
-    found = dict(overrides)
-    target = found.pop("target")
-    if isinstance(target, (int, float)) and not isinstance(target, bool):
-        raise ConfigError(
-            f"target: names a CSV file's label column; the test accuracy to reach is "
-            f"reach={target!r} (a column by number: dataset_params={{'target': {target!r}}})"
-        )
-    found["dataset_params"] = {**found.get("dataset_params", {}), "target": target}
-    return found
 
 
 def resume_comparison(

@@ -78,6 +78,8 @@ def compare(
     check_reach(reach)
     sources = list(check_vary(vary))
     settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if "target" in settings:  # compare's accuracy was called target; now target is a column
+        settings = _label_column(settings)
     swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
     entries = model_entries(plugins, catalogue)
@@ -140,6 +142,20 @@ def plan_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> l
         request.exact,
         request.vary,
     )
+
+
+def _label_column(settings: dict[str, Any]) -> dict[str, Any]:
+    """``target=`` as a CSV file's label column, as ``--target`` is; a number was the old
+    accuracy to reach, now ``reach=``."""
+    found = dict(settings)
+    target = found.pop("target")
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        raise ConfigError(
+            f"target: names a CSV file's label column; the test accuracy to reach is "
+            f"reach={target!r} (a column by number: dataset_params={{'target': {target!r}}})"
+        )
+    found["dataset_params"] = {**found.get("dataset_params", {}), "target": target}
+    return found
 
 
 def check_reach(reach: Any) -> None:
