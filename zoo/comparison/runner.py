@@ -73,13 +73,8 @@ def compare(
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
     check_cluster(cluster, cluster_address)
-    if exact is not None and not isinstance(exact, bool):
-        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
-    check_reach(reach)
+    settings = _checked(overrides, exact, reach)
     sources = list(check_vary(vary))
-    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
-    if "target" in settings:  # compare's accuracy was called target; now target is a column
-        settings = _label_column(settings)
     swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
     entries = model_entries(plugins, catalogue)
@@ -142,6 +137,17 @@ def plan_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> l
         request.exact,
         request.vary,
     )
+
+
+def _checked(overrides: dict[str, Any] | None, exact: Any, reach: Any) -> dict[str, Any]:
+    """The settings given (None: not given), with ``exact`` and ``reach`` checked first."""
+    if exact is not None and not isinstance(exact, bool):
+        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
+    check_reach(reach)
+    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if "target" in settings:  # compare's accuracy was called target; now target is a column
+        settings = _label_column(settings)
+    return settings
 
 
 def _label_column(settings: dict[str, Any]) -> dict[str, Any]:
