@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import against_sklearn
 import cold_train
+import compare_statistics
 import csv_read
 import seeds_together
 import startup
@@ -21,6 +22,7 @@ for benchmark in (
     cold_train,
     sweep_stack,
     csv_read,
+    compare_statistics,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
-from conftest import SUMMARY_KEYS, assert_one_line_error
+from conftest import SUMMARY_KEYS, Result, assert_one_line_error
 
 import zoo
+from zoo.cli import main
 from zoo.errors import ConfigError, ModelError, UnknownNameError
 
 STAT_KEYS = {"mean", "std", "min", "max"}
@@ -31,10 +36,14 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
         assert set(row["test_acc"]) == STAT_KEYS and set(row["train_acc"]) == STAT_KEYS
         assert row["seeds"] == 5 and row["params"] > 0 and row["seconds"] > 0
     assert summary["circle-v2"]["test_acc"]["mean"] >= 99.0
-    assert summary["circle-v2"]["verdict"] == "best"
+    # Five seeds cannot tell two comparisons apart at p<0.05 (2 x 2/2**5 = 0.125): it says so.
+    too_few = "too few seeds to tell (5; need 7 for p<0.05 over 2 comparisons)"
+    assert summary["circle-v2"]["verdict"] == f"best mean; {too_few}"
     for linear in ("circle-v0", "circle-v1"):
         assert 40.0 <= summary[linear]["test_acc"]["mean"] <= 60.0
-        assert summary[linear]["verdict"] == "worse than circle-v2 on 5/5 seeds"
+        assert summary[linear]["verdict"] == too_few
+        assert summary[linear]["p_improvement"] == 1.0  # yet every seed of v2 beat every one
+        assert summary[linear]["difference"]["high"] < -40  # by over 40 points
     assert [row["model"] for row in report["summary"]][0] == "circle-v2"  # best first
 
 
@@ -101,8 +110,8 @@ def test_wildcards_and_several_datasets_give_one_block_per_dataset(zoo_cli):
     assert result.returncode == 0, result.stderr
     blocks = result.stdout.strip().split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [
-        "moons: 2 seeds (42, 43)",
-        "circles: 2 seeds (42, 43)",
+        "moons: 2 seeds (42, 43); varied: init",
+        "circles: 2 seeds (42, 43); varied: init",
     ]
     for block in blocks:
         models = [line.split()[0] for line in block.splitlines()[2:]]
@@ -114,8 +123,9 @@ def test_models_within_each_others_spread_are_not_crowned():
         ["circle-v2", "circle-v2-wide"], seeds=3, datasets=["moons"], epochs=300
     )
     best, other = comparison.summary
-    assert other["verdict"].startswith(f"overlaps {best['model']}")
-    assert best["verdict"].startswith("best mean, not clearly better than")
+    assert other["verdict"] == "too few seeds to tell (3; need 6 for p<0.05)"
+    assert other["against"] == best["model"] and other["shared_seeds"] == 3
+    assert best["verdict"] == "best mean; too few seeds to tell (3; need 6 for p<0.05)"
 
 
 def test_baselines_are_fitted_on_the_same_split(zoo_cli):
@@ -135,7 +145,7 @@ def test_baselines_are_fitted_on_the_same_split(zoo_cli):
     from zoo.training.data import load_split
 
     split = load_split(load_plugins().dataset("circles"), {}, 0.2, 42)
-    fitted = LogisticRegression(max_iter=1000).fit(split.X_train, split.y_train)
+    fitted = LogisticRegression().fit(split.X_train, split.y_train)  # scikit-learn's defaults
     expected = (fitted.predict(split.X_test) == split.y_test).mean() * 100
     assert summary["sklearn:logistic-regression"]["test_acc"]["mean"] == pytest.approx(expected)
 
@@ -178,7 +188,9 @@ def test_markdown_and_table_formats(zoo_cli):
     markdown = zoo_cli(
         "compare", "circle-v0", "--seeds", "2", "--epochs", "10", "--format", "markdown"
     )
-    assert markdown.stdout.startswith("### circles: 2 seeds (42, 43)\n\n| Model | Params |")
+    assert markdown.stdout.startswith(
+        "### circles: 2 seeds (42, 43); varied: init\n\n| Model | Params |"
+    )
     table = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "10")
     header = table.stdout.splitlines()[1]
     assert header.split()[:4] == ["MODEL", "PARAMS", "TEST", "ACC"]
@@ -236,7 +248,7 @@ def test_compare_takes_json_as_every_other_command_does(zoo_cli):
 def test_a_comparison_shows_itself_as_a_table_in_a_terminal_and_in_a_notebook():
     comparison = zoo.compare(["circle-v0", "circle-v1"], seeds=2, epochs=10)
     assert repr(comparison) == comparison.render("table").rstrip("\n")
-    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43)"
+    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43); varied: init"
     page = comparison._repr_html_()
     assert page.count("<table>") == 1 and page.count("<tr>") == 3  # header and two models
     assert "<th>MODEL</th>" in page and "<td>circle-v0</td>" in page
@@ -255,3 +267,249 @@ def test_the_picture_names_the_seed_it_draws_and_that_seeds_own_accuracy():
             f"{model} on circles\nseed 42 shown: {seed42['test_acc']:.1f}% test "
             f"(mean of 3 seeds: {mean:.1f}%)"
         )
+
+
+# -- in-process command line, real tables --------------------------------------------------
+
+
+@pytest.fixture
+def zoo_here(tmp_path, monkeypatch, capsys) -> Callable[..., Result]:
+    """`zoo ARGS` in this process (click's own parsing and errors), in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> Result:
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(status, out, err)
+
+    return run
+
+
+def write_table(path: Path, bunch: Any, label_first: bool = False) -> Path:
+    """A scikit-learn dataset as a user has it: a header line, text labels."""
+    names = [name.replace(" ", "_") for name in bunch.feature_names]
+    labels = bunch.target_names[bunch.target]
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["label", *names] if label_first else [*names, "label"])
+        for row, label in zip(bunch.data, labels):
+            cells = [repr(float(value)) for value in row]
+            writer.writerow([label, *cells] if label_first else [*cells, label])
+    return path
+
+
+def test_reach_names_the_accuracy_whose_first_epoch_is_reported(zoo_here):
+    args = ["compare", "circle-v2", "--seeds", "2", "--epochs", "100", "--reach", "60"]
+    report = json.loads(zoo_here(*args, "--json").stdout)
+    assert report["reach"] == 60.0 and "target" not in report
+    for record in report["results"]:
+        assert record["epochs_to_target"] is not None  # v2 passes 60% within 100 epochs
+    table = zoo_here(*args)
+    assert table.returncode == 0, table.stderr
+    assert "EPOCHS TO 60%" in table.stdout.splitlines()[1]
+
+
+def test_an_old_numeric_target_points_at_reach(zoo_here):
+    result = zoo_here("compare", "circle-v2", "--target", "99", "--seeds", "2")
+    assert_one_line_error(result, "--target names the label column", "--reach 99", status=2)
+    with pytest.raises(ConfigError, match=r"reach=99"):
+        zoo.compare(["circle-v2"], seeds=2, target=99)
+
+
+def test_target_names_the_csv_label_column_as_in_train(zoo_here, tmp_path):
+    from sklearn.datasets import load_iris
+
+    table = write_table(tmp_path / "iris.csv", load_iris(), label_first=True)
+    args = ["--dataset", str(table), "--target", "label", "--epochs", "20"]
+    compared = zoo_here("compare", "blob-v0", "--seed-list", "5", *args, "--json")
+    assert compared.returncode == 0, compared.stderr
+    record = json.loads(compared.stdout)["results"][0]
+    solo = zoo_here("train", "blob-v0", "--seed", "5", *args, "--json", "--no-plot")
+    assert solo.returncode == 0, solo.stderr
+    alone = json.loads(solo.stdout)
+    assert record["task"] == "multi-class"
+    for key in ("train_acc", "test_acc", "train_loss", "test_loss"):
+        assert record[key] == alone[key], key
+
+
+def test_an_older_compare_folder_that_says_target_still_resumes(zoo_here, tmp_path):
+    out = tmp_path / "out"
+    first = zoo_here("compare", "circle-v0", "--seeds", "2", "--epochs", "10", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    request = json.loads((out / "compare.json").read_text())
+    request["target"] = request.pop("reach")  # as zoo wrote it before --reach
+    del request["vary"]
+    (out / "compare.json").write_text(json.dumps(request))
+    (out / "results.json").unlink()
+    next((out / "parts").glob("*.pt")).unlink()  # stopped before its end
+
+    resumed = zoo_here("compare", "--resume", str(out), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["reach"] == 99.0 and report["vary"] == ["init"]
+    assert [r["seed"] for r in report["results"]] == [42, 43]
+
+
+def test_a_diverged_seeds_loss_shows_as_diverged_not_as_a_number():
+    comparison = zoo.compare(["circle-v2"], seeds=2, epochs=20, lr=1e30)
+    header, row = comparison.render("table").splitlines()[1:3]
+    loss = header.index("TEST LOSS")
+    assert row[loss:].split()[0] == "diverged"
+    assert comparison.summary[0]["test_loss"] is None  # no seed left whose loss means anything
+    assert all(record["status"] == "diverged" for record in comparison.results)
+
+
+# -- every source of variance ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vary", "workers", "expected"),
+    [
+        ("split", 1, lambda seed: (42, seed, 42)),  # (--seed, --split-seed, --order-seed)
+        ("order", 2, lambda seed: (42, 42, seed)),
+        ("all", 1, lambda seed: (seed, seed, seed)),
+    ],
+    ids=["split", "order", "all"],
+)
+def test_each_varied_seed_equals_zoo_train_with_its_seeds_to_the_bit(
+    tmp_path, vary, workers, expected
+):
+    settings = {"epochs": 20, "batch_size": 100}  # mini-batches: there is an order to vary
+    comparison = zoo.compare(
+        ["circle-v2"], seed_list=[3, 11, 12], vary=vary, workers=workers, **settings
+    )
+    result = comparison.job_results[0]
+    assert result.batched  # other splits, as many rows: still one stack
+    for record, state in zip(comparison.results, result.states):
+        seeds = (record["init_seed"], record["split_seed"], record["order_seed"])
+        assert seeds == expected(record["seed"])
+        run_dir = tmp_path / f"{vary}-{record['seed']}"
+        zoo.train(
+            "circle-v2",
+            seed=seeds[0],
+            split_seed=seeds[1],
+            order_seed=seeds[2],
+            out=run_dir,
+            plot=False,
+            **settings,
+        )
+        solo = torch.load(run_dir / "weights.pt", weights_only=True)
+        assert all(torch.equal(solo[name], state[name]) for name in solo), record["seed"]
+    accuracies = {record["test_acc"] for record in comparison.results}
+    assert len(accuracies) > 1  # the seeds did differ
+
+
+@pytest.mark.parametrize(
+    ("vary", "settings", "heading"),
+    [
+        (None, {}, "varied: init"),
+        (None, {"batch_size": 100}, "varied: init, order"),  # the order follows --seed
+        ("split", {"batch_size": 100}, "varied: split"),
+        ("all", {}, "varied: init, split"),  # full batch: no order to vary
+        ("all", {"batch_size": 100}, "varied: init, split, order"),
+    ],
+)
+def test_the_report_says_which_sources_of_variance_varied(vary, settings, heading):
+    comparison = zoo.compare(["circle-v0"], seeds=2, epochs=3, vary=vary, **settings)
+    assert comparison.render("table").splitlines()[0] == f"circles: 2 seeds (42, 43); {heading}"
+    assert comparison.to_json()["vary"] == list(vary_names(vary))
+    assert comparison.render("markdown").startswith(f"### circles: 2 seeds (42, 43); {heading}")
+
+
+def vary_names(vary: str | None) -> tuple[str, ...]:
+    return {None: ("init",), "split": ("split",), "all": ("init", "split", "order")}[vary]
+
+
+def test_the_split_seed_of_an_unvaried_split_stays_the_configured_one():
+    comparison = zoo.compare(["circle-v0"], seeds=3, epochs=3)
+    assert [r["split_seed"] for r in comparison.results] == [42, 42, 42]
+    assert [r["init_seed"] for r in comparison.results] == [42, 43, 44]
+
+
+def test_varying_only_the_order_of_full_batch_training_is_refused(zoo_here):
+    with pytest.raises(ConfigError, match="no batch order to vary"):
+        zoo.compare(["circle-v0"], seeds=2, vary="order")
+    bad = zoo_here("compare", "circle-v0", "--vary", "weights")
+    assert_one_line_error(bad, "'weights' is not a source of variance", "init, split, order")
+
+
+# -- baselines that hold on real data -------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loader", ["load_breast_cancer", "load_wine"])
+def test_baselines_on_a_real_table_sit_in_its_block_with_a_majority_row(zoo_here, tmp_path, loader):
+    import sklearn.datasets
+
+    from zoo.comparison.baselines import MAJORITY
+
+    bunch = getattr(sklearn.datasets, loader)()
+    table = str(write_table(tmp_path / f"{loader}.csv", bunch))
+    result = zoo_here(
+        "compare", "circle-v0", "circle-v2", "blob-v0", "--dataset", table,
+        "--baselines", "--seeds", "5", "--epochs", "5", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = {row["model"]: row for row in json.loads(result.stdout)["summary"]}
+    assert {row["dataset"] for row in summary.values()} == {table}  # one block, the file's
+    assert {MAJORITY, "sklearn:logistic-regression", "sklearn:svm-rbf"} <= set(summary)
+    assert not any(row["failed"] for row in summary.values())
+    # The majority row scores the test split's share of the training split's commonest class.
+    from sklearn.model_selection import train_test_split
+
+    labels = bunch.target_names[bunch.target]
+    train, test = train_test_split(labels, test_size=0.2, random_state=42)
+    values, counts = np.unique(train, return_counts=True)
+    share = np.mean(test == values[np.argmax(counts)]) * 100
+    assert summary[MAJORITY]["test_acc"]["mean"] == pytest.approx(share)
+    # Scaled as the run is (standard, on a CSV file), the classic tools do what they should.
+    assert summary["sklearn:logistic-regression"]["test_acc"]["min"] >= 95.0
+    assert summary["sklearn:svm-rbf"]["test_acc"]["min"] >= 95.0
+
+
+def test_a_baseline_that_cannot_be_fitted_is_a_row_that_says_why_and_resume_finishes(
+    zoo_here, tmp_path
+):
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    # Ten rows of iris, the two of a second species where the split puts them: in the test
+    # rows. Fitted on one species, logistic regression and the SVM refuse.
+    rows = [0, 50, 1, 2, 3, 4, 5, 6, 51, 7]
+    iris.data, iris.target = iris.data[rows], iris.target[rows]
+    table = write_table(tmp_path / "rare.csv", iris)
+    out = tmp_path / "out"
+    args = ["circle-v2", "--dataset", str(table), "--baselines", "--seeds", "2", "--epochs", "5"]
+    first = zoo_here("compare", *args, "--out", str(out), "--json")
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    summary = {row["model"]: row for row in json.loads(first.stdout)["summary"]}
+    failed = summary["sklearn:logistic-regression"]
+    assert failed["failed"].startswith("ValueError: This solver needs samples of at least 2")
+    assert failed["verdict"] == f"failed: {failed['failed']}"
+    assert failed["test_acc"] is None and failed["dataset"] == str(table)
+    assert summary["circle-v2"]["test_acc"] is not None
+    resumed = zoo_here("compare", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "failed: ValueError: This solver needs" in resumed.stdout
+
+
+def test_every_format_carries_the_same_numbers():
+    comparison = zoo.compare(["circle-v0", "circle-v2"], seeds=6, epochs=40)
+    rows = {row["model"]: row for row in comparison.summary}
+    linear = rows["circle-v0"]
+    assert linear["verdict"].startswith("worse than circle-v2 by")
+    flat = {row["model"]: row for row in csv.DictReader(io.StringIO(comparison.render("csv")))}
+    for key in ("p_value", "p_holm", "p_improvement"):
+        assert float(flat["circle-v0"][key]) == linear[key]
+    for key in ("estimate", "low", "high"):
+        column = "difference" if key == "estimate" else f"difference_{key}"
+        assert float(flat["circle-v0"][column]) == linear["difference"][key]
+        column = "iqm" if key == "estimate" else f"iqm_{key}"
+        assert float(flat["circle-v0"][column]) == linear["iqm"][key]
+    iqm = linear["iqm"]
+    shown = f"{iqm['estimate']:.2f} [{iqm['low']:.2f}, {iqm['high']:.2f}]"
+    for fmt in ("table", "markdown"):
+        text = comparison.render(fmt)
+        assert shown in text and linear["verdict"] in text
+    assert json.loads(comparison.render("json"))["summary"] == comparison.summary

@@ -164,12 +164,14 @@ def kept(compared: Path, tmp_path: Path) -> Path:
     [
         (lambda r: r.update(seeds=[]), "(seeds: must hold 1 to 1000000 items, got 0)"),
         (lambda r: r.update(seeds=[42, 42]), "(seeds: lists a seed twice)"),
-        (lambda r: r.update(target="high"), "(target: must be a number from 0 to 100"),
+        (lambda r: r.update(reach="high"), "(reach: must be a number from 0 to 100"),
+        (lambda r: r.update(target=99), "(reach: given twice)"),  # its older name too
+        (lambda r: r.update(vary=["weights"]), "(vary[0]: must be one of"),
         (lambda r: r.update(models="circle-v2"), "(models: must be a list"),
         (lambda r: r["settings"].update(lr=0), "(settings: lr: must be a number > 0"),
         (lambda r: r.update(extra=1), "(extra: unknown field)"),
     ],
-    ids=["no-seeds", "twice", "target", "models", "lr", "extra"],
+    ids=["no-seeds", "twice", "reach", "reach-twice", "vary", "models", "lr", "extra"],
 )
 def test_a_tampered_compare_request_is_one_line_naming_the_field(zoo_cli, kept, change, message):
     request = json.loads((kept / "compare.json").read_text())

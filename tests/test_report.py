@@ -50,9 +50,13 @@ def test_compare_html_writes_one_page_that_a_real_headless_chromium_shows(zoo_cl
         shutil.copy(screenshot, artifacts / screenshot.name)
     assert page.console_errors == []
     assert [row[0] for row in page.summary_rows] == [row["model"] for row in summary]
-    assert len(page.summary_rows) == 6  # circle-v0, circle-v2 and four scikit-learn rows
-    assert {row[0]: row[-1] for row in page.summary_rows}["circle-v0"].startswith("worse than")
-    assert len(page.images) == 5  # the spread, two boundaries, two sets of curves
+    assert len(page.summary_rows) == 7  # circle-v0, circle-v2, five scikit-learn rows
+    verdicts = {row[0]: row[-1] for row in page.summary_rows}
+    too_few = "too few seeds to tell (2; need 8 for p<0.05 over 6 comparisons)"
+    assert verdicts["circle-v0"] == too_few
+    assert verdicts["sklearn:majority-class"].startswith("too few seeds")
+    # the intervals, the spread, two boundaries, two sets of curves
+    assert len(page.images) == 6
     assert page.broken_images == []
     assert all(image["width"] > 100 and image["height"] > 100 for image in page.images)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -131,6 +135,7 @@ def stopped(compared) -> Path:
         (["report", "empty"], "empty: not a zoo compare folder (no compare.json)"),
         (["report", "out"], "has not finished (no results.json); finish it with: zoo compare"),
         (["report", "damaged"], "not the results of a zoo comparison"),
+        (["report", "older"], "written by an older zoo, without the paired statistics"),
         (["report", "out", "--html", "no/page.html"], "(no: no such folder)"),
         (["report", "out", "--html", "file.txt/page.html"], "(file.txt: not a folder)"),
         (["report", "out", "--html", "empty"], "empty: is a folder"),
@@ -141,8 +146,11 @@ def test_bad_report_input_is_one_line_and_writes_nothing(zoo_cli, stopped, args,
     (work / "empty").mkdir()
     (work / "file.txt").write_text("not a folder\n")
     damaged = shutil.copytree(stopped, work / "damaged")
-    damaged_results = {"seeds": [42], "target": 99, "results": [], "summary": [{"model": "x"}]}
+    damaged_results = {"seeds": [42], "reach": 99, "results": [], "summary": [{"model": "x"}]}
     (damaged / "results.json").write_text(json.dumps(damaged_results))
+    older = shutil.copytree(stopped, work / "older")  # before --reach, the key was "target"
+    older_results = {"seeds": [42], "target": 99, "results": [], "summary": [{"model": "x"}]}
+    (older / "results.json").write_text(json.dumps(older_results))
     before = sorted(p.relative_to(work) for p in work.rglob("*"))
 
     assert_one_line_error(zoo_cli(*args, cwd=work), message, status=1)

@@ -284,7 +284,8 @@ def compare(
     datasets: Sequence[str] | None = None,
     seeds: int | None = None,
     seed_list: Sequence[int] | None = None,
-    target: float = 99.0,
+    reach: float = 99.0,
+    vary: str | Sequence[str] | None = None,
     baselines: bool = False,
     workers: int | None = None,
     out: PathLike | None = None,
@@ -299,15 +300,13 @@ def compare(
 ) -> Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
-    ``models`` may hold shell wildcards; ``datasets`` defaults to each model's own. Seeds:
-    ``seed_list``, or ``seeds`` (5 by default) from the configured seed on. ``target``: the test
-    accuracy (%) whose first log point is reported per seed. ``workers``: processes (default: one
-    per CPU core, for CPU work). ``on_progress`` gets (seed-epochs done, in all). ``overrides``
-    (settings) apply to every model; ``grid`` sweeps them (and ``param.NAME``), e.g.
-    ``{"lr": [0.01, 0.1]}``. ``cluster="ray"``: Ray at ``cluster_address``, ``$RAY_ADDRESS``
-    or a local one. ``exact``: seeds equal to solo runs (CPU default), or fast (CUDA default).
-    ``loggers``: see :func:`train`. All is checked first. ``out`` (new or empty) keeps chunks
-    as they finish; after a stop (``TrainingInterrupted``), :func:`resume_comparison` ends it."""
+    ``models``: names or wildcards; ``datasets``: each model's own by default; ``seed_list``, or
+    ``seeds`` (5) from the configured seed on; ``reach``: the test accuracy (%) whose first epoch
+    is reported; ``vary``: what each seed changes (``init``, ``split``, ``order``, or ``all``).
+    ``overrides`` are settings for every model; ``grid`` sweeps them (``{"lr": [0.01, 0.1]}``).
+    The rest are ``zoo compare``'s flags (``workers`` is ``--jobs``); ``out`` keeps chunks as
+    they finish: after a stop, :func:`resume_comparison` ends it. ``on_progress`` gets
+    (seed-epochs done, in all); ``loggers``: see :func:`train`. All is checked first."""
     from zoo.comparison.runner import compare as run
 
     return run(
@@ -315,7 +314,7 @@ def compare(
         datasets=datasets,
         seeds=seeds,
         seed_values=seed_list,
-        target=target,
+        reach=reach,
         baselines=baselines,
         workers=workers,
         out=out,
@@ -327,6 +326,7 @@ def compare(
         cluster_address=cluster_address,
         exact=exact,
         loggers=loggers,
+        vary=vary,
     )
 
 

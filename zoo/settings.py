@@ -94,6 +94,18 @@ def _seed(value: Any) -> int:
     return value
 
 
+def _seed_or_seed(value: Any) -> int | str:
+    """A seed, or the word 'seed': the same number as the ``seed`` setting."""
+    if value == "seed":
+        return value
+    try:
+        return _seed(value)
+    except InvalidSetting:
+        raise InvalidSetting(
+            f"must be a whole number from 0 to 2**63-1 or 'seed', got {_short(value)}"
+        ) from None
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidSetting(f"must be a non-empty text, got {_short(value)}")
@@ -139,8 +151,14 @@ _ALL = [
     Setting("momentum", "momentum, for optimizers that take one", _non_negative, 0.0),
     Setting("weight_decay", "L2 penalty", _non_negative, 0.0),
     Setting("batch_size", "examples per step, or 'full' for full batch", _count_or("full"), "full"),
-    Setting("seed", "seed for weights and batch order", _seed, 42),
+    Setting("seed", "seed for weights (and batch order: see order_seed)", _seed, 42),
     Setting("split_seed", "random_state of the train/test split", _seed, 42),
+    Setting(
+        "order_seed",
+        "seed of the mini-batch order; 'seed': the same as seed",
+        _seed_or_seed,
+        "seed",
+    ),
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
     Setting("device", f"where to train: {DEVICE_HELP}", _text, "auto"),
     Setting(

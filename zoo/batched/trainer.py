@@ -36,6 +36,8 @@ class BatchedTrainer(TrainingLoop):
     :mod:`zoo.batched.optim`). Each member's history, divergence and kept weights follow the
     solo rules, and its batches are drawn in its own order, as its solo run draws them.
     ``exact``: None for the device's default (see :func:`zoo.training.engine.choose_engine`).
+    ``data`` is one split for every member, or each member's own stacked (``X_train`` of
+    [K, N, F], targets [K, N]: ``zoo compare --vary split``).
     """
 
     def __init__(
@@ -52,7 +54,8 @@ class BatchedTrainer(TrainingLoop):
         config = configs[0]
         super().__init__(Schedule(config.epochs, config.log_interval), on_progress, should_stop)
         self.config, self.data = config, data
-        rows, device = len(data.X_train), data.X_train.device
+        rows, device = data.X_train.shape[-2], data.X_train.device
+        self.own_splits = data.X_train.dim() == 3  # each member its own rows
         self.orders = [batch_order(c, rows, device) for c in configs]
         self.engine = choose_engine(device.type, exact, self.orders[0] is None)
         linear = stacked_linear if self.engine.exact else fast_linear
@@ -91,6 +94,12 @@ class BatchedTrainer(TrainingLoop):
             return [(data.X_train, data.y_train.expand(count, -1))]
         orders: list[BatchOrder] = [order for order in self.orders if order is not None]
         per_seed = [order.next_epoch() for order in orders]  # each seed's own batch order
+        if self.own_splits:  # member k's rows of member k's split
+            members = torch.arange(count, device=data.X_train.device).unsqueeze(1)
+            return (
+                (data.X_train[members, rows], data.y_train[members, rows])
+                for rows in (torch.stack(batch) for batch in zip(*per_seed))
+            )
         return (
             (data.X_train[rows], data.y_train[rows])
             for rows in (torch.stack(batch) for batch in zip(*per_seed))
@@ -143,11 +152,16 @@ class BatchedTrainer(TrainingLoop):
                     losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
                     loss_values = losses.mean(1).tolist()
                 else:  # cross-entropy reduces differently when batched: per seed
+                    own = self.own_splits
                     loss_values = torch.stack(
-                        [self.loss_fn(seed_slice(logits, k), y) for k in range(stacked.count)]
+                        [
+                            self.loss_fn(seed_slice(logits, k), y[k] if own else y)
+                            for k in range(stacked.count)
+                        ]
                     ).tolist()
                 correct = torch.eq(task.labels(logits), y).sum(1).tolist()
-                scores.append([(loss, c / len(y) * 100) for loss, c in zip(loss_values, correct)])
+                rows = y.shape[-1]
+                scores.append([(loss, c / rows * 100) for loss, c in zip(loss_values, correct)])
         return [LogRow(epoch, train[0], train[1], test[0], test[1]) for train, test in zip(*scores)]
 
     def weights(self, member: int) -> Weights:

@@ -14,6 +14,7 @@ from zoo.cli.options import (
     json_option,
     logger_option,
     registry_option,
+    target_option,
     training_options,
 )
 from zoo.cli.output import ProgressBar, command_stdout, echo
@@ -21,6 +22,7 @@ from zoo.cli.report_command import check_report_path, html_option, write_html
 from zoo.comparison.grid import parse_option
 from zoo.comparison.report import FORMATS
 from zoo.errors import ConfigError
+from zoo.names import is_csv_path
 from zoo.settings import InvalidSetting, check_setting
 
 
@@ -54,6 +56,20 @@ class SeedList(click.ParamType):
             except InvalidSetting as exc:
                 self.fail(str(exc), param, ctx)
         return seeds
+
+
+class VaryOption(click.ParamType):
+    """``init,split,order`` or ``all``: the sources of variance each compared seed changes."""
+
+    name = "sources"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from zoo.comparison.plan import check_vary  # torch: only once --vary is given
+
+        try:
+            return list(check_vary(str(value)))
+        except ConfigError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
 
 
 class GridOption(click.ParamType):
@@ -109,11 +125,21 @@ def grid_of(options: tuple[tuple[str, list[Any]], ...]) -> dict[str, list[Any]] 
     help="Train exactly these seeds.",
 )
 @click.option(
-    "--target",
+    "--reach",
     type=Percent(),
     default=None,
+    metavar="PERCENT",
     help="Test accuracy (percent) whose first epoch is reported (default 99).",
 )
+@click.option(
+    "--vary",
+    type=VaryOption(),
+    default=None,
+    metavar="SOURCES",
+    help="What each seed changes: init (the weights; default), split (the train/test split), "
+    "order (the mini-batch order), comma-separated, or all.",
+)
+@target_option
 @training_options(without=("dataset", "seed", "checkpoint_every"))
 @click.option(
     "--grid",
@@ -181,7 +207,8 @@ def compare_command(
     datasets: tuple[str, ...],
     seeds: int | None,
     seed_list: list[int] | None,
-    target: float | None,
+    reach: float | None,
+    vary: list[str] | None,
     grid_options: tuple[tuple[str, list[Any]], ...],
     exact: bool | None,
     baselines: bool,
@@ -201,16 +228,19 @@ def compare_command(
     """Compare MODELS (names or wildcards such as 'circle-*') across seeds.
 
     Every (model, dataset, seed) trains as 'zoo train' would train it. The report gives,
-    per model, test and train accuracy as mean ± std and min-max over the seeds, the epoch
-    that first reached --target, the training time, and whether the best really beats
-    each other model on every seed.
+    per model, test and train accuracy as mean ± std and min-max over the seeds, the
+    interquartile mean with its 95% interval, the epoch that first reached --reach, the
+    training time, and a verdict against the best model of the dataset from the paired
+    differences over the seeds: their mean with its 95% interval, the probability of
+    improvement, and a Holm-corrected Wilcoxon signed-rank test.
     """
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json is --format json; give one of --json or --format {fmt}")
     fmt = "json" if as_json else fmt or "table"
     grid = grid_of(grid_options)
+    _check_target(settings.get("target"), datasets)
     if resume_dir is not None:
-        request = (models, datasets, seeds, seed_list, target, grid, baselines, out, registry)
+        request = (models, datasets, seeds, seed_list, reach, vary, grid, baselines, out, registry)
         if any(request) or given(settings) or exact is not None:
             raise click.UsageError(
                 "--resume finishes the comparison as it was asked; give only DIR "
@@ -242,7 +272,8 @@ def compare_command(
                 datasets=list(datasets) or None,
                 seeds=seeds,
                 seed_list=seed_list,
-                target=99.0 if target is None else target,
+                reach=99.0 if reach is None else reach,
+                vary=vary,
                 baselines=baselines,
                 workers=workers,
                 out=out,
@@ -260,6 +291,23 @@ def compare_command(
     _show(comparison, fmt, plot, resume_dir or out)
     if html is not None:
         write_html(comparison, html)
+
+
+def _check_target(target: str | None, datasets: tuple[str, ...]) -> None:
+    """--target is a CSV file's label column, as in zoo train; a number where no CSV file is
+    compared (or a fraction) is the accuracy it used to mean here: that is --reach now."""
+    if target is None:
+        return
+    try:
+        number = float(target)
+    except ValueError:
+        return
+    csv = any(is_csv_path(name) or name == "csv" for name in datasets)
+    if not csv or not number.is_integer():
+        raise click.UsageError(
+            f"--target names the label column of a CSV file; the test accuracy to reach is "
+            f"--reach {target}"
+        )
 
 
 def _show(comparison: Any, fmt: str, plot: bool, folder: Path | None) -> None:

@@ -1,8 +1,11 @@
-"""Reference rows from scikit-learn, fitted on exactly the split the zoo models train on.
+"""Reference rows from scikit-learn, fitted on exactly the split each zoo seed trains on.
 
-Logistic regression (a straight line), an RBF support-vector machine (the classic non-linear
-tool), and ``MLPClassifier`` with the zoo model's hidden layers, activation and optimizer
-settings where the model is such a chain: does the network beat the classic tools?
+Each is a ``Pipeline`` of the run's scaling and the estimator with its own library's usual
+settings: the majority class (``DummyClassifier``: what "better than chance" means here),
+logistic regression (a straight line), an RBF support-vector machine (the classic non-linear
+tool), and, where the zoo model is a chain of Linear layers, ``MLPClassifier`` with its hidden
+layers and activation, trained by scikit-learn's default (adam) for as many epochs as zoo
+trains. A baseline that cannot be fitted is a row that says why, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ from zoo.batched.plan import batch_plan
 from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.config.resolve import TrainConfig
+from zoo.errors import describe_exception
+from zoo.names import is_csv_path
 from zoo.training.data import Split
 from zoo.training.records import RunSummary
+
+MAJORITY = "sklearn:majority-class"
 
 
 @dataclass(frozen=True)
@@ -29,81 +36,100 @@ class Baseline:
     make: Callable[[int], Any]  # seed -> an unfitted estimator
 
 
-def baselines_for(
-    config: TrainConfig, hidden: tuple[list[int], str] | None, rows: int
-) -> list[Baseline]:
-    """The classic tools, plus an MLP like the zoo model when ``hidden`` describes it."""
+def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None) -> list[Baseline]:
+    """The majority class and the classic tools, plus an MLP like the zoo model when
+    ``hidden`` describes it; each behind the run's scaling."""
+    from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
 
+    scaled = _scaled(scaling(config))
     found = [
-        Baseline("sklearn:logistic-regression", lambda seed: LogisticRegression(max_iter=1000)),
-        Baseline(
-            "sklearn:svm-rbf", lambda seed: SVC(kernel="rbf", probability=False, random_state=seed)
-        ),
+        Baseline(MAJORITY, lambda seed: scaled(DummyClassifier(strategy="most_frequent"))),
+        Baseline("sklearn:logistic-regression", lambda seed: scaled(LogisticRegression())),
+        Baseline("sklearn:svm-rbf", lambda seed: scaled(SVC(random_state=seed))),
     ]
-    if hidden is not None and config.optimizer in ("sgd", "adam"):
+    if hidden is not None:
         sizes, activation = hidden
-        batch = rows if config.batch_size == "full" else int(config.batch_size)
-        options: dict[str, Any] = {
+        options = {
             "hidden_layer_sizes": tuple(sizes),
             "activation": activation,
-            "solver": config.optimizer,
-            "learning_rate_init": config.lr,
-            "batch_size": batch,
-            "max_iter": config.epochs,
-            "alpha": config.weight_decay,
-            "tol": 0.0,
-            "n_iter_no_change": config.epochs + 1,  # run every epoch, as the zoo model does
-            "shuffle": batch < rows,
+            "max_iter": config.epochs,  # an epoch is one pass over the data, as in zoo
         }
-        if config.optimizer == "sgd":
-            options |= {
-                "momentum": config.momentum,
-                "nesterovs_momentum": False,
-                "learning_rate": "constant",
-            }
         label = ",".join(map(str, sizes)) or "-"
         found.append(
             Baseline(
                 f"sklearn:mlp({label},{activation})",
-                lambda seed: MLPClassifier(random_state=seed, **options),
+                lambda seed: scaled(MLPClassifier(random_state=seed, **options)),
             )
         )
     return found
 
 
+def scaling(config: TrainConfig) -> str:
+    """The run's feature scaling: its ``scale`` setting where zoo has one, else ``standard``
+    for a CSV file (a table's columns come in their own units) and ``none`` otherwise."""
+    found = getattr(config, "scale", None)
+    if found is not None:
+        return str(found)
+    csv = config.dataset == "csv" or is_csv_path(config.dataset)
+    return "standard" if csv else "none"
+
+
+def _scaled(scale: str) -> Callable[[Any], Any]:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    scalers = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    if scale not in scalers:
+        return lambda estimator: make_pipeline(estimator)
+    return lambda estimator: make_pipeline(scalers[scale](), estimator)
+
+
 def run_baselines(jobs: list[Job]) -> list[JobResult]:
-    """scikit-learn's rows for each dataset: the classic tools once, an MLP per architecture."""
+    """scikit-learn's rows for each dataset: the classic tools once, an MLP per architecture,
+    each seed fitted on the split that seed's zoo models train on."""
     results: list[JobResult] = []
     seen: set[tuple[str, str]] = set()
     for job in jobs:
-        experiment = job.experiment
-        plan = batch_plan(experiment.build(job.config.seed))
+        plan = batch_plan(job.experiment.build(job.config.seed))
         hidden = plan.hidden_layers() if plan is not None else None
-        split = experiment.split
-        for baseline in baselines_for(job.config, hidden, len(split.X_train)):
+        for baseline in baselines_for(job.config, hidden):
             if (baseline.name, job.dataset) in seen:
                 continue
             seen.add((baseline.name, job.dataset))
-            start = time.perf_counter()
-            records = [
-                fit_baseline(baseline, split, seed, experiment.task.name) for seed in job.seeds
-            ]
-            seconds = time.perf_counter() - start
-            histories: list[list[Any]] = [[] for _ in records]
-            results.append(
-                JobResult(job, records, histories, [], False, seconds, split.features, True)
-            )
+            results.append(_fit_all(baseline, job))
     return results
 
 
-def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunSummary:
-    """Fit on the training split; accuracy (percent) and log-loss on both splits."""
+def _fit_all(baseline: Baseline, job: Job) -> JobResult:
+    """The baseline on every seed of ``job``; the first seed it fails on ends the row."""
+    start = time.perf_counter()
+    records = []
+    for seed in job.seeds:
+        experiment = job.experiment_for(seed)
+        try:
+            records.append(
+                fit_baseline(baseline, experiment.split, job, seed, job.config_for(seed).seed)
+            )
+        except Exception as exc:  # scikit-learn's own refusal, in its own words
+            reason = f"{describe_exception(exc)} (seed {seed})"
+            seconds = time.perf_counter() - start
+            return JobResult(job, [], [], [], False, seconds, 0, True, reason, baseline.name)
+    seconds = time.perf_counter() - start
+    features = job.experiment.split.features
+    return JobResult(job, records, [[] for _ in records], [], False, seconds, features, True)
+
+
+def fit_baseline(
+    baseline: Baseline, split: Split, job: Job, seed: int, random_state: int
+) -> RunSummary:
+    """Fit on the training split; accuracy (percent) and log-loss on both splits. ``seed``
+    is the comparison's (rows are paired on it), ``random_state`` the estimator's."""
     from sklearn.metrics import log_loss
 
-    estimator = baseline.make(seed)
+    estimator = baseline.make(random_state)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning: the epochs are the user's choice
@@ -116,19 +142,21 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunS
     ):
         scores[f"{part}_acc"] = float(np.mean(estimator.predict(X) == y) * 100)
         scores[f"{part}_loss"] = None
-        if hasattr(estimator, "predict_proba"):
+        # No log-loss without probabilities, nor for a model that never saw every class.
+        seen_all = len(estimator.classes_) == job.experiment.split.class_count
+        if hasattr(estimator, "predict_proba") and seen_all:
             probabilities = estimator.predict_proba(X)
             scores[f"{part}_loss"] = float(log_loss(y, probabilities, labels=estimator.classes_))
     return RunSummary(
         model=baseline.name,
         builds=None,
-        dataset=split.name,
-        task=task,
+        dataset=job.dataset,  # the zoo rows' name for it (the file, for a CSV file)
+        task=job.experiment.task.name,
         epochs=None,
         seconds=seconds,
         device="cpu",
         seed=seed,
-        params=_parameter_count(estimator),
+        params=_parameter_count(estimator[-1]),
         status="completed",
         **scores,
     )

@@ -17,6 +17,7 @@ import torch
 from zoo.batched.plan import batch_plan
 from zoo.batched.trainer import BatchedTrainer
 from zoo.comparison.plan import Job
+from zoo.training.experiment import Experiment, TensorSplit
 from zoo.training.records import FitResult, LogRow, RunSummary
 from zoo.training.trainer import Trainer
 
@@ -39,6 +40,8 @@ class JobResult:
     seconds: float  # training time of all its seeds (batched: the shared loop's time)
     features: int  # columns of the data: only two can be drawn
     baseline: bool = False  # scikit-learn's rows, not a zoo model
+    failure: str | None = None  # why a baseline could not be fitted (then no records)
+    name: str | None = None  # a failed baseline's row name
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,9 @@ def run_chunk(
     """
     members = chunk.members
     configs = [jobs[job].config_for(seed) for job, seed in members]
-    models = [jobs[job].experiment.build(seed) for job, seed in members]
-    data = jobs[members[0][0]].experiment.data
+    experiments = [jobs[job].experiment_for(seed) for job, seed in members]
+    models = [e.build(c.seed) for e, c in zip(experiments, configs)]
+    data = stacked_data(experiments)
     plan = batch_plan(models[0])
     fits: list[FitResult]
     if plan is not None:
@@ -141,7 +145,8 @@ def run_chunk(
         fits = []
         for position, (config, model) in enumerate(zip(configs, models)):
             progress = _scaled(on_progress, len(members), position)
-            solo = Trainer(model, data, config, on_progress=progress, should_stop=should_stop)
+            own = experiments[position].data
+            solo = Trainer(model, own, config, on_progress=progress, should_stop=should_stop)
             fits.append(solo.fit())
     if any(fit.stopped_at is not None for fit in fits):
         raise Stopped
@@ -149,6 +154,23 @@ def run_chunk(
         (index, _job_result(jobs[index], index, members, models, fits, plan is not None))
         for index in chunk.jobs()
     ]
+
+
+def stacked_data(experiments: Sequence[Experiment]) -> TensorSplit:
+    """The members' data: the split they all share, or each member's own split stacked
+    ([K, N, F] features, [K, N] targets). A dataset split with other seeds holds other rows
+    but as many of them, so the shapes agree and the members still train as one stack."""
+    if all(e.split is experiments[0].split for e in experiments):
+        return experiments[0].data
+    splits = [e.data for e in experiments]
+    first = splits[0]
+    return TensorSplit(
+        first.task,
+        torch.stack([s.X_train for s in splits]),
+        torch.stack([s.y_train for s in splits]),
+        torch.stack([s.X_test for s in splits]),
+        torch.stack([s.y_test for s in splits]),
+    )
 
 
 def _job_result(
@@ -189,8 +211,9 @@ def _scaled(on_progress: Progress | None, count: int, position: int | None) -> P
 
 
 def _record(job: Job, model: torch.nn.Module, fit: FitResult, seed: int) -> RunSummary:
-    """A seed's summary, under the name the comparison was asked for."""
-    return replace(job.experiment.summary(model, fit, seed), model=job.model)
+    """A seed's summary, under the name the comparison was asked for; ``seed`` is the
+    comparison's (the rows are paired on it)."""
+    return replace(job.experiment_for(seed).summary(model, fit, seed), model=job.model)
 
 
 def split_seeds(seeds: Sequence[T], parts: int) -> list[tuple[T, ...]]:

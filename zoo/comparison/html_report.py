@@ -1,7 +1,9 @@
 """A comparison as one self-contained HTML page (``zoo compare --html``, ``zoo report DIR``).
 
-The page holds, per dataset, the summary table with its verdicts and the spread of test
-accuracy over the seeds; each model's decision boundary; its accuracy and loss curves (mean
+The page holds, per dataset, the summary table with its verdicts, the intervals behind them
+(rliable's interval plot: each model's IQM with its 95% interval, and its paired difference
+from the best with its interval) and the spread of test accuracy over the seeds; each model's
+decision boundary; its accuracy and loss curves (mean
 over the seeds, min to max as a band); the settings; and the versions and machine. Pictures
 are PNGs inside the page (``data:`` URIs) and the style is inline: the file opens offline, in
 any browser, with no script. It is written atomically, like every file zoo writes.
@@ -21,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
-from zoo.comparison.plan import plan_jobs
-from zoo.comparison.report import summary_cells, summary_headers
+from zoo.comparison.plan import SOURCES
+from zoo.comparison.report import heading, summary_cells, summary_headers
+from zoo.comparison.runner import Request, plan_request
 from zoo.comparison.store import ComparisonFolder
-from zoo.comparison.summary import SummaryRow
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
 from zoo.runs.files import write_atomic
@@ -36,10 +38,30 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 RESULTS = "results.json"
-PACKAGES = ("zoo", "torch", "scikit-learn", "numpy", "matplotlib")
+PACKAGES = ("zoo", "torch", "scikit-learn", "scipy", "numpy", "matplotlib")
+# The keys of a summary row (SummaryRow.to_dict()) that the page reads.
+SUMMARY_READ = {
+    "model",
+    "dataset",
+    "params",
+    "seeds",
+    "varied",
+    "train_acc",
+    "test_acc",
+    "iqm",
+    "difference",
+    "p_improvement",
+    "test_loss",
+    "epochs_to_target",
+    "reached_target",
+    "seconds",
+    "diverged",
+    "baseline",
+    "verdict",
+}
 
 STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 90rem;
        padding: 0 1rem; color: #1d1d1f; }
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .lead { color: #555; margin-top: 0; }
@@ -47,6 +69,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
 th { background: #f4f4f6; } td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary td:last-child { min-width: 16rem; } .wide { overflow-x: auto; }
 tr.best td { background: #eef8ee; } tr.baseline td { color: #666; font-style: italic; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0 0 1rem; } figcaption { color: #555; font-size: 13px; }
@@ -58,7 +81,7 @@ img { max-width: 100%; height: auto; }
 class ReportData:
     """What the page shows: the comparison's records and the zoo models' trained seeds."""
 
-    data: dict[str, Any]  # Comparison.to_json(): seeds, target, results, summary
+    data: dict[str, Any]  # Comparison.to_json(): seeds, reach, results, summary
     jobs: list[JobResult]  # the zoo models (not baselines): histories and final weights
     source: str  # what the comparison was read from
 
@@ -79,18 +102,22 @@ def from_folder(path: PathLike) -> ReportData:
             f"{folder}: not a zoo compare folder (no {store.REQUEST}); "
             f"make one with: zoo compare MODELS --out {folder}"
         )
-    request = store.request()
+    request = Request(**store.request())
     if not (folder / RESULTS).is_file():
         raise RunFolderError(
             f"{folder}: the comparison has not finished (no {RESULTS}); "
             f"finish it with: zoo compare --resume {folder}"
         )
     data = read_json(folder / RESULTS)
+    if isinstance(data, dict) and "target" in data and "reach" not in data:
+        raise RunFolderError(
+            f"{folder / RESULTS}: written by an older zoo, without the paired statistics; "
+            f"recompute it (nothing is trained again) with: zoo compare --resume {folder}"
+        )
     if not _is_results(data):
         raise RunFolderError(f"{folder / RESULTS}: not the results of a zoo comparison")
-    plugins, catalogue = open_zoo(request["registry"])
-    models, datasets, seeds = request["models"], request["datasets"], request["seeds"]
-    planned = plan_jobs(models, datasets, seeds, plugins, catalogue, request["settings"])
+    plugins, catalogue = open_zoo(request.registry)
+    planned = plan_request(request, plugins, catalogue)
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
     return ReportData(data, jobs, str(folder))
@@ -98,12 +125,12 @@ def from_folder(path: PathLike) -> ReportData:
 
 def _is_results(data: Any) -> bool:
     """Whether ``data`` has the shape of ``Comparison.to_json()``, every key the page reads."""
-    if not isinstance(data, dict) or not {"seeds", "target", "results", "summary"} <= set(data):
+    if not isinstance(data, dict) or not {"seeds", "reach", "results", "summary"} <= set(data):
         return False
     return (
         isinstance(data["seeds"], list)
         and _records(data["results"], set(RunSummary.__dataclass_fields__))
-        and _records(data["summary"], set(SummaryRow.__dataclass_fields__) - {"point"})
+        and _records(data["summary"], SUMMARY_READ)
     )
 
 
@@ -155,20 +182,36 @@ def _overview(data: dict[str, Any]) -> str:
     seeds = data["seeds"]
     listed = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} ... {seeds[-1]}"
     return (
-        f"{len(seeds)} seed{'s' * (len(seeds) != 1)} ({listed}), target {data['target']:g}% "
-        f"test accuracy; each seed trained as 'zoo train' trains it."
+        f"{len(seeds)} seed{'s' * (len(seeds) != 1)} ({listed}), reach {data['reach']:g}% "
+        f"test accuracy; each seed trained as 'zoo train' trains it. {VERDICTS}"
     )
+
+
+VERDICTS = (
+    "Each row is set against the best of its dataset over the seeds both trained: the mean "
+    "paired difference with its 95% bootstrap interval, P(best>row) (rliable's probability "
+    "of improvement) and the Wilcoxon signed-rank test, Holm-corrected over the rows. A row "
+    "is called worse only when the corrected p is below 0.05 and the interval leaves out 0."
+)
 
 
 def _summary_section(data: dict[str, Any]) -> str:
     grid = list(data.get("grid") or {})
-    headers = summary_headers(data["target"], grid)
+    headers = summary_headers(data["reach"], grid)
     parts = ["<section id='summary'>", "<h2>Summary</h2>"]
     for dataset in dict.fromkeys(row["dataset"] for row in data["summary"]):
         rows = [row for row in data["summary"] if row["dataset"] == dataset]
         results = [r for r in data["results"] if r["dataset"] == dataset]
-        parts += [f"<h3>{_e(dataset)}</h3>", '<table class="summary">', _head(headers)]
-        parts += ["<tbody>", *(_summary_row(row, grid) for row in rows), "</tbody>", "</table>"]
+        parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows))}</h3>"]
+        parts += ['<div class="wide"><table class="summary">', _head(headers), "<tbody>"]
+        parts += [*(_summary_row(row, grid) for row in rows), "</tbody></table></div>"]
+        picture = report_figures.intervals(rows, grid)
+        alt = f"interquartile mean and difference from the best, with 95% intervals, on {dataset}"
+        caption = (
+            f"On {dataset}: each model's interquartile mean of test accuracy (left) and its "
+            "mean paired difference from the best (right), each with its 95% interval."
+        )
+        parts.append(_figure(picture, alt, caption))
         picture = report_figures.spread(rows, results)
         alt = f"test accuracy per seed of each model on {dataset}"
         parts.append(_figure(picture, alt, f"Test accuracy over the seeds on {dataset}."))
@@ -220,8 +263,8 @@ def _curve_section(jobs: Sequence[JobResult]) -> str:
 def _settings_section(jobs: Sequence[JobResult], data: dict[str, Any]) -> str:
     parts = ["<section id='settings'>", "<h2>Settings</h2>"]
     if jobs:
-        settings = [job.job.config.settings() for job in jobs]
-        names = [key for key in settings[0] if key != "seed"]
+        settings = [_settings(job) for job in jobs]
+        names = list(settings[0])
         headers = ["setting", *(f"{job.job.model} on {job.job.dataset}" for job in jobs)]
         parts += ['<table class="settings">', _head(headers), "<tbody>"]
         parts.append(_row(["seeds", *[", ".join(map(str, job.job.seeds)) for job in jobs]]))
@@ -229,11 +272,22 @@ def _settings_section(jobs: Sequence[JobResult], data: dict[str, Any]) -> str:
         parts += ["</tbody>", "</table>"]
     if any(row.get("baseline") for row in data["summary"]):
         parts.append(
-            "<p>The scikit-learn rows (in italics) were fitted on the same training split, "
-            "once per seed.</p>"
+            "<p>The scikit-learn rows (in italics) were fitted once per seed, on the training "
+            "split that seed's zoo models trained on.</p>"
         )
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _settings(result: JobResult) -> dict[str, Any]:
+    """A job's settings; those its seeds set (``--vary``) say so instead of one value."""
+    job = result.job
+    settings = job.config.settings()
+    del settings["seed"]  # the seeds have their own row
+    for source in job.vary:
+        if SOURCES[source] != "seed":
+            settings[SOURCES[source]] = "each seed's own"
+    return settings
 
 
 def _environment_section(report: ReportData) -> str:

@@ -52,11 +52,12 @@ def boundaries_figure(comparison: Comparison) -> Figure:
     """One panel per trained (model, dataset) with two features: its first seed's boundary."""
     panels = []
     for result in comparison.drawable():
-        job, experiment = result.job, result.job.experiment
-        record = result.records[0]  # the states are in the records' order
-        model = experiment.build(record.seed)
+        job, record = result.job, result.records[0]  # the states are in the records' order
+        experiment = job.experiment_for(record.seed)  # the seed's own split, if it varies
+        model = experiment.build(job.config_for(record.seed).seed)
         model.load_state_dict(result.states[0])
         row = comparison.row_of(result)
+        assert row.test_acc is not None  # a trained zoo model's row has numbers
         title = (
             f"{job.label} on {job.dataset}\n"
             f"seed {record.seed} shown: {record.test_acc:.1f}% test "
@@ -99,10 +100,10 @@ def sweep_figure(comparison: Comparison) -> Figure:
         values = comparison.grid[key]
         positions, numeric = _positions(values)
         for name, line in _lines(rows, key).items():
-            ordered = [line[v] for v in values if v in line]
+            ordered = [line[v].test_acc for v in values if v in line]
             xs = [positions[values.index(v)] for v in values if v in line]
-            (drawn,) = axis.plot(xs, [r.test_acc.mean for r in ordered], marker="o", label=name)
-            lows, highs = [r.test_acc.min for r in ordered], [r.test_acc.max for r in ordered]
+            (drawn,) = axis.plot(xs, [s.mean for s in ordered if s], marker="o", label=name)
+            lows, highs = [s.min for s in ordered if s], [s.max for s in ordered if s]
             axis.fill_between(xs, lows, highs, alpha=0.2, color=drawn.get_color())
         if numeric and _logarithmic(values):
             axis.set_xscale("log")

@@ -1,6 +1,7 @@
 """A comparison as text: an aligned table, markdown, CSV, JSON or HTML (for notebooks).
 
-A sweep's settings are columns of their own, after the model's name."""
+Every format renders the same numbers, computed once by :mod:`zoo.comparison.summary`. A
+sweep's settings are columns of their own, after the model's name."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ HEADERS = [
     "MODEL",
     "PARAMS",
     "TEST ACC",
+    "IQM [95% CI]",
     "MIN-MAX",
     "TRAIN ACC",
     "TEST LOSS",
-    "EPOCHS TO {target}%",
+    "EPOCHS TO {reach}%",
     "SECONDS",
+    "P(BEST>ROW)",
     "VERDICT",
 ]
 SUMMARY_FIELDS = [
@@ -32,10 +35,24 @@ SUMMARY_FIELDS = [
     "model",
     "params",
     "seeds",
+    "varied",
     "test_acc_mean",
     "test_acc_std",
     "test_acc_min",
     "test_acc_max",
+    "iqm",
+    "iqm_low",
+    "iqm_high",
+    "iqm_method",
+    "against",
+    "shared_seeds",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "difference_method",
+    "p_improvement",
+    "p_value",
+    "p_holm",
     "train_acc_mean",
     "train_acc_std",
     "train_acc_min",
@@ -48,12 +65,16 @@ SUMMARY_FIELDS = [
     "batched",
     "baseline",
     "diverged",
+    "failed",
     "verdict",
 ]
 RESULT_FIELDS = [
     "dataset",
     "model",
     "seed",
+    "init_seed",
+    "split_seed",
+    "order_seed",
     "params",
     "epochs",
     "train_acc",
@@ -129,12 +150,20 @@ def html(comparison: Comparison) -> str:
 
 
 def summary_csv(comparison: Comparison) -> str:
+    """One line per row; the JSON's nested numbers flattened: ``test_acc_mean``, ``iqm`` and
+    ``iqm_low``, ``difference`` and ``difference_high``, ..."""
     rows = []
     for row in comparison.summary:
-        flat = {k: v for k, v in row.items() if not isinstance(v, dict)}
+        flat = {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
+        flat["varied"] = ",".join(row["varied"])
         for key in ("test_acc", "train_acc"):
-            for stat, value in row[key].items():
+            for stat, value in (row[key] or {}).items():
                 flat[f"{key}_{stat}"] = value
+        for key in ("iqm", "difference"):
+            interval = row[key] or {}
+            flat[key] = interval.get("estimate")
+            for part in ("low", "high", "method"):
+                flat[f"{key}_{part}"] = interval.get(part)
         rows.append(flat)
     return _csv(_with_grid(SUMMARY_FIELDS, comparison), rows)
 
@@ -159,19 +188,26 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _headers(comparison: Comparison) -> list[str]:
-    return summary_headers(comparison.target, list(comparison.grid))
+    return summary_headers(comparison.reach, list(comparison.grid))
 
 
-def summary_headers(target: float, grid: Sequence[str]) -> list[str]:
+def summary_headers(reach: float, grid: Sequence[str]) -> list[str]:
     """The summary table's column names: a column per swept setting after the model's."""
-    headers = [h.format(target=f"{target:g}") for h in HEADERS]
+    headers = [h.format(reach=f"{reach:g}") for h in HEADERS]
     return [headers[0], *(key.upper() for key in grid), *headers[1:]]
 
 
 def _heading(comparison: Comparison, dataset: str) -> str:
-    seeds = comparison.seeds
+    rows = [row for row in comparison.summary if row["dataset"] == dataset]
+    return heading(dataset, comparison.seeds, rows)
+
+
+def heading(dataset: str, seeds: Sequence[int], rows: Sequence[dict[str, Any]]) -> str:
+    """``circles: 10 seeds (42 ... 51); varied: init, split``: what differed between seeds."""
     listed = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} ... {seeds[-1]}"
-    return f"{dataset}: {len(seeds)} seeds ({listed})"
+    found = {source for row in rows for source in row.get("varied", ())}
+    varied = ", ".join(s for s in ("init", "split", "order") if s in found) or "nothing"
+    return f"{dataset}: {len(seeds)} seeds ({listed}); varied: {varied}"
 
 
 def _cells(comparison: Comparison, row: dict[str, Any]) -> list[str]:
@@ -188,20 +224,38 @@ def summary_cells(row: dict[str, Any], grid: Sequence[str]) -> list[str]:
     )
     if row["baseline"]:
         reached = "-"
-    loss = "-" if row["test_loss"] is None else f"{row['test_loss']:.4f}"
     verdict = row["verdict"]
     if row["diverged"]:
         verdict += f"; {row['diverged']} seed(s) diverged"
     swept = [shown(row[key]) if key in row else "-" for key in grid]
+    improvement = row.get("p_improvement")
     return [
         row["model"],
         *swept,
         "-" if row["params"] is None else f"{row['params']:,}",
-        f"{test['mean']:.2f} ± {test['std']:.2f}",
-        f"{test['min']:.1f}-{test['max']:.1f}",
-        f"{train['mean']:.2f} ± {train['std']:.2f}",
-        loss,
+        "-" if test is None else f"{test['mean']:.2f} ± {test['std']:.2f}",
+        _interval(row.get("iqm")),
+        "-" if test is None else f"{test['min']:.1f}-{test['max']:.1f}",
+        "-" if train is None else f"{train['mean']:.2f} ± {train['std']:.2f}",
+        _loss(row),
         reached,
         f"{row['seconds']:.2f}",
+        "-" if improvement is None else f"{improvement:.2f}",
         verdict,
     ]
+
+
+def _interval(interval: dict[str, Any] | None) -> str:
+    if interval is None:
+        return "-"
+    if interval["low"] is None:
+        return f"{interval['estimate']:.2f}"
+    return f"{interval['estimate']:.2f} [{interval['low']:.2f}, {interval['high']:.2f}]"
+
+
+def _loss(row: dict[str, Any]) -> str:
+    """The mean test loss of the seeds that did not diverge; ``diverged`` when none is left."""
+    loss = row["test_loss"]
+    if loss is None:
+        return "diverged" if row["diverged"] and row["diverged"] == row["seeds"] else "-"
+    return f"{loss:.4f}" if abs(loss) < 1e4 else f"{loss:.3g}"

@@ -38,8 +38,9 @@ def boundary(result: JobResult) -> str:
     """The job's first seed: its decision boundary over the test points, as the lesson draws."""
     from matplotlib import colormaps
 
-    job, experiment = result.job, result.job.experiment
-    model = experiment.build(job.seeds[0])
+    job, seed = result.job, result.job.seeds[0]
+    experiment = job.experiment_for(seed)  # the seed's own split, if it varies
+    model = experiment.build(job.config_for(seed).seed)
     model.load_state_dict(result.states[0])
     split, task = experiment.split, experiment.task
     xx, yy, labels = boundary_grid(model, task, split.X_test)
@@ -100,8 +101,42 @@ def _spans_decades(histories: Sequence[Sequence[LogRow]]) -> bool:
     return bool(losses) and min(losses) > 0 and max(losses) > 10 * min(losses)
 
 
+def intervals(rows: Sequence[dict[str, Any]], grid: Sequence[str] = ()) -> str:
+    """rliable's interval plot, one bar per model: its interquartile mean of test accuracy
+    with the 95% interval (left), and its mean paired difference from the best with the 95%
+    interval (right; a dashed line at 0: bars that cross it show no clear difference)."""
+    rows = [row for row in rows if row["iqm"] is not None]  # a failed baseline has no numbers
+    figure = _figure(8.4, 1.1 + 0.45 * len(rows))
+    positions = np.arange(len(rows))[::-1]  # the best (first) row at the top
+    panels = (("iqm", "IQM of test accuracy (%)"), ("difference", "difference from the best (pp)"))
+    for axis, (key, title) in zip(figure.subplots(1, 2, sharey=True), panels):
+        for position, row in zip(positions, rows):
+            interval = row[key]
+            if interval is None:  # the best row: the others are measured from it
+                axis.annotate("best", (0, position), ha="center", va="center", fontsize=8)
+                continue
+            low, high = interval["low"], interval["high"]
+            if low is not None:
+                axis.barh(position, high - low, left=low, height=0.6, color="tab:blue", alpha=0.35)
+            axis.plot([interval["estimate"]] * 2, [position - 0.3, position + 0.3], color="k")
+        if key == "difference":
+            axis.axvline(0, color="0.4", linestyle="--", linewidth=1)
+        axis.set_xlabel(title, fontsize=9)
+        axis.grid(axis="x", alpha=0.3)
+    figure.axes[0].set_yticks(positions, [_row_name(row, grid) for row in rows], fontsize=9)
+    figure.axes[0].set_ylim(-0.6, len(rows) - 0.4)
+    return png_uri(figure)
+
+
+def _row_name(row: dict[str, Any], grid: Sequence[str]) -> str:
+    """The model, and its swept settings in a sweep: ``circle-v2 lr=0.1``."""
+    point = " ".join(f"{key}={row[key]}" for key in grid if key in row and not row["baseline"])
+    return f"{row['model']} {point}".strip()
+
+
 def spread(rows: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> str:
     """Test accuracy per model: every seed as a point, the min-max range and the mean."""
+    rows = [row for row in rows if row["test_acc"] is not None]  # not a failed baseline
     models = [row["model"] for row in rows]
     figure = _figure(8.4, 0.9 + 0.45 * len(models))
     axis = figure.subplots()

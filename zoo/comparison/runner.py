@@ -13,7 +13,7 @@ from zoo.comparison.cluster import Connection, check_cluster
 from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
-from zoo.comparison.plan import Job, expand_models, plan_jobs, seed_list
+from zoo.comparison.plan import Job, check_vary, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
@@ -39,12 +39,13 @@ class Request:
     models: list[str]
     datasets: list[str] | None
     seeds: list[int]
-    target: float
+    reach: float  # the test accuracy (%) whose first epoch is reported
     baselines: bool
     settings: dict[str, Any]
     registry: str | list[str] | None  # the user's catalogues
     grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
     exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
+    vary: list[str] = field(default_factory=lambda: ["init"])  # the sources of variance
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -56,7 +57,7 @@ def compare(
     datasets: Sequence[str] | None = None,
     seeds: int | None = None,
     seed_values: Sequence[int] | None = None,
-    target: float = 99.0,
+    reach: float = 99.0,
     baselines: bool = False,
     workers: int | None = None,
     out: PathLike | None = None,
@@ -68,12 +69,12 @@ def compare(
     cluster_address: str | None = None,
     exact: bool | None = None,
     loggers: Sequence[Any] | None = None,
+    vary: str | Sequence[str] | None = None,
 ) -> Comparison:
     """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
     check_cluster(cluster, cluster_address)
-    if exact is not None and not isinstance(exact, bool):
-        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
-    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    settings = _checked(overrides, exact, reach)
+    sources = list(check_vary(vary))
     swept = check_grid(grid, settings)
     plugins, catalogue = open_zoo(registry)
     entries = model_entries(plugins, catalogue)
@@ -85,8 +86,10 @@ def compare(
     settings.pop("seed", None)
     shown = [str(path) for path in user_paths(registry)] or None
     datasets = list(datasets) if datasets else None
-    request = Request(names, datasets, seeds_used, target, baselines, settings, shown, swept, exact)
-    jobs = _plan(request, plugins, catalogue)
+    request = Request(
+        names, datasets, seeds_used, reach, baselines, settings, shown, swept, exact, sources
+    )
+    jobs = plan_request(request, plugins, catalogue)
     events = open_events(loggers)
     with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
         if out is None:
@@ -114,14 +117,15 @@ def resume_comparison(
         request = Request(**folder.request())
         request = replace(request, grid=check_grid(request.grid, request.settings))
         plugins, catalogue = open_zoo(request.registry)
-        jobs = _plan(request, plugins, catalogue)
+        jobs = plan_request(request, plugins, catalogue)
         finished = folder.load(jobs)
         events = open_events(loggers)
         with backend(jobs, workers, cluster, cluster_address) as where:
             return _run(jobs, request, where, on_progress, folder, finished, events)
 
 
-def _plan(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
+def plan_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
+    """The jobs of ``request``, each prepared (see :func:`zoo.comparison.plan.plan_jobs`)."""
     return plan_jobs(
         request.models,
         request.datasets,
@@ -131,7 +135,39 @@ def _plan(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job
         request.settings,
         request.grid,
         request.exact,
+        request.vary,
     )
+
+
+def _checked(overrides: dict[str, Any] | None, exact: Any, reach: Any) -> dict[str, Any]:
+    """The settings given (None: not given), with ``exact`` and ``reach`` checked first."""
+    if exact is not None and not isinstance(exact, bool):
+        raise ConfigError(f"exact: must be True, False or None (the default), got {exact!r}")
+    check_reach(reach)
+    settings = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if "target" in settings:  # compare's accuracy was called target; now target is a column
+        settings = _label_column(settings)
+    return settings
+
+
+def _label_column(settings: dict[str, Any]) -> dict[str, Any]:
+    """``target=`` as a CSV file's label column, as ``--target`` is; a number was the old
+    accuracy to reach, now ``reach=``."""
+    found = dict(settings)
+    target = found.pop("target")
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        raise ConfigError(
+            f"target: names a CSV file's label column; the test accuracy to reach is "
+            f"reach={target!r} (a column by number: dataset_params={{'target': {target!r}}})"
+        )
+    found["dataset_params"] = {**found.get("dataset_params", {}), "target": target}
+    return found
+
+
+def check_reach(reach: Any) -> None:
+    """A percentage, or one line that says what it must be."""
+    if isinstance(reach, bool) or not isinstance(reach, (int, float)) or not 0 <= reach <= 100:
+        raise ConfigError(f"reach: must be a test accuracy in percent, 0 to 100, got {reach!r}")
 
 
 @dataclass(frozen=True)
@@ -180,7 +216,7 @@ def _run(
             from zoo.comparison.baselines import run_baselines
 
             results += run_baselines(jobs)
-        comparison = summarise(results, request.target, request.grid)
+        comparison = summarise(results, request.reach, request.grid, request.vary)
         if folder is not None:
             save_comparison(comparison, folder.path)
         return comparison

@@ -21,7 +21,9 @@ from zoo.runs.files import remove_leftovers, write_atomic
 from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
 
-NEWER_KEYS = ("grid", "exact")  # a folder written before sweeps has neither
+NEWER_KEYS = ("grid", "exact", "vary")  # a folder written before sweeps has none of them
+# The accuracy whose first epoch is reported: "reach", called "target" in older folders.
+REACH_KEYS = ("reach", "target")
 
 
 class ComparisonFolder:
@@ -41,16 +43,24 @@ class ComparisonFolder:
         data = read_json(path)
         try:
             checked = schema.fields(data, "", REQUEST_FIELDS, exact=False)
-            extra = sorted(set(data) - set(REQUEST_FIELDS) - set(NEWER_KEYS))
+            extra = sorted(set(data) - set(REQUEST_FIELDS) - set(NEWER_KEYS) - set(REACH_KEYS))
             if extra:
                 raise schema.SchemaError(extra[0], "unknown field")
+            reach = [key for key in REACH_KEYS if key in data]
+            if len(reach) != 1:
+                raise schema.SchemaError("reach", "missing" if not reach else "given twice")
+            schema.number(0, 100)(data[reach[0]], reach[0])
             schema.optional(schema.mapping)(data.get("grid"), "grid")
             schema.optional(schema.boolean)(data.get("exact"), "exact")
+            schema.optional(schema.items(schema.one_of("init", "split", "order"), 1, 3))(
+                data.get("vary"), "vary"
+            )
             if len(set(checked["seeds"])) != len(checked["seeds"]):
                 raise schema.SchemaError("seeds", "lists a seed twice")
         except schema.SchemaError as exc:
             raise RunFolderError(f"{path}: not a zoo compare request ({exc})") from None
-        return {k: v for k, v in data.items() if k != "format"}
+        request = {k: v for k, v in data.items() if k not in ("format", "target")}
+        return {**request, "reach": data[reach[0]]}
 
     def save(self, job_index: int, part: JobResult) -> None:
         record = {
@@ -156,7 +166,6 @@ REQUEST_FIELDS: dict[str, schema.Check] = {
     "models": _text_list,
     "datasets": schema.optional(_text_list),
     "seeds": schema.items(schema.whole(0, 2**63 - 1), 1, 10**6),
-    "target": schema.number(0, 100),
     "baselines": schema.boolean,
     "settings": schema.settings,
     "registry": schema.optional(_paths),  # the user's catalogues (one, in older folders)

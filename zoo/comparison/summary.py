@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison.execute import JobResult
 from zoo.comparison.grid import label
+from zoo.comparison.statistics import Interval, interquartile_mean
+from zoo.comparison.verdicts import EMPTY, Versus, against_best, best_verdict, row_verdict
 from zoo.training.records import RunSummary
 
 if TYPE_CHECKING:
@@ -41,6 +43,9 @@ class SeedResult:
     epochs_to_target: int | None
     baseline: bool = False
     point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+    # What zoo train takes to give this seed's numbers: init_seed (--seed), split_seed,
+    # order_seed; ``summary.seed`` is the comparison's seed, on which rows are paired.
+    sources: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -52,6 +57,7 @@ class SeedResult:
         return {
             **self.point,
             **self.summary.to_dict(),
+            **self.sources,
             "epochs_to_target": self.epochs_to_target,
             "baseline": self.baseline,
         }
@@ -59,15 +65,17 @@ class SeedResult:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One (model, dataset, swept settings) over its seeds."""
+    """One (model, dataset, swept settings) over its seeds, and how it stands against the
+    best row of its dataset (``versus``: None for the best row itself and a failed one)."""
 
     model: str
     dataset: str
     params: int | None
     seeds: int
-    train_acc: Stats
-    test_acc: Stats
-    train_loss: float | None  # mean over the seeds with a finite loss
+    train_acc: Stats | None  # None: a baseline that failed
+    test_acc: Stats | None
+    iqm: Interval | None  # interquartile mean of test accuracy, with its 95% interval
+    train_loss: float | None  # mean over the seeds that did not diverge
     test_loss: float | None
     epochs_to_target: float | None  # mean over the seeds that reached it
     reached_target: int
@@ -76,6 +84,9 @@ class SummaryRow:
     diverged: int  # seeds whose loss diverged
     baseline: bool
     verdict: str = ""
+    versus: Versus | None = None
+    failed: str | None = None  # why a baseline gave no numbers
+    varied: tuple[str, ...] = ()  # the sources of variance that differ between its seeds
     point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
 
     @property
@@ -84,9 +95,10 @@ class SummaryRow:
         return _labelled(self.model, self.point)
 
     @classmethod
-    def of(cls, seeds: Sequence[SeedResult], seconds: float, batched: bool) -> SummaryRow:
+    def of(cls, seeds: Sequence[SeedResult], result: JobResult) -> SummaryRow:
         first = seeds[0].summary
         reached = [s.epochs_to_target for s in seeds if s.epochs_to_target is not None]
+        kept = [s.summary for s in seeds if s.summary.status != "diverged"]
         return cls(
             model=first.model,
             dataset=first.dataset,
@@ -94,26 +106,58 @@ class SummaryRow:
             seeds=len(seeds),
             train_acc=Stats.of([s.summary.train_acc for s in seeds]),
             test_acc=Stats.of([s.summary.test_acc for s in seeds]),
-            train_loss=_mean([s.summary.train_loss for s in seeds]),
-            test_loss=_mean([s.summary.test_loss for s in seeds]),
+            iqm=interquartile_mean([s.summary.test_acc for s in seeds]),
+            train_loss=_mean([r.train_loss for r in kept]),
+            test_loss=_mean([r.test_loss for r in kept]),
             epochs_to_target=statistics.fmean(reached) if reached else None,
             reached_target=len(reached),
-            seconds=seconds,
-            batched=batched,
-            diverged=sum(s.summary.status == "diverged" for s in seeds),
+            seconds=result.seconds,
+            batched=result.batched,
+            diverged=len(seeds) - len(kept),
             baseline=seeds[0].baseline,
+            varied=result.job.varied(),
             point=seeds[0].point,
         )
 
+    @classmethod
+    def failure(cls, result: JobResult) -> SummaryRow:
+        """A baseline that could not be fitted: a row that says why, with no numbers."""
+        failure = result.failure or "failed"
+        name = result.job.dataset
+        return cls(
+            model=result.name or result.job.model,
+            dataset=name,
+            params=None,
+            seeds=0,
+            train_acc=None,
+            test_acc=None,
+            iqm=None,
+            train_loss=None,
+            test_loss=None,
+            epochs_to_target=None,
+            reached_target=0,
+            seconds=result.seconds,
+            batched=False,
+            diverged=0,
+            baseline=True,
+            verdict=f"failed: {failure}",
+            failed=failure,
+            varied=result.job.varied(),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        row = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "point"}
+        skip = ("point", "versus", "iqm", "train_acc", "test_acc", "varied")
+        row = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in skip}
         return {
             "model": self.model,
             "dataset": self.dataset,
             **self.point,  # one column per swept setting
             **row,
-            "train_acc": self.train_acc.to_dict(),
-            "test_acc": self.test_acc.to_dict(),
+            "train_acc": None if self.train_acc is None else self.train_acc.to_dict(),
+            "test_acc": None if self.test_acc is None else self.test_acc.to_dict(),
+            "iqm": None if self.iqm is None else self.iqm.to_dict(),
+            **(EMPTY if self.versus is None else self.versus.to_dict()),
+            "varied": list(self.varied),
         }
 
 
@@ -128,9 +172,10 @@ class Comparison:
     records: list[SeedResult]  # one per (model, dataset, swept settings, seed)
     rows: list[SummaryRow]  # one per (model, dataset, swept settings), best first per dataset
     seeds: list[int]
-    target: float
+    reach: float  # the test accuracy (%) whose first epoch is reported
     job_results: list[JobResult] = field(default_factory=list, repr=False)
     grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
+    vary: list[str] = field(default_factory=lambda: ["init"])  # the sources asked to vary
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -143,7 +188,8 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         return {
             "seeds": self.seeds,
-            "target": self.target,
+            "reach": self.reach,
+            "vary": self.vary,
             "grid": self.grid,
             "results": self.results,
             "summary": self.summary,
@@ -191,60 +237,72 @@ class Comparison:
 
 
 def summarise(
-    results: Sequence[JobResult], target: float, grid: dict[str, list[Any]] | None = None
+    results: Sequence[JobResult],
+    reach: float,
+    grid: dict[str, list[Any]] | None = None,
+    vary: Sequence[str] = ("init",),
 ) -> Comparison:
     """Per-seed records and per-(model, dataset, settings) statistics, best first, with
     verdicts."""
     records: list[SeedResult] = []
     rows: list[SummaryRow] = []
     for result in results:
+        if result.failure is not None:
+            rows.append(SummaryRow.failure(result))
+            continue
         point = {} if result.baseline else result.job.point
         per_seed = [
-            SeedResult(record, _first_at(history, target), result.baseline, point)
+            SeedResult(
+                record,
+                _first_at(history, reach),
+                result.baseline,
+                point,
+                _sources(result, record.seed),
+            )
             for record, history in zip(result.records, result.histories)
         ]
         records += per_seed
-        rows.append(SummaryRow.of(per_seed, result.seconds, result.batched))
+        rows.append(SummaryRow.of(per_seed, result))
     ordered: list[SummaryRow] = []
     for dataset in dict.fromkeys(row.dataset for row in rows):
-        block = sorted((r for r in rows if r.dataset == dataset), key=lambda r: -r.test_acc.mean)
-        ordered += _judge(block, records)
-    seeds = list(dict.fromkeys(r.summary.seed for r in records))
-    return Comparison(records, ordered, seeds, target, list(results), dict(grid or {}))
+        block = [r for r in rows if r.dataset == dataset and r.failed is None]
+        block.sort(key=lambda r: -r.test_acc.mean if r.test_acc else 0.0)
+        ordered += _judge(block, records) if block else []
+        ordered += [r for r in rows if r.dataset == dataset and r.failed is not None]
+    seeds = list(dict.fromkeys(seed for result in results for seed in result.job.seeds))
+    return Comparison(records, ordered, seeds, reach, list(results), dict(grid or {}), list(vary))
 
 
-def _first_at(history: Sequence[Any], target: float) -> int | None:
-    reached = [row.epoch for row in history if row.test_acc >= target]
+def _sources(result: JobResult, seed: int) -> dict[str, int]:
+    """The seeds that ``zoo train`` takes to train the comparison's ``seed`` alone."""
+    config = result.job.config_for(seed)
+    return {
+        "init_seed": config.seed,
+        "split_seed": config.split_seed,
+        "order_seed": config.batch_seed,
+    }
+
+
+def _first_at(history: Sequence[Any], reach: float) -> int | None:
+    reached = [row.epoch for row in history if row.test_acc >= reach]
     return reached[0] if reached else None
 
 
 def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[SummaryRow]:
-    """The rows with verdicts: the best, and where it does not beat a row on every seed.
-
-    A paired comparison over the same seeds: the best wins against a row only if its test
-    accuracy is higher on every seed they share. Otherwise the two overlap, and no winner
-    is crowned by noise.
-    """
+    """The rows with verdicts: each against the best over the seeds they share (see
+    :mod:`zoo.comparison.verdicts`)."""
     by_seed: dict[str, dict[int, float]] = {}
     for record in records:
         if record.summary.dataset == block[0].dataset:
             by_seed.setdefault(record.label, {})[record.summary.seed] = record.summary.test_acc
-    best, judged, overlapping = block[0], [], []
-    for row in block[1:]:
-        shared = sorted(set(by_seed[best.label]) & set(by_seed[row.label]))
-        wins = sum(by_seed[best.label][s] > by_seed[row.label][s] for s in shared)
-        if shared and wins == len(shared):
-            verdict = f"worse than {best.label} on {wins}/{len(shared)} seeds"
-        else:
-            verdict = f"overlaps {best.label} (beaten on {wins}/{len(shared)} seeds)"
-            overlapping.append(row.label)
-        judged.append(replace(row, verdict=verdict))
-    if len(block) == 1:
-        verdict = "only entry"
-    elif overlapping:
-        verdict = "best mean, not clearly better than " + ", ".join(overlapping)
-    else:
-        verdict = "best"
+    best, others = block[0], block[1:]
+    found = against_best(best.label, by_seed[best.label], [by_seed[r.label] for r in others])
+    comparisons = sum(versus.shared_seeds > 0 for versus in found)  # Holm's family
+    judged = [
+        replace(row, versus=versus, verdict=row_verdict(versus, comparisons))
+        for row, versus in zip(others, found)
+    ]
+    verdict = best_verdict([(row.label, versus) for row, versus in zip(others, found)])
     return [replace(best, verdict=verdict), *judged]
 
 

@@ -43,6 +43,7 @@ class TrainConfig:
     batch_size: int | str  # 'full': the whole training split in one step
     seed: int
     split_seed: int
+    order_seed: int | str  # 'seed': the mini-batches are shuffled by ``seed``
     test_size: float
     device: str
     threads: int
@@ -55,6 +56,11 @@ class TrainConfig:
         if self.log_every == "auto":
             return max(1, self.epochs // 10)
         return int(self.log_every)
+
+    @property
+    def batch_seed(self) -> int:
+        """The seed of the mini-batch order: ``order_seed``, or ``seed`` when it says so."""
+        return self.seed if self.order_seed == "seed" else int(self.order_seed)
 
     @property
     def checkpoint_interval(self) -> int:

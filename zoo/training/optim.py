@@ -41,7 +41,7 @@ def options(config: TrainConfig) -> dict[str, float]:
 
 
 class BatchOrder:
-    """Each epoch's mini-batches, shuffled by a generator seeded with the run's seed.
+    """Each epoch's mini-batches, shuffled by a generator seeded with the run's order seed.
 
     The generator's state is part of a checkpoint, so a resumed run draws the same batches.
     """
@@ -69,4 +69,4 @@ def batch_size(config: TrainConfig, rows: int) -> int | None:
 def batch_order(config: TrainConfig, rows: int, device: torch.device) -> BatchOrder | None:
     """None for full batch; else the run's mini-batch order."""
     size = batch_size(config, rows)
-    return None if size is None else BatchOrder(rows, size, config.seed, device)
+    return None if size is None else BatchOrder(rows, size, config.batch_seed, device)
