@@ -27,4 +27,5 @@ def register_datasets(register: RegisterDataset) -> None:
         "csv",
         csv_table,
         description="a CSV file of numeric features and a label column: path=, target=",
+        defaults={"scale": "standard"},  # a table's columns have their own units
     )

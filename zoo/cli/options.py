@@ -95,6 +95,7 @@ TRAINING_OPTIONS = {
     "checkpoint_every": _setting("--checkpoint-every", "checkpoint_every", WholeOrWord(), "N|auto"),
     "test_size": _setting("--test-size", "test_size", click.FLOAT, "F"),
     "split_seed": _setting("--split-seed", "split_seed", click.INT, "S"),
+    "scale": _setting("--scale", "scale", None, "none|standard|minmax"),
     "params": click.option(
         "--param",
         "params",

@@ -1,4 +1,5 @@
-"""Reference rows from scikit-learn, fitted on exactly the split the zoo models train on.
+"""Reference rows from scikit-learn, fitted on exactly the split the zoo models train on,
+its features scaled as theirs are.
 
 Logistic regression (a straight line), an RBF support-vector machine (the classic non-linear
 tool), and ``MLPClassifier`` with the zoo model's hidden layers, activation and optimizer
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,9 @@ from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.config.resolve import TrainConfig
 from zoo.training.data import Split
+from zoo.training.diagnosis import learned_nothing, majority_acc
 from zoo.training.records import RunSummary
+from zoo.training.scaling import Scaling
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def run_baselines(jobs: list[Job]) -> list[JobResult]:
         experiment = job.experiment
         plan = batch_plan(experiment.build(job.config.seed))
         hidden = plan.hidden_layers() if plan is not None else None
-        split = experiment.split
+        split = _scaled(experiment.split, experiment.scaling)  # what the zoo model sees
         for baseline in baselines_for(job.config, hidden, len(split.X_train)):
             if (baseline.name, job.dataset) in seen:
                 continue
@@ -119,6 +122,7 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunS
         if hasattr(estimator, "predict_proba"):
             probabilities = estimator.predict_proba(X)
             scores[f"{part}_loss"] = float(log_loss(y, probabilities, labels=estimator.classes_))
+    majority = majority_acc(split.y_test)
     return RunSummary(
         model=baseline.name,
         builds=None,
@@ -130,8 +134,15 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunS
         seed=seed,
         params=_parameter_count(estimator),
         status="completed",
+        majority_acc=majority,
+        learned_nothing=learned_nothing(scores["test_acc"], majority),
         **scores,
     )
+
+
+def _scaled(split: Split, scaling: Scaling) -> Split:
+    """The split with its features scaled as the zoo model's are (fitted on its train rows)."""
+    return replace(split, X_train=scaling.apply(split.X_train), X_test=scaling.apply(split.X_test))
 
 
 def _parameter_count(estimator: Any) -> int | None:
