@@ -121,10 +121,11 @@ def _log_printer(config: Any, as_json: bool, bar: ProgressBar) -> Callable[[Any]
         bar.clear()
         bar.detail = f"loss {row.train_loss:.5f}"
         if not as_json and row.epoch == 0:  # the data and model are ready: say what runs
+            scale = f", scale {config.scale}" if config.scale != "none" else ""
             echo(
                 f"Training {config.model} ({config.builds}) on {config.dataset}: "
                 f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
-                f"seed {config.seed}"
+                f"seed {config.seed}{scale}"
             )
         echo(row.line(), err=as_json)
 
