@@ -300,8 +300,17 @@ def test_loggers_must_be_names_or_objects_with_event_hooks():
 def test_a_logger_that_exits_in_a_hook_is_a_warning_not_the_end_of_zoo(
     zoo_cli, with_plugins, tmp_path
 ):
-    result = zoo_cli("train", "blob-v0", "--epochs", "5", "--out", "run", "--logger", "quitter",
-                     env=with_plugins("broken_loggers"))  # fmt: skip (blob-v0 learns in 5)
+    result = zoo_cli(
+        "train",
+        "blob-v0",
+        "--epochs",
+        "5",
+        "--out",
+        "run",
+        "--logger",
+        "quitter",
+        env=with_plugins("broken_loggers"),
+    )  # fmt: skip (blob-v0 learns in 5)
     assert result.returncode == 0, result.stderr
     assert result.error_lines == [
         "zoo: warning: logger 'quitter' failed in on_run_end: "

@@ -144,6 +144,7 @@ def test_a_model_that_learns_nothing_warns_at_the_callers_line_in_python():
     assert got[0].filename == __file__
     assert run["learned_nothing"] is True and run["majority_acc"] == 50.0
     assert "the model may be too simple for this data" in run["warning"]
+    assert repr(run) == "Run(circle-v0 on circles: 50.0% test (learned nothing), 5 epochs)"
 
 
 def test_a_model_that_learns_says_nothing(recwarn):
@@ -224,6 +225,16 @@ def test_eval_predict_load_and_resume_apply_the_runs_scaling(zoo_here, tables, t
     predicted = run.predict(split.X_test)  # raw rows: the run scales them
     classes = np.asarray(split.classes)
     assert np.mean(predicted == classes[split.y_test]) * 100 == summary["test_acc"]
+
+    labelled = [tables["bc"].read_text().partition("\n")[0]]  # its header: the label column
+    labelled += [
+        ",".join([*map(repr, map(float, row)), label])
+        for row, label in zip(split.X_test, classes[split.y_test])
+    ]
+    Path("test-rows.csv").write_text("\n".join(labelled) + "\n")
+    status, out, err = zoo_here("eval", "run", "--data", "test-rows.csv", "--json")
+    assert status == 0, err
+    assert json.loads(out)["acc"] == summary["test_acc"]
 
     rows = "\n".join(",".join(map(repr, map(float, row))) for row in split.X_test[:5])
     Path("rows.csv").write_text(rows + "\n")

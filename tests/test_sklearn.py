@@ -235,6 +235,7 @@ def test_fit_leaves_the_callers_random_numbers_and_threads_alone():
         ({"device": "tpu"}, Exception, "unknown device 'tpu'"),
         ({"random_state": -1}, ConfigError, "random_state: must be None, a whole number"),
         ({"lr": 1e30, "epochs": 20}, TrainingDiverged, "try a smaller learning rate"),
+        ({"scale": "log"}, ConfigError, "scale: unknown scale 'log'; choose from none, standard"),
     ],
 )
 def test_bad_settings_are_refused_by_fit_with_zoos_message(parameters, error, message):

@@ -174,8 +174,8 @@ def train(
     ``model`` is a registered name, or code: an ``nn.Module`` class or factory function
     (registered in this process under its own name) or an ``nn.Module`` instance (trained as
     it is). ``data`` is the dataset: None for the model's own, a dataset name or a CSV path,
-    or ``(X, y)`` arrays. ``overrides`` are settings (``epochs=``, ``lr=``, ``optimizer=``,
-    ``momentum=``, ``batch_size=``, ``seed=``, ``device=``, ``params=``, ...). The run folder
+    or ``(X, y)`` arrays. ``overrides`` are settings (``epochs=``, ``lr=``, ``momentum=``,
+    ``seed=``, ``scale=`` (arrays and CSV files: "standard"), ``params=``, ...). The run folder
     (see :mod:`zoo.runs.folder`) is written to ``out``, or to a new
     ``runs_root/<model>/<timestamp>``; with neither, nothing is written. ``on_log`` receives
     each log row, ``on_progress`` (epochs done, epochs in all) after every epoch. ``loggers``

@@ -100,9 +100,11 @@ class Run(Mapping[str, Any]):
         return figure
 
     def title(self) -> str:
-        """``circle-v2 on circles: 99.5% test`` (what the pictures are headed with)."""
+        """``circle-v2 on circles: 99.5% test`` (what the pictures are headed with), and
+        ``(learned nothing)`` after a run that did no better than the majority class."""
         accuracy = self.summary.get("test_acc")
         score = f": {accuracy:.1f}% test" if isinstance(accuracy, (int, float)) else ""
+        score += " (learned nothing)" if self.summary.get("learned_nothing") else ""
         return f"{self.config.model} on {self.config.dataset}{score}"
 
     def __getitem__(self, key: str) -> Any:

@@ -107,6 +107,7 @@ class Experiment:
         config, final = self.config, fit.final
         majority = diagnosis.majority_acc(self.split.y_test)
         nothing = fit.diverged_at is None and diagnosis.learned_nothing(final.test_acc, majority)
+        warning = self._learned_nothing(final.test_acc, majority, fit.epochs) if nothing else None
         return RunSummary(
             model=config.model,
             builds=config.builds,
@@ -125,9 +126,7 @@ class Experiment:
             run_dir=run_dir,
             majority_acc=majority,
             learned_nothing=nothing,
-            warning=self._learned_nothing(final.test_acc, majority, fit.epochs)
-            if nothing
-            else None,
+            warning=warning,
         )
 
     def scale_note(self) -> str | None:
