@@ -431,3 +431,12 @@ def test_the_report_never_colours_a_model_that_learned_nothing_as_best(tmp_path)
     assert any(row["verdict"].startswith("best") for row in nothing.summary)
     page = render(from_comparison(nothing))
     assert '<tr class="best">' not in page and page.count('<tr class="nothing">') == 2
+
+
+def test_baselines_on_a_csv_file_see_its_scaled_features_under_its_name(tables):
+    table = str(tables["wine"])
+    comparison = zoo.compare(["circle-v2"], datasets=[table], seeds=1, epochs=5, baselines=True)
+    assert {record["dataset"] for record in comparison.results} == {table}
+    svm = next(r for r in comparison.results if r["model"] == "sklearn:svm-rbf")
+    assert svm["test_acc"] == 100.0  # on raw wine features the same SVM scores 80.56%
+    assert svm["majority_acc"] == pytest.approx(38.89, abs=0.01)

@@ -85,7 +85,7 @@ def run_baselines(jobs: list[Job]) -> list[JobResult]:
         experiment = job.experiment
         plan = batch_plan(experiment.build(job.config.seed))
         hidden = plan.hidden_layers() if plan is not None else None
-        split = _scaled(experiment.split, experiment.scaling)  # what the zoo model sees
+        split = _as_seen(experiment.split, experiment.scaling, job.dataset)
         for baseline in baselines_for(job.config, hidden, len(split.X_train)):
             if (baseline.name, job.dataset) in seen:
                 continue
@@ -140,9 +140,11 @@ def fit_baseline(baseline: Baseline, split: Split, seed: int, task: str) -> RunS
     )
 
 
-def _scaled(split: Split, scaling: Scaling) -> Split:
-    """The split with its features scaled as the zoo model's are (fitted on its train rows)."""
-    return replace(split, X_train=scaling.apply(split.X_train), X_test=scaling.apply(split.X_test))
+def _as_seen(split: Split, scaling: Scaling, dataset: str) -> Split:
+    """The split as the zoo model sees it: its features scaled (fitted on its train rows), and
+    named as the comparison names the dataset (a CSV file's path, not 'csv')."""
+    X_train, X_test = scaling.apply(split.X_train), scaling.apply(split.X_test)
+    return replace(split, name=dataset, X_train=X_train, X_test=X_test)
 
 
 def _parameter_count(estimator: Any) -> int | None:
