@@ -72,8 +72,8 @@ def learned_nothing_message(
         why = f"{note} (try {SCALE_FIX})"
     else:
         why = (
-            f"the model may be too simple for this data, or need more than {epochs} epochs "
-            f"or another lr than {lr:g}"
+            f"the model may be too simple for this data, or need more than {epochs} "
+            f"epoch{'s' * (epochs != 1)} or another lr than {lr:g}"
         )
     return f"{model} learned nothing on {dataset}: {scored}; {why}"
 
