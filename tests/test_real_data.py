@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import Result
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 
 import zoo
@@ -68,13 +69,15 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def zoo_here(capsys, monkeypatch, tmp_path):
-    """`zoo ARGS` in this process, in a fresh folder: (exit status, stdout, stderr)."""
+    """`zoo ARGS` in this process (``zoo.cli.main``), in a fresh folder: what it printed and
+    its exit status, as ``zoo_cli`` gives them for a process."""
     monkeypatch.chdir(tmp_path)
 
-    def run(*args: str) -> tuple[int, str, str]:
+    def run(*args: str) -> Result:
+        capsys.readouterr()  # what was printed before is not this command's
         status = main(list(args))
         out, err = capsys.readouterr()
-        return status, out, err
+        return Result(status, out, err)
 
     return run
 
@@ -94,15 +97,15 @@ def notes(stderr: str) -> list[str]:
 def test_a_csv_table_is_standardised_by_default_and_circle_v2_learns_it(
     zoo_here, tables, table, epochs, least
 ):
-    status, out, err = zoo_here(
+    result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables[table]), "--target", "label",
         "--epochs", str(epochs), "--out", "run", "--no-plot", "--json",
     )  # fmt: skip
-    assert status == 0, err
-    summary = json.loads(out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
     assert summary["test_acc"] >= least
     assert summary["learned_nothing"] is False and summary["warning"] is None
-    assert notes(err) == []
+    assert notes(result.stderr) == []
     record = json.loads(Path("run/config.json").read_text())
     assert record["settings"]["scale"] == "standard"
     assert record["sources"]["scale"] == "dataset csv"
@@ -114,16 +117,16 @@ def test_a_csv_table_is_standardised_by_default_and_circle_v2_learns_it(
 def test_unscaled_a_real_table_learns_nothing_and_one_warning_line_says_why(
     zoo_here, tables, table, majority, answer
 ):
-    status, out, err = zoo_here(
+    result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables[table]), "--scale", "none",
         "--epochs", "100", "--no-plot", "--out", "run", "--json",
     )  # fmt: skip
-    assert status == 0, err
-    summary = json.loads(out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
     assert summary["learned_nothing"] is True
     assert round(summary["majority_acc"], 2) == majority
     assert round(summary["test_acc"], 2) == majority  # every answer the majority class
-    [line] = notes(err)
+    [line] = notes(result.stderr)
     assert line == f"zoo: warning: {summary['warning']}"
     assert line.startswith(
         f"zoo: warning: circle-v2 learned nothing on {tables[table]}: "
@@ -158,11 +161,11 @@ def test_a_model_that_learns_says_nothing(recwarn):
 
 
 def test_the_scaling_is_fitted_on_the_training_rows_only(zoo_here, tables):
-    status, _, err = zoo_here(
+    result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables["wine"]), "--epochs", "5",
         "--out", "run", "--no-plot",
     )  # fmt: skip
-    assert status == 0, err
+    assert result.returncode == 0, result.stderr
     scaling = json.loads(Path("run/config.json").read_text())["scaling"]
     split = load_split(load_plugins().dataset("csv"), {"path": str(tables["wine"])}, 0.2, 42)
     train_rows = split.X_train.astype(np.float64)
@@ -207,15 +210,15 @@ def test_a_table_with_a_constant_column_trains(tmp_path):
 
 def test_eval_predict_load_and_resume_apply_the_runs_scaling(zoo_here, tables, tmp_path):
     table = str(tables["bc"])
-    status, out, err = zoo_here(
+    result = zoo_here(
         "train", "circle-v2", "--dataset", table, "--epochs", "20", "--out", "run", "--json"
     )
-    assert status == 0, err
-    summary = json.loads(out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
 
-    status, out, err = zoo_here("eval", "run", "--json")
-    measured = json.loads(out)
-    assert status == 0, err
+    result = zoo_here("eval", "run", "--json")
+    measured = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
     for key in ("train_acc", "test_acc", "train_loss", "test_loss"):
         assert measured[key] == summary[key], key
 
@@ -232,15 +235,15 @@ def test_eval_predict_load_and_resume_apply_the_runs_scaling(zoo_here, tables, t
         for row, label in zip(split.X_test, classes[split.y_test])
     ]
     Path("test-rows.csv").write_text("\n".join(labelled) + "\n")
-    status, out, err = zoo_here("eval", "run", "--data", "test-rows.csv", "--json")
-    assert status == 0, err
-    assert json.loads(out)["acc"] == summary["test_acc"]
+    result = zoo_here("eval", "run", "--data", "test-rows.csv", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["acc"] == summary["test_acc"]
 
     rows = "\n".join(",".join(map(repr, map(float, row))) for row in split.X_test[:5])
     Path("rows.csv").write_text(rows + "\n")
-    status, out, err = zoo_here("predict", "run", "--input", "rows.csv")
-    assert status == 0, err
-    assert [line.split(",")[0] for line in out.splitlines()[1:]] == predicted[:5].tolist()
+    result = zoo_here("predict", "run", "--input", "rows.csv")
+    assert result.returncode == 0, result.stderr
+    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == predicted[:5].tolist()
 
     zoo.train("circle-v2", data=table, epochs=10, out=tmp_path / "short", plot=False)
     resumed = zoo.resume(tmp_path / "short", epochs=20, plot=False)
@@ -306,9 +309,9 @@ def test_a_tampered_scaling_is_one_line_naming_the_field(
     record = json.loads(config.read_text())
     change(record)
     config.write_text(json.dumps(record))
-    status, _, err = zoo_here("eval", str(tmp_path / "run"))
-    assert status == 1
-    [line] = notes(err)
+    result = zoo_here("eval", str(tmp_path / "run"))
+    assert result.returncode == 1
+    [line] = notes(result.stderr)
     assert line.startswith(f"zoo: error: {config}: not a zoo run config (") and problem in line
 
 
@@ -333,9 +336,9 @@ def test_the_dataset_gives_the_default_scale_and_zoo_info_says_so(zoo_here, tabl
     lesson = zoo.describe("circle-v2")
     assert lesson["settings"]["scale"] == "none"
     assert zoo.describe("circle-v2", scale="minmax")["sources"]["scale"] == "override"
-    status, out, _ = zoo_here("info", "circle-v2", "--dataset", str(tables["wine"]))
-    assert status == 0
-    assert [line.split() for line in out.splitlines() if " scale " in line] == [
+    result = zoo_here("info", "circle-v2", "--dataset", str(tables["wine"]))
+    assert result.returncode == 0
+    assert [line.split() for line in result.stdout.splitlines() if " scale " in line] == [
         ["scale", "standard", "dataset", "csv"]
     ]
 
@@ -378,9 +381,9 @@ def test_a_datasets_defaults_are_checked_when_it_registers(defaults, problem):
 
 
 def test_an_unknown_scale_flag_is_one_line(zoo_here):
-    status, _, err = zoo_here("train", "circle-v2", "--scale", "standrd")
-    assert status == 2
-    [line] = notes(err)
+    result = zoo_here("train", "circle-v2", "--scale", "standrd")
+    assert result.returncode == 2
+    [line] = notes(result.stderr)
     assert "unknown scale 'standrd' (did you mean 'standard'?); choose from none, standard" in line
 
 
@@ -393,12 +396,12 @@ def test_a_divergence_on_unscaled_features_names_scaling_in_the_cli_and_in_sklea
     from zoo.errors import TrainingDiverged
     from zoo.sklearn import ZooClassifier
 
-    status, _, err = zoo_here(
+    result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables["bc"]), "--scale", "none", "--lr", "1e12",
         "--epochs", "20", "--no-plot",
     )  # fmt: skip
-    assert status == 1
-    [line] = notes(err)
+    assert result.returncode == 1
+    [line] = notes(result.stderr)
     assert "training diverged" in line and "try a smaller learning rate, or scale the" in line
     assert "(--scale standard): its features' standard deviations run from" in line
     cancer = load_breast_cancer()
@@ -408,7 +411,7 @@ def test_a_divergence_on_unscaled_features_names_scaling_in_the_cli_and_in_sklea
         raised.value
     )
     scaled = notes(
-        zoo_here("train", "circle-v2", "--dataset", str(tables["bc"]), "--lr", "1e30")[2]
+        zoo_here("train", "circle-v2", "--dataset", str(tables["bc"]), "--lr", "1e30").stderr
     )
     assert "scale the features" not in scaled[0]  # scaled already: only the lr
 
