@@ -38,4 +38,5 @@ def register_datasets(register: RegisterDataset) -> None:
         csv_table,
         description="a CSV file of numeric features and a label column: path=, target=, "
         "skip_rows=, header=first|none|auto",
+        defaults={"scale": "standard"},  # a table's columns have their own units
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +70,75 @@ def test_the_ten_line_logger_is_a_working_logger(tmp_path, monkeypatch):
         "circle-v0 on circles, seed 42",
         "circle-v2 on circles, seed 42",
     ]
+
+
+def console_session(first: str) -> list[tuple[str, list[str]]]:
+    """The ``console`` block of README that starts with ``$ first``: each command (a
+    ``python -c '...'`` runs on until its closing quote) with the lines shown after it."""
+    block = next(
+        b.split("```", 1)[0]
+        for b in README.split("```console\n")[1:]
+        if b.startswith(f"$ {first}\n")
+    )
+    session: list[tuple[str, list[str]]] = []
+    lines = block.splitlines()
+    while lines:
+        command = lines.pop(0)[2:]
+        if command.startswith("python -c '"):
+            while command.count("'") < 2:  # the code, up to its closing quote
+                command += "\n" + lines.pop(0)
+        shown = []
+        while lines and not lines[0].startswith("$ "):
+            shown.append(lines.pop(0))
+        session.append((command, shown))
+    return session
+
+
+def run_shown(command: str, capsys, monkeypatch) -> str:
+    """Run one of README's commands here, in this process (stderr into stdout, as a terminal
+    shows them): ``zoo ...``, ``head -N FILE``, ``printf '...' | zoo ...`` or ``python -c``."""
+    import contextlib
+    import io
+    import shlex
+    import sys
+
+    from zoo.cli import main
+
+    if command.startswith("python -c '"):
+        exec(compile(command[len("python -c '") : -1], "<README>", "exec"), {})
+        return ""
+    if command.startswith("head -"):
+        count, path = shlex.split(command)[1:]
+        return "".join(Path(path).read_text().splitlines(keepends=True)[: int(count[1:])])
+    if command.startswith("printf "):
+        given, _, command = command.partition(" | ")
+        text = shlex.split(given)[1].encode().decode("unicode_escape")
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert command.startswith("zoo "), command
+    capsys.readouterr()
+    with contextlib.redirect_stderr(sys.stdout):
+        assert main(shlex.split(command)[1:]) == 0, command
+    return capsys.readouterr().out
+
+
+def assert_shown(shown: list[str], printed: str) -> None:
+    """What README shows is what zoo printed: ``...`` stands for lines left out, and the
+    seconds a training took may differ."""
+
+    def timeless(text: str) -> str:
+        return re.sub(r"Done in \d+\.\d+s", "Done in Xs", text)
+
+    pattern = "".join(
+        r"(?:.*\n)*?" if line == "..." else re.escape(timeless(line)) + r"\n" for line in shown
+    )
+    assert re.fullmatch(pattern, timeless(printed)), (
+        f"README shows:\n{shown}\nzoo printed:\n{printed}"
+    )
+
+
+def test_readmes_csv_examples_run_as_written(tmp_path, capsys, monkeypatch):
+    shutil.copytree(ROOT / "examples" / "data", tmp_path / "examples" / "data")
+    monkeypatch.chdir(tmp_path)
+    for first in ("head -3 examples/data/pets.csv", "python -c '"):
+        for command, shown in console_session(first):
+            assert_shown(shown, run_shown(command, capsys, monkeypatch))

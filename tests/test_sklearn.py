@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_blobs, make_circles
+from sklearn.datasets import load_wine, make_blobs, make_circles
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -42,8 +42,9 @@ CIRCLES = make_circles(n_samples=600, noise=0.03, random_state=42)
 # the defaults: the checks fit about 55 times, and 100 epochs (circle-v0's own default) keep
 # the suite to seconds; every code path is the same, only the loop is shorter. The default
 # ZooClassifier() passes them all as well (about 45 s on two cores), and its training is
-# checked against `zoo train` below.
-@parametrize_with_checks([ZooClassifier(epochs=100)])
+# checked against `zoo train` below. With its own scaling (fitted in fit, applied by every
+# prediction, a constant column included) it passes them too.
+@parametrize_with_checks([ZooClassifier(epochs=100), ZooClassifier(epochs=100, scale="standard")])
 def test_scikit_learns_estimator_checks(estimator, check):
     check(estimator)
 
@@ -110,6 +111,26 @@ def test_same_settings_and_seed_give_the_weights_of_zoo_train(
     assert_same_weights(fitted, tmp_path / "run" / "weights.pt")
     assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(summary["test_acc"])
     assert fitted.settings_ == config.settings()
+
+
+def test_scale_standard_fits_on_the_rows_given_and_gives_the_weights_of_zoo_train(tmp_path):
+    wine = load_wine()
+    table = tmp_path / "wine.csv"
+    lines = [
+        ",".join(map(repr, map(float, row))) + f",{t}" for row, t in zip(wine.data, wine.target)
+    ]
+    table.write_text("\n".join(lines) + "\n")
+    summary = zoo.train("circle-v2", data=str(table), epochs=30, out=tmp_path / "run", plot=False)
+    _, split = training_split("circle-v2", dataset=str(table))
+
+    fitted = ZooClassifier("circle-v2", epochs=30, scale="standard")
+    fitted.fit(split.X_train, split.y_train)
+
+    assert_same_weights(fitted, tmp_path / "run" / "weights.pt")
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())["scaling"]
+    assert fitted.scaling_.to_dict() == recorded
+    assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(summary["test_acc"])
+    assert ZooClassifier().get_params()["scale"] == "none"  # a Pipeline scales, by default
 
 
 def test_none_means_the_models_configured_setting():
@@ -213,7 +234,8 @@ def test_fit_leaves_the_callers_random_numbers_and_threads_alone():
         ({"params": [8]}, ConfigError, "params: must be a mapping"),
         ({"device": "tpu"}, Exception, "unknown device 'tpu'"),
         ({"random_state": -1}, ConfigError, "random_state: must be None, a whole number"),
-        ({"lr": 1e30, "epochs": 20}, TrainingDiverged, "try a smaller lr"),
+        ({"lr": 1e30, "epochs": 20}, TrainingDiverged, "try a smaller learning rate"),
+        ({"scale": "log"}, ConfigError, "scale: unknown scale 'log'; choose from none, standard"),
     ],
 )
 def test_bad_settings_are_refused_by_fit_with_zoos_message(parameters, error, message):

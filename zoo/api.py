@@ -174,8 +174,8 @@ def train(
     ``model`` is a registered name, or code: an ``nn.Module`` class or factory function
     (registered in this process under its own name) or an ``nn.Module`` instance (trained as
     it is). ``data`` is the dataset: None for the model's own, a dataset name or a CSV path,
-    or ``(X, y)`` arrays. ``overrides`` are settings (``epochs=``, ``lr=``, ``optimizer=``,
-    ``momentum=``, ``batch_size=``, ``seed=``, ``device=``, ``params=``, ...). The run folder
+    or ``(X, y)`` arrays. ``overrides`` are settings (``epochs=``, ``lr=``, ``momentum=``,
+    ``seed=``, ``scale=`` (arrays and CSV files: "standard"), ``params=``, ...). The run folder
     (see :mod:`zoo.runs.folder`) is written to ``out``, or to a new
     ``runs_root/<model>/<timestamp>``; with neither, nothing is written. ``on_log`` receives
     each log row, ``on_progress`` (epochs done, epochs in all) after every epoch. ``loggers``
@@ -185,12 +185,13 @@ def train(
     folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
     checkpoint, and :func:`resume` goes on from it.
     """
-    from zoo.runs.job import Callbacks, open_events, train_new
+    from zoo.runs.job import Callbacks, open_events, train_new, warn_learned_nothing
     from zoo.training.setup import prepare
 
     experiment = prepare(model, data=data, registry=registry, overrides=overrides)
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))  # before any file
-    return train_new(experiment, out, runs_root, plot=plot, callbacks=callbacks)
+    run = train_new(experiment, out, runs_root, plot=plot, callbacks=callbacks)
+    return warn_learned_nothing(run)
 
 
 def resume(
@@ -208,11 +209,12 @@ def resume(
     The result equals, on the CPU bit for bit, that of a run trained so far without a stop.
     """
     from zoo.plugins.loader import load_plugins
-    from zoo.runs.job import Callbacks, open_events
+    from zoo.runs.job import Callbacks, open_events, warn_learned_nothing
     from zoo.runs.resume import resume_run
 
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))
-    return resume_run(Path(run_dir), load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
+    run = resume_run(run_dir, load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
+    return warn_learned_nothing(run)
 
 
 def load(run_dir: PathLike, *, device: str | None = None) -> Run:
@@ -267,12 +269,16 @@ def register_model(
 
 
 def register_dataset(
-    name: str, loader: Callable[..., Any], *, description: str | None = None
+    name: str,
+    loader: Callable[..., Any],
+    *,
+    description: str | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> None:
     """Register a dataset defined here: ``loader(**params) -> (X, y)``, as a plugin would."""
     from zoo.plugins.in_process import register_dataset as register
 
-    register(name, loader, description=description)
+    register(name, loader, description=description, defaults=defaults)
 
 
 # -- comparing models --------------------------------------------------------------------------

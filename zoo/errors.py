@@ -99,6 +99,10 @@ class HookWarning(ZooWarning):
     """A plugin's or logger's event hook raised; training went on without it."""
 
 
+class LearnedNothingWarning(ZooWarning):
+    """A run completed no better than always answering the majority class."""
+
+
 class CatalogueWarning(ZooWarning):
     """A catalogue entry was skipped because the plugin it needs did not load."""
 

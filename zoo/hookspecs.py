@@ -61,7 +61,12 @@ class RegisterModel(Protocol):
 
 class RegisterDataset(Protocol):
     def __call__(
-        self, name: str, loader: Callable[..., Any], *, description: str | None = None
+        self,
+        name: str,
+        loader: Callable[..., Any],
+        *,
+        description: str | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ) -> None: ...
 
 
@@ -141,7 +146,8 @@ def register_models(register: RegisterModel) -> None:
 def register_datasets(register: RegisterDataset) -> None:
     """Register the plugin's datasets.
 
-    :param register: call ``register(name, loader, *, description=None)`` once per dataset.
+    :param register: call ``register(name, loader, *, description=None, defaults=None)``
+        once per dataset.
 
         - ``loader(**kwargs) -> (X, y)``: numpy arrays, ``X`` float of shape ``[N, F]``, ``y``
           class labels of shape ``[N]``. Two distinct labels make a binary task, more
@@ -150,6 +156,11 @@ def register_datasets(register: RegisterDataset) -> None:
           ``zoo eval`` and ``zoo train --resume`` call it again to rebuild a run's split.
           zoo splits the data into train and test itself.
         - ``description``: one line shown by ``zoo datasets``.
+        - ``defaults``: training settings this data needs, any of
+          :data:`zoo.settings.SETTINGS` but ``dataset`` and ``dataset_params`` (e.g.
+          ``{"scale": "standard"}`` for a table whose columns have different units). They
+          sit above the catalogues' ``defaults:`` and below the model's own defaults, its
+          catalogue entry and the command line.
 
     :returns: nothing; return values are ignored.
 

@@ -27,6 +27,8 @@ OPTIMIZERS: dict[str, str] = {
 }
 
 DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps"
+# How features are scaled before the model sees them (see zoo/training/scaling.py).
+SCALES = ("none", "standard", "minmax")
 
 
 class InvalidSetting(ValueError):
@@ -122,6 +124,13 @@ def _optimizer(value: Any) -> str:
     return name
 
 
+def _scale(value: Any) -> str:
+    if isinstance(value, str) and value in SCALES:
+        return value
+    hint = did_you_mean(value, SCALES) if isinstance(value, str) else ""
+    raise InvalidSetting(f"unknown scale {_short(value)}{hint}; choose from {', '.join(SCALES)}")
+
+
 def _count_or(word: str) -> Callable[[Any], int | str]:
     """A whole number ≥ 1, or ``word`` ('full', 'auto')."""
 
@@ -144,6 +153,13 @@ def _keywords(value: Any) -> dict[str, Any]:
 _ALL = [
     Setting("dataset", "dataset to train on", _text, "circles"),
     Setting("dataset_params", "keyword arguments for the dataset's loader", _keywords, {}),
+    Setting(
+        "scale",
+        "feature scaling fitted on the training rows: none, standard (mean 0, std 1) or "
+        "minmax (0 to 1); by default the dataset's choice (a CSV file's: standard)",
+        _scale,
+        "none",
+    ),
     Setting("params", "keyword arguments for the model's factory", _keywords, {}),
     Setting("epochs", "passes over the training data", _whole(1), 1000),
     Setting("lr", "learning rate", _positive, 0.1),

@@ -31,6 +31,7 @@ from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.training.data import Split, float32_features
 from zoo.training.devices import resolve_device
+from zoo.training.diagnosis import divergence_message
 from zoo.training.experiment import Experiment
 from zoo.training.records import FitResult
 from zoo.training.trainer import Trainer
@@ -48,9 +49,11 @@ _SETTINGS = (
     "params",
     "device",
     "threads",
+    "scale",
 )
 # What fit learns (besides scikit-learn's n_features_in_ and feature_names_in_).
-_LEARNED = ("classes_", "module_", "settings_", "n_iter_", "loss_")
+_LEARNED = ("classes_", "module_", "scaling_", "settings_", "n_iter_", "loss_")
+SCALE_FIX = "scale='standard', or a StandardScaler before it"  # how a user of this scales
 
 
 class ZooClassifier(ClassifierMixin, BaseEstimator):
@@ -68,6 +71,9 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         ``{"hidden_units": 32}``. A grid search lists whole dicts.
     device : str, default="auto"
         Where to train: auto, cpu, cuda, cuda:N or mps. Predictions always run on the CPU.
+    scale : {"none", "standard", "minmax"}, default="none"
+        Feature scaling fitted in ``fit`` and applied by every prediction, as ``zoo train
+        --scale``. "none" by default: in scikit-learn, a ``Pipeline`` with a scaler scales.
     random_state : int, numpy RandomState or None, default=None
         The seed of the weights and of the batch order; None takes the configured seed (42),
         so two fits give the same model, as two ``zoo train`` runs do.
@@ -78,6 +84,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : the labels seen in ``fit``, as given (text labels stay text).
     module_ : the trained ``torch.nn.Module``, on the CPU, with its float32 weights as trained.
+    scaling_ : the fitted ``zoo.training.scaling.Scaling`` (kind, offset and scale per feature).
     settings_ : the resolved training settings (``zoo info``'s values).
     n_iter_ : epochs trained.  loss_ : the training loss after the last epoch.
     n_features_in_, feature_names_in_ : as scikit-learn defines them.
@@ -99,6 +106,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         params: dict[str, Any] | None = None,
         device: str | None = "auto",
         threads: int | None = None,
+        scale: str = "none",
         random_state: int | np.random.RandomState | None = None,
         registry: str | None = None,
     ) -> None:
@@ -112,6 +120,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         self.params = params
         self.device = device
         self.threads = threads
+        self.scale = scale
         self.random_state = random_state
         self.registry = registry
 
@@ -132,12 +141,13 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         experiment = Experiment.prepare(config, spec, plugins, resolve_device(config.device), split)
         model, result = _train(experiment)
         if result.diverged_at is not None:
+            note = experiment.scale_note()
             raise TrainingDiverged(
-                f"training diverged: the loss was not finite at epoch {result.diverged_at} "
-                f"with lr {config.lr:g}; try a smaller lr, or scale the data (StandardScaler)"
+                divergence_message(result.diverged_at, config.lr, note, SCALE_FIX)
             )
         self.classes_ = classes
         self.module_ = model.cpu().eval()
+        self.scaling_ = experiment.scaling
         self.settings_ = config.settings()
         self.n_iter_ = result.epochs
         self.loss_ = result.final.train_loss
@@ -147,7 +157,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         """The model's logits: [n_samples] for two classes (> 0 means ``classes_[1]``), else
         [n_samples, n_classes]."""
         check_is_fitted(self, _LEARNED)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self.scaling_.apply(validate_data(self, X, reset=False, dtype=np.float64))
         scorer = copy.deepcopy(self.module_).double()  # float32 -> float64 is exact
         with torch.no_grad():
             logits = scorer(torch.tensor(X)).numpy()

@@ -15,7 +15,7 @@ import click
 
 import zoo
 from zoo.cli import catalogue_commands, compare_command, report_command, run_commands
-from zoo.cli.output import drop_stdout
+from zoo.cli.output import drop_stdout, warn
 from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
 
@@ -106,7 +106,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     if issubclass(category, ZooWarning):
-        click.echo(f"zoo: warning: {message}", err=True)
+        warn(str(message))
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
 

@@ -96,6 +96,7 @@ TRAINING_OPTIONS = {
     "test_size": _setting("--test-size", "test_size", click.FLOAT, "F"),
     "split_seed": _setting("--split-seed", "split_seed", click.INT, "S"),
     "order_seed": _setting("--order-seed", "order_seed", WholeOrWord(), "S|seed"),
+    "scale": _setting("--scale", "scale", None, "none|standard|minmax"),
     "params": click.option(
         "--param",
         "params",

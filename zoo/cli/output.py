@@ -39,6 +39,11 @@ def echo(
         drop_stdout()
 
 
+def warn(message: str) -> None:
+    """One warning line on stderr: ``zoo: warning: ...``."""
+    echo(f"zoo: warning: {message}", err=True)
+
+
 def drop_stdout() -> None:
     """Send the rest of standard output (file descriptor 1, wherever sys.stdout points now)
     to /dev/null: its reader has gone."""

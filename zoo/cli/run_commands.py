@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from zoo.cli.output import (
     echo_json_line,
     echo_table,
     percent,
+    warn,
 )
-from zoo.errors import TrainingDiverged
+from zoo.errors import LearnedNothingWarning, TrainingDiverged
 
 RUNS_ROOT = "runs"
 
@@ -90,21 +92,25 @@ def train_command(
         "loggers": list(loggers),
     }
     try:
-        if resume_dir is not None:
-            if not as_json:
-                echo(f"Resuming {config.model} in {resume_dir}")
-            run = zoo.resume(resume_dir, epochs=chosen.get("epochs"), **callbacks)
-        else:
-            runs_root = None if out else RUNS_ROOT
-            run = zoo.train(
-                model, registry=registry, out=out, runs_root=runs_root, **callbacks, **chosen
-            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LearnedNothingWarning)  # said below, bar gone
+            if resume_dir is not None:
+                if not as_json:
+                    echo(f"Resuming {config.model} in {resume_dir}")
+                run = zoo.resume(resume_dir, epochs=chosen.get("epochs"), **callbacks)
+            else:
+                runs_root = None if out else RUNS_ROOT
+                run = zoo.train(
+                    model, registry=registry, out=out, runs_root=runs_root, **callbacks, **chosen
+                )
     except TrainingDiverged as exc:
         if as_json and exc.summary is not None:  # stdout still holds the one JSON object
             echo_json_line(exc.summary)
         raise
     finally:
         bar.close()
+    if run.summary.get("warning"):  # learned nothing: one line, and the likely why
+        warn(run.summary["warning"])
     _print_done(run.summary, as_json)
 
 
@@ -115,10 +121,11 @@ def _log_printer(config: Any, as_json: bool, bar: ProgressBar) -> Callable[[Any]
         bar.clear()
         bar.detail = f"loss {row.train_loss:.5f}"
         if not as_json and row.epoch == 0:  # the data and model are ready: say what runs
+            scale = f", scale {config.scale}" if config.scale != "none" else ""
             echo(
                 f"Training {config.model} ({config.builds}) on {config.dataset}: "
                 f"{config.epochs} epochs, {_optimizer(config)}, batch {config.batch_size}, "
-                f"seed {config.seed}"
+                f"seed {config.seed}{scale}"
             )
         echo(row.line(), err=as_json)
 

@@ -23,8 +23,8 @@ from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.config.resolve import TrainConfig
 from zoo.errors import describe_exception
-from zoo.names import is_csv_path
 from zoo.training.data import Split
+from zoo.training.diagnosis import learned_nothing, majority_acc
 from zoo.training.records import RunSummary
 
 MAJORITY = "sklearn:majority-class"
@@ -44,7 +44,7 @@ def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None) -> 
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
 
-    scaled = _scaled(scaling(config))
+    scaled = _scaled(config.scale)  # fitted on the rows it trains on, as zoo's
     found = [
         Baseline(MAJORITY, lambda seed: scaled(DummyClassifier(strategy="most_frequent"))),
         Baseline("sklearn:logistic-regression", lambda seed: scaled(LogisticRegression())),
@@ -65,16 +65,6 @@ def baselines_for(config: TrainConfig, hidden: tuple[list[int], str] | None) -> 
             )
         )
     return found
-
-
-def scaling(config: TrainConfig) -> str:
-    """The run's feature scaling: its ``scale`` setting where zoo has one, else ``standard``
-    for a CSV file (a table's columns come in their own units) and ``none`` otherwise."""
-    found = getattr(config, "scale", None)
-    if found is not None:
-        return str(found)
-    csv = config.dataset == "csv" or is_csv_path(config.dataset)
-    return "standard" if csv else "none"
 
 
 def _scaled(scale: str) -> Callable[[Any], Any]:
@@ -147,6 +137,7 @@ def fit_baseline(
         if hasattr(estimator, "predict_proba") and seen_all:
             probabilities = estimator.predict_proba(X)
             scores[f"{part}_loss"] = float(log_loss(y, probabilities, labels=estimator.classes_))
+    majority = majority_acc(split.y_test)
     return RunSummary(
         model=baseline.name,
         builds=None,
@@ -158,6 +149,8 @@ def fit_baseline(
         seed=seed,
         params=_parameter_count(estimator[-1]),
         status="completed",
+        majority_acc=majority,
+        learned_nothing=learned_nothing(scores["test_acc"], majority),
         **scores,
     )
 

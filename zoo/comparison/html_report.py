@@ -26,6 +26,7 @@ from zoo.comparison.execute import JobResult, merge
 from zoo.comparison.plan import SOURCES
 from zoo.comparison.report import heading, summary_cells, summary_headers
 from zoo.comparison.runner import Request, plan_request
+from zoo.comparison.store import NEWER_RECORD_FIELDS as NEWER_FIELDS
 from zoo.comparison.store import ComparisonFolder
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
@@ -71,6 +72,7 @@ th { background: #f4f4f6; } td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td:last-child { min-width: 16rem; } .wide { overflow-x: auto; }
 tr.best td { background: #eef8ee; } tr.baseline td { color: #666; font-style: italic; }
+tr.nothing td { background: #fbeee6; } p.nothing { color: #8a3b12; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0 0 1rem; } figcaption { color: #555; font-size: 13px; }
 img { max-width: 100%; height: auto; }
@@ -129,7 +131,7 @@ def _is_results(data: Any) -> bool:
         return False
     return (
         isinstance(data["seeds"], list)
-        and _records(data["results"], set(RunSummary.__dataclass_fields__))
+        and _records(data["results"], set(RunSummary.__dataclass_fields__) - set(NEWER_FIELDS))
         and _records(data["summary"], SUMMARY_READ)
     )
 
@@ -204,7 +206,10 @@ def _summary_section(data: dict[str, Any]) -> str:
         results = [r for r in data["results"] if r["dataset"] == dataset]
         parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows))}</h3>"]
         parts += ['<div class="wide"><table class="summary">', _head(headers), "<tbody>"]
-        parts += [*(_summary_row(row, grid) for row in rows), "</tbody></table></div>"]
+        nothing = [_learned_nothing(row, results, grid) for row in rows]
+        cells = (_summary_row(row, grid, seeds) for row, seeds in zip(rows, nothing))
+        parts += [*cells, "</tbody></table></div>"]
+        parts += [_nothing_note(row, grid, n) for row, n in zip(rows, nothing) if n[0]]
         picture = report_figures.intervals(rows, grid)
         alt = f"interquartile mean and difference from the best, with 95% intervals, on {dataset}"
         caption = (
@@ -219,13 +224,37 @@ def _summary_section(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _summary_row(row: dict[str, Any], grid: list[str]) -> str:
-    kind = "baseline" if row.get("baseline") else "best" if _is_best(row) else ""
+def _summary_row(row: dict[str, Any], grid: list[str], nothing: tuple[int, int, float]) -> str:
+    everywhere = 0 < nothing[0] == nothing[1]  # every seed learned nothing: never "best"
+    kind = "nothing" if everywhere else "baseline" if row.get("baseline") else ""
+    kind = kind or ("best" if _is_best(row) else "")
     cells = "".join(
         f'<td class="num">{_e(cell)}</td>' if cell[:1].isdigit() else f"<td>{_e(cell)}</td>"
         for cell in summary_cells(row, grid)
     )
     return f'<tr class="{kind}">{cells}</tr>' if kind else f"<tr>{cells}</tr>"
+
+
+def _learned_nothing(
+    row: dict[str, Any], results: list[dict[str, Any]], grid: list[str]
+) -> tuple[int, int, float]:
+    """(seeds that learned nothing, seeds, the majority class's rate) of a summary row."""
+    seeds = [r for r in results if r["model"] == row["model"] and _same(r, row, grid)]
+    count = sum(bool(r.get("learned_nothing")) for r in seeds)
+    return count, len(seeds), max((r.get("majority_acc") or 0.0 for r in seeds), default=0.0)
+
+
+def _same(result: dict[str, Any], row: dict[str, Any], grid: list[str]) -> bool:
+    return all(result.get(key) == row.get(key) for key in grid)
+
+
+def _nothing_note(row: dict[str, Any], grid: list[str], nothing: tuple[int, int, float]) -> str:
+    count, seeds, majority = nothing
+    name = " ".join([row["model"], *(f"{key}={row.get(key)}" for key in grid)])
+    return (
+        f'<p class="nothing">{_e(name)} learned nothing on {count}/{seeds} seeds: its test '
+        f"accuracy is no better than always answering the majority class ({majority:.2f}%).</p>"
+    )
 
 
 def _is_best(row: dict[str, Any]) -> bool:

@@ -63,8 +63,8 @@ def boundaries_figure(comparison: Comparison) -> Figure:
             f"seed {record.seed} shown: {record.test_acc:.1f}% test "
             f"(mean of {row.seeds} seeds: {row.test_acc.mean:.1f}%)"
         )
-        split = experiment.split
-        panels.append((title, model, experiment.task, split.X_test, split.y_test))
+        split, scaled = experiment.split, experiment.scaling.wrap(model)  # raw points
+        panels.append((title, scaled, experiment.task, split.X_test, split.y_test))
     if not panels:
         raise ConfigError("no compared model has two-feature data to draw")
     columns = max(1, min(4, len({result.job.label for result in comparison.drawable()})))

@@ -43,7 +43,7 @@ def boundary(result: JobResult) -> str:
     model = experiment.build(job.config_for(seed).seed)
     model.load_state_dict(result.states[0])
     split, task = experiment.split, experiment.task
-    xx, yy, labels = boundary_grid(model, task, split.X_test)
+    xx, yy, labels = boundary_grid(experiment.scaling.wrap(model), task, split.X_test)
     colours = {"cmap": colormaps["RdYlBu"], "vmin": 0, "vmax": task.classes - 1}
     figure = _figure(4.2, 3.6)
     axis = figure.subplots()

@@ -111,7 +111,10 @@ class ComparisonFolder:
 
 
 def _record(value: Any, field: str) -> RunSummary:
-    return RunSummary(**schema.fields(value, field, RECORD_FIELDS))
+    """A seed's summary; a part written before a field existed lacks it (its default)."""
+    given = value if isinstance(value, dict) else {}
+    newer = {key: check for key, check in NEWER_RECORD_FIELDS.items() if key in given}
+    return RunSummary(**schema.fields(value, field, {**RECORD_FIELDS, **newer}))
 
 
 def _part(
@@ -187,6 +190,11 @@ RECORD_FIELDS: dict[str, schema.Check] = {
     "params": schema.optional(schema.whole(0)),
     "status": schema.one_of("completed", "diverged"),
     "run_dir": schema.optional(schema.text),
+}
+NEWER_RECORD_FIELDS: dict[str, schema.Check] = {  # since feature scaling
+    "majority_acc": schema.optional(schema.number(0, 100)),
+    "learned_nothing": schema.boolean,
+    "warning": schema.optional(schema.text),
 }
 PART_FIELDS: dict[str, schema.Check] = {
     "records": schema.items(_record, least=1),

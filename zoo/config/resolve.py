@@ -1,11 +1,13 @@
 """Resolving a model name to the model to build and the settings to train it with.
 
 Settings come in layers, lowest to highest: zoo's fallbacks, each catalogue file's
-``defaults:``, the plugin's own ``defaults``, each catalogue file's entry for the model (for a
-variant: the base model's entries, then the variant's), and the caller's overrides. ``params``
-and ``dataset_params`` merge key by key; every other setting is replaced whole. Each resolved
-value remembers its layer (``sources``; ``params.NAME`` for each parameter). A dataset named by
-a ``.csv`` path is read by the built-in ``csv`` dataset, its path in ``dataset_params``.
+``defaults:``, the dataset's own ``defaults`` (what its data needs: the ``csv`` dataset's
+``scale: standard``), the plugin's own ``defaults``, each catalogue file's entry for the model
+(for a variant: the base model's entries, then the variant's), and the caller's overrides.
+``params`` and ``dataset_params`` merge key by key; every other setting is replaced whole.
+Each resolved value remembers its layer (``sources``; ``params.NAME`` for each parameter). A
+dataset named by a ``.csv`` path is read by the built-in ``csv`` dataset, its path in
+``dataset_params``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.config.layers import Catalogues
-from zoo.errors import ConfigError, UnknownNameError
+from zoo.errors import ConfigError, UnknownNameError, ZooError
 from zoo.names import did_you_mean, is_csv_path
 from zoo.plugins.loaded import Plugins
-from zoo.plugins.specs import ModelSpec
+from zoo.plugins.specs import DatasetSpec, ModelSpec
 from zoo.settings import FALLBACKS, InvalidSetting, check_settings
 from zoo.tables import last_column
 
@@ -34,6 +36,7 @@ class TrainConfig:
     builds: str  # ``plugin:name`` of the model whose factory is called
     dataset: str
     dataset_params: dict[str, Any]
+    scale: str  # none, standard or minmax: fitted on the training rows (training/scaling.py)
     params: dict[str, Any]
     epochs: int
     lr: float
@@ -78,11 +81,14 @@ def resolve(
     plugins: Plugins,
     catalogues: Catalogues,
     overrides: Mapping[str, Any] | None = None,
+    data: DatasetSpec | None = None,
 ) -> tuple[TrainConfig, ModelSpec]:
-    """The model ``name`` builds and its settings, with ``overrides`` on top."""
+    """The model ``name`` builds and its settings, with ``overrides`` on top (for ``data``,
+    when given instead of the configured dataset)."""
     variant = catalogues.variant(name)
     spec = find_model(variant.model if variant else name, plugins, catalogues)
-    return resolve_spec(spec, name, catalogues, overrides, variant is not None), spec
+    config = resolve_spec(spec, name, catalogues, overrides, variant is not None, data or plugins)
+    return config, spec
 
 
 def resolve_spec(
@@ -91,17 +97,32 @@ def resolve_spec(
     catalogues: Catalogues,
     overrides: Mapping[str, Any] | None = None,
     variant: bool = False,
+    datasets: Plugins | DatasetSpec | None = None,
 ) -> TrainConfig:
-    """The settings of ``spec`` asked for as ``name`` (a variant of it, if ``variant``)."""
-    layers: list[tuple[str, Mapping[str, Any]]] = [("zoo", FALLBACKS)]
-    layers += [(f"{f.path.name} defaults", f.defaults) for f in catalogues.files]
-    layers.append((f"plugin {spec.plugin.name}", spec.defaults))
+    """The settings of ``spec`` asked for as ``name`` (a variant of it, if ``variant``).
+
+    ``datasets`` gives the dataset's own defaults: the plugins to look the resolved dataset
+    up in, or the dataset itself (arrays given to ``zoo.train``).
+    """
+    below: list[tuple[str, Mapping[str, Any]]] = [("zoo", FALLBACKS)]
+    below += [(f"{f.path.name} defaults", f.defaults) for f in catalogues.files]
+    above: list[tuple[str, Mapping[str, Any]]] = [(f"plugin {spec.plugin.name}", spec.defaults)]
     base = next((k for k in (spec.qualified_name, spec.name) if catalogues.entries(k)), None)
     entries = [base] if base is not None and catalogues.variant(base) is None else []
     entries += [name] if variant else []
     for key in entries:  # the base model's entries, then the variant's, each file in turn
-        layers += [(f"{f.path.name} models.{key}", e.settings) for f, e in catalogues.entries(key)]
-    layers.append(("override", _checked(overrides or {})))
+        above += [(f"{f.path.name} models.{key}", e.settings) for f, e in catalogues.entries(key)]
+    above.append(("override", _checked(overrides or {})))
+    values, _ = _merged(below + above)
+    dataset = _dataset_of(values["dataset"], datasets)
+    middle = [(f"dataset {dataset.name}", dataset.defaults)] if dataset else []
+    values, sources = _merged(below + middle + above)  # the data's needs, once it is known
+    _csv_table(values, sources)
+    return TrainConfig(model=name, builds=spec.qualified_name, sources=sources, **values)
+
+
+def _merged(layers: list[tuple[str, Mapping[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The layers' values, higher over lower, and the layer each value came from."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:
@@ -112,8 +133,18 @@ def resolve_spec(
             else:
                 values[key] = value
             sources[key] = source
-    _csv_table(values, sources)
-    return TrainConfig(model=name, builds=spec.qualified_name, sources=sources, **values)
+    return values, sources
+
+
+def _dataset_of(name: str, datasets: Plugins | DatasetSpec | None) -> DatasetSpec | None:
+    """The dataset whose defaults apply; an unknown one has none (its error comes later,
+    where the data is loaded)."""
+    if isinstance(datasets, DatasetSpec) or datasets is None:
+        return datasets
+    try:
+        return datasets.dataset(name)
+    except ZooError:
+        return None
 
 
 def _csv_table(values: dict[str, Any], sources: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from zoo.plugins.loader import add_plugin_object, load_plugins
 from zoo.plugins.specs import DatasetSpec, ModelSpec, PluginInfo
 
 IN_PROCESS = PluginInfo("in-process", module="__main__", in_process=True)
+ARRAYS_DEFAULTS = {"scale": "standard"}  # the defaults of (X, y) given to zoo.train
 
 
 class _Definitions:
@@ -27,7 +28,7 @@ class _Definitions:
     def __init__(
         self,
         models: list[tuple[str, Callable[..., Any], str | None, Mapping[str, Any] | None]],
-        datasets: list[tuple[str, Callable[..., Any], str | None]],
+        datasets: list[tuple[str, Callable[..., Any], str | None, Mapping[str, Any] | None]],
     ) -> None:
         self.models, self.datasets = models, datasets
 
@@ -38,8 +39,8 @@ class _Definitions:
 
     @hookimpl
     def register_datasets(self, register: RegisterDataset) -> None:
-        for name, loader, description in self.datasets:
-            register(name, loader, description=description)
+        for name, loader, description, defaults in self.datasets:
+            register(name, loader, description=description, defaults=defaults)
 
 
 def register_model(
@@ -57,11 +58,16 @@ def register_model(
 
 
 def register_dataset(
-    name: str, loader: Callable[..., Any], *, description: str | None = None
+    name: str,
+    loader: Callable[..., Any],
+    *,
+    description: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> DatasetSpec:
     """Register a dataset loader (``loader(**params) -> (X, y)``) under ``name``."""
     plugins = load_plugins()
-    add_plugin_object(plugins, _Definitions([], [(name, loader, description)]), IN_PROCESS)
+    definitions = _Definitions([], [(name, loader, description, defaults)])
+    add_plugin_object(plugins, definitions, IN_PROCESS)
     return plugins.dataset(f"{IN_PROCESS.name}:{name}")
 
 
@@ -86,8 +92,11 @@ def model_spec(model: Any, plugins: Plugins) -> ModelSpec:
 
 
 def arrays_dataset(data: tuple[Any, Any]) -> DatasetSpec:
-    """``(X, y)`` given to ``zoo.train``, as a dataset that zoo splits like any other."""
-    return DatasetSpec("arrays", lambda: data, IN_PROCESS, "the (X, y) given to zoo.train")
+    """``(X, y)`` given to ``zoo.train``, as a dataset that zoo splits like any other. Its
+    columns may have any units, so its features are standardised unless asked otherwise."""
+    return DatasetSpec(
+        "arrays", lambda: data, IN_PROCESS, "the (X, y) given to zoo.train", ARRAYS_DEFAULTS
+    )
 
 
 def derived_name(code: Any) -> str:

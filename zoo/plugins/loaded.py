@@ -18,6 +18,7 @@ from zoo.plugins.specs import DatasetSpec, LoggerSpec, ModelSpec, PluginFailure,
 from zoo.settings import InvalidSetting, check_settings
 
 Spec = TypeVar("Spec", ModelSpec, DatasetSpec, LoggerSpec)
+DATASET_CHOSEN = ("dataset", "dataset_params")  # settings a dataset's defaults cannot hold
 
 
 def check_name(kind: str, name: Any) -> str:
@@ -65,14 +66,29 @@ class Registrations:
         self.models[name] = ModelSpec(name, factory, self.plugin, description, checked)
 
     def register_dataset(
-        self, name: str, loader: Callable[..., Any], *, description: str | None = None
+        self,
+        name: str,
+        loader: Callable[..., Any],
+        *,
+        description: str | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ) -> None:
         check_name("dataset", name)
         if name in self.datasets:
             raise PluginError(f"registers dataset {name!r} twice")
         if not callable(loader):
             raise PluginError(f"dataset {name!r}: loader {loader!r} is not callable")
-        self.datasets[name] = DatasetSpec(name, loader, self.plugin, description)
+        try:
+            checked = check_settings(dict(defaults or {}))
+        except InvalidSetting as exc:
+            raise PluginError(f"dataset {name!r}: defaults: {exc}") from None
+        chosen = sorted(set(checked) & set(DATASET_CHOSEN))
+        if chosen:
+            raise PluginError(
+                f"dataset {name!r}: defaults: {chosen[0]}: is chosen with the dataset, "
+                "not by it; give the loader's own defaults instead"
+            )
+        self.datasets[name] = DatasetSpec(name, loader, self.plugin, description, checked)
 
     def register_logger(
         self,

@@ -63,6 +63,7 @@ class DatasetSpec:
     loader: Callable[..., Any]
     plugin: PluginInfo
     description: str | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # settings its data needs
 
     @property
     def qualified_name(self) -> str:

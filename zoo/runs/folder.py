@@ -2,8 +2,9 @@
 
 A run folder holds::
 
-    config.json    the resolved settings, the factory's arguments and the class labels:
-                   written first, so an interrupted run can be resumed
+    config.json    the resolved settings, the factory's arguments, the class labels and the
+                   feature scaling fitted on the training rows (``scaling``: kind, offset,
+                   scale): written first, so an interrupted run can be resumed
     checkpoint.pt  weights, optimizer state, random generator states and history, every
                    checkpoint interval and at the end (what ``zoo train --resume`` reads)
     weights.pt     the final model's state_dict (torch.save; read back with weights_only=True)
@@ -38,6 +39,7 @@ from zoo.runs.files import json_text, write_atomic
 from zoo.settings import FALLBACKS
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.records import LogRow
+from zoo.training.scaling import Scaling
 
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
@@ -58,6 +60,12 @@ class RunRecord:
     classes: list[Any]  # the dataset's label for each class index
     features: int  # columns of X
     data: dict[str, Any] = field(default_factory=dict)  # the data's SHA-256s (see DataRecord)
+    scaling: Scaling | None = None  # fitted on the training rows; None: none (older runs)
+
+    @property
+    def feature_scaling(self) -> Scaling:
+        """The scaling every use of the model applies (none for a run older than scaling)."""
+        return self.scaling or Scaling.identity(self.features)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +78,7 @@ class RunRecord:
             "classes": self.classes,
             "features": self.features,
             "data": self.data,
+            "scaling": self.feature_scaling.to_dict(),
         }
 
     @classmethod
@@ -80,6 +89,10 @@ class RunRecord:
             sources = schema.optional(_sources)(data.get("sources"), "sources")
             digests = schema.optional(schema.mapping)(data.get("data"), "data")  # none: older
             _shapes_agree(record)
+            scaling = schema.optional(schema.scaling(record["features"]))(
+                data.get("scaling"), "scaling"
+            )  # none: a run from before scaling, trained on raw features
+            _scaling_agrees(scaling, record["settings"].get("scale", FALLBACKS["scale"]))
         except schema.SchemaError as exc:
             raise RunFolderError(f"{where}: not a zoo run config ({exc})") from None
         # A setting newer than the run takes its fallback: the run did not have it.
@@ -90,8 +103,21 @@ class RunRecord:
             **{**FALLBACKS, **record["settings"]},
         )
         return cls(
-            config, record["factory_kwargs"], record["classes"], record["features"], digests or {}
+            config,
+            record["factory_kwargs"],
+            record["classes"],
+            record["features"],
+            digests or {},
+            Scaling.from_dict(scaling) if scaling else None,
         )
+
+
+def _scaling_agrees(scaling: dict[str, Any] | None, scale: str) -> None:
+    """The fitted scaling is the kind the settings asked for."""
+    kind = scaling["kind"] if scaling else "none"
+    if kind != scale:
+        field = "scaling.kind" if scaling else "scaling"
+        raise schema.SchemaError(field, f"{kind!r}, but settings.scale is {scale!r}")
 
 
 def _shapes_agree(record: dict[str, Any]) -> None:
@@ -219,8 +245,19 @@ def read_json(path: Path) -> Any:
     return bounded.read_json(path)
 
 
+def run_path(value: Any) -> Path:
+    """A run folder's path; anything else (None from a run that wrote no folder) is refused
+    in one line."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise RunFolderError(
+            f"a run folder is a path, not {schema.shown(value)}; a run trained with neither "
+            "out= nor runs_root= has no folder (keep the Run that zoo.train returned)"
+        )
+    return Path(value)
+
+
 def read_record(run_dir: str | os.PathLike[str]) -> RunRecord:
-    run_dir = Path(run_dir)
+    run_dir = run_path(run_dir)
     if not run_dir.is_dir():
         raise RunFolderError(f"{run_dir}: no such run folder")
     return RunRecord.from_json(read_json(run_dir / CONFIG), run_dir / CONFIG)

@@ -28,6 +28,7 @@ from zoo.training.data import Split, load_split
 from zoo.training.devices import resolve_device, torch_threads
 from zoo.training.experiment import TensorSplit
 from zoo.training.models import build_model, check_output
+from zoo.training.scaling import Scaling
 from zoo.training.tasks import Task, accuracy
 from zoo.training.trainer import evaluate
 
@@ -37,7 +38,7 @@ PathLike = str | os.PathLike[str]
 def load(run_dir: PathLike, *, device: str | None = None) -> Run:
     """A finished run's model (rebuilt by its plugin, weights loaded without running code),
     summary and history; its data loads when something asks for it."""
-    run_dir = Path(run_dir)
+    run_dir = folder.run_path(run_dir)
     record = folder.read_record(run_dir)
     config = record.config
     plugins = load_plugins()
@@ -74,6 +75,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         task,
         target,
         lambda: run_split(run_dir, plugins),
+        record.feature_scaling,
     )
 
 
@@ -130,7 +132,8 @@ def evaluate_run(
         if data is None:
             split = run.load_split() if run.load_split else None
             assert split is not None
-            scores = evaluate(run.model, TensorSplit.from_split(split, run.device))
+            scaling = run.scaling or Scaling.identity(split.features)
+            scores = evaluate(run.model, TensorSplit.from_split(split, run.device, scaling))
             record |= dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), scores))
         else:
             record |= {"dataset": str(data), **_score_file(run, data, target)}
@@ -159,6 +162,6 @@ def _score_file(run: Run, path: PathLike, target: str | None) -> dict[str, Any]:
         )
     targets = run.task.targets(torch.tensor(np.asarray(codes), device=run.device))
     with torch.inference_mode():
-        logits = run.task.logits(run.model(torch.from_numpy(table.X).to(run.device)))
+        logits = run.task.logits(run.scaled_model(torch.from_numpy(table.X).to(run.device)))
         loss = run.task.loss_function()(logits, targets).item()
     return {"rows": len(codes), "acc": accuracy(run.task.labels(logits), targets), "loss": loss}

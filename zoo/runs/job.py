@@ -10,6 +10,7 @@ bit.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,12 @@ from typing import Any
 
 from torch import nn
 
-from zoo.errors import RunFolderError, TrainingDiverged, TrainingInterrupted
+from zoo.errors import (
+    LearnedNothingWarning,
+    RunFolderError,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
 from zoo.plugins.events import Events
 from zoo.runs import folder
 from zoo.runs.data_record import data_record
@@ -26,6 +32,7 @@ from zoo.runs.run import Run
 from zoo.runs.run_events import RunEvents, run_info
 from zoo.runs.run_events import open_events as open_events  # for the API: one import
 from zoo.training.checkpoint import Checkpoint
+from zoo.training.diagnosis import divergence_message
 from zoo.training.experiment import Experiment
 from zoo.training.interrupts import StopRequests
 from zoo.training.loop import Progress
@@ -104,7 +111,9 @@ def run_record(experiment: Experiment) -> folder.RunRecord:
     """What config.json keeps: the settings, the factory's arguments, the classes, the data."""
     config, split = experiment.config, experiment.split
     data = data_record(split, config.dataset_params)
-    return folder.RunRecord(config, experiment.kwargs, split.classes, split.features, data)
+    return folder.RunRecord(
+        config, experiment.kwargs, split.classes, split.features, data, experiment.scaling
+    )
 
 
 def train_in_folder(
@@ -191,6 +200,7 @@ def finish(
         experiment.task,
         experiment.device,
         lambda: split,
+        experiment.scaling,
     )
     diverged = result.diverged_at is not None
     message = _divergence_message(experiment, result, run_dir) if diverged else ""
@@ -202,6 +212,14 @@ def finish(
         events.end(run.summary, run.history)
     if diverged:
         raise TrainingDiverged(message, run.summary)
+    return run
+
+
+def warn_learned_nothing(run: Run) -> Run:
+    """``run``, after a :class:`LearnedNothingWarning` if it learned nothing; the warning
+    points at the line that called ``zoo.train`` (or ``zoo.resume``)."""
+    if run.summary.get("warning"):
+        warnings.warn(run.summary["warning"], LearnedNothingWarning, stacklevel=3)
     return run
 
 
@@ -223,9 +241,10 @@ def save_pictures(run: Run) -> list[Path]:
     written = []
     if run.features == 2 and run.load_split is not None:
         split, accuracy = run.load_split(), run.summary.get("test_acc", 0.0)
+        model = run.scaled_model  # the points as they are, the model behind their scaling
         panels = [
-            ("Train", run.model, run.task, split.X_train, split.y_train),
-            (f"Test ({accuracy:.1f}%)", run.model, run.task, split.X_test, split.y_test),
+            ("Train", model, run.task, split.X_train, split.y_train),
+            (f"Test ({accuracy:.1f}%)", model, run.task, split.X_test, split.y_test),
         ]
         figure = boundaries_figure(panels)
         figure.suptitle(run.title())
@@ -245,7 +264,6 @@ def _divergence_message(experiment: Experiment, result: FitResult, run_dir: Path
             "training diverged: the untrained model's loss is already not finite (epoch 0), "
             f"so no learning rate helps; check the model's output on this data{kept}"
         )
-    return (
-        f"training diverged: the loss was not finite at epoch {result.diverged_at} "
-        f"with lr {experiment.config.lr:g}; try a smaller learning rate{kept}"
-    )
+    assert result.diverged_at is not None
+    message = divergence_message(result.diverged_at, experiment.config.lr, experiment.scale_note())
+    return message + kept

@@ -29,7 +29,7 @@ from zoo.training.experiment import Experiment
 
 
 def resume_run(
-    run_dir: Path,
+    run_dir: str | os.PathLike[str],
     plugins: Plugins,
     *,
     epochs: int | None = None,
@@ -37,6 +37,7 @@ def resume_run(
     callbacks: Callbacks | None = None,
 ) -> Run:
     """Go on from the last checkpoint (or from the start if none), to ``epochs`` if given."""
+    run_dir = folder.run_path(run_dir)
     with hold(run_dir):  # before anything is read: another writer may be mid-file
         return _resume_run(run_dir, plugins, epochs, plot, callbacks)
 
@@ -54,7 +55,8 @@ def _resume_run(
     )
     config = config if epochs is None else replace(config, epochs=epochs)
     spec = model_of_run(run_dir, config, plugins)
-    experiment = Experiment.prepare(config, spec, plugins, resolve_device(config.device))
+    device = resolve_device(config.device)  # the run's scaling, as fitted when it started:
+    experiment = Experiment.prepare(config, spec, plugins, device, scaling=record.feature_scaling)
     if experiment.kwargs != record.factory_kwargs:
         raise RunFolderError(
             f"{run_dir}: the model would now be built with {experiment.kwargs}, not the run's "

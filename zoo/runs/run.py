@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from zoo.config.resolve import TrainConfig
     from zoo.training.data import Split
     from zoo.training.records import LogRow
+    from zoo.training.scaling import Scaling
     from zoo.training.tasks import Task
 
 
@@ -43,6 +44,12 @@ class Run(Mapping[str, Any]):
     task: Task
     device: torch.device
     load_split: Callable[[], Split] | None = field(default=None)  # the data, when wanted
+    scaling: Scaling | None = None  # what the features go through first; None: nothing
+
+    @property
+    def scaled_model(self) -> nn.Module:
+        """The model with its feature scaling in front: it takes raw features."""
+        return self.scaling.wrap(self.model) if self.scaling else self.model
 
     def predict(self, X: Any) -> np.ndarray:
         """The label (the dataset's own: ``'cat'``, or ``1``) of each row of ``X``."""
@@ -63,7 +70,7 @@ class Run(Mapping[str, Any]):
             )
         self.model.eval()
         with torch.inference_mode():
-            logits = self.task.logits(self.model(torch.from_numpy(rows).to(self.device)))
+            logits = self.task.logits(self.scaled_model(torch.from_numpy(rows).to(self.device)))
             probabilities: np.ndarray = self.task.probabilities(logits).cpu().numpy()
         broken = ~np.isfinite(probabilities).all(axis=1)
         if broken.any():
@@ -86,16 +93,18 @@ class Run(Mapping[str, Any]):
                 (grid[0][0], "Train", split.X_train, split.y_train),
                 (grid[0][1], "Test", split.X_test, split.y_test),
             ):
-                draw_boundary(axis, (part, self.model, self.task, X, y))
+                draw_boundary(axis, (part, self.scaled_model, self.task, X, y))
         draw_curves(grid[-1], self.history)
         figure.suptitle(self.title())
         figure.tight_layout()
         return figure
 
     def title(self) -> str:
-        """``circle-v2 on circles: 99.5% test`` (what the pictures are headed with)."""
+        """``circle-v2 on circles: 99.5% test`` (what the pictures are headed with), and
+        ``(learned nothing)`` after a run that did no better than the majority class."""
         accuracy = self.summary.get("test_acc")
         score = f": {accuracy:.1f}% test" if isinstance(accuracy, (int, float)) else ""
+        score += " (learned nothing)" if self.summary.get("learned_nothing") else ""
         return f"{self.config.model} on {self.config.dataset}{score}"
 
     def __getitem__(self, key: str) -> Any:

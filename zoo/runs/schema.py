@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from zoo.settings import InvalidSetting, check_setting
+from zoo.settings import SCALES, InvalidSetting, check_setting
 
 Check = Callable[[Any, str], Any]
 
@@ -176,6 +176,29 @@ def settings(value: Any, field: str) -> dict[str, Any]:
         return {key: check_setting(key, item) for key, item in value.items()}
     except InvalidSetting as exc:
         raise SchemaError(field, str(exc)) from None
+
+
+def scaling(features: int) -> Check:
+    """A run's feature scaling (see :mod:`zoo.training.scaling`): a kind, and an offset and
+    a positive scale per feature; ``none`` is offset 0 and scale 1."""
+
+    def check(value: Any, field: str) -> dict[str, Any]:
+        per_feature = items(number(), least=features, most=features)
+        checked = fields(
+            value,
+            field,
+            {"kind": one_of(*SCALES), "offset": per_feature, "scale": per_feature},
+        )
+        for position, factor in enumerate(checked["scale"]):
+            if factor <= 0:
+                raise SchemaError(at(at(field, "scale"), position), f"must be > 0, got {factor}")
+        if checked["kind"] == "none" and (
+            any(checked["offset"]) or any(f != 1 for f in checked["scale"])
+        ):
+            raise SchemaError(field, "kind 'none' must have offset 0 and scale 1")
+        return checked
+
+    return check
 
 
 def label_list(value: Any, field: str) -> list[Any]:

@@ -1,4 +1,5 @@
-"""One model on one dataset: the split, ready on its device, and the model built per seed."""
+"""One model on one dataset: the split, its scaling fitted on the training rows, the data
+ready on its device, and the model built per seed."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from torch import nn
 from zoo.config.resolve import TrainConfig
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
+from zoo.training import diagnosis
 from zoo.training.data import Split, load_split
 from zoo.training.models import build_model, check_output, factory_kwargs, parameter_count
 from zoo.training.optim import batch_size, options
 from zoo.training.records import FitResult, RunSummary
+from zoo.training.scaling import Scaling
 from zoo.training.tasks import Task
 
 
@@ -30,7 +33,8 @@ class TensorSplit:
     y_test: torch.Tensor
 
     @classmethod
-    def from_split(cls, split: Split, device: torch.device) -> TensorSplit:
+    def from_split(cls, split: Split, device: torch.device, scaling: Scaling) -> TensorSplit:
+        """The split's tensors, features scaled by ``scaling`` (fitted on its train rows)."""
         task = Task(split.class_count)
 
         def tensor(array: np.ndarray) -> torch.Tensor:
@@ -38,9 +42,9 @@ class TensorSplit:
 
         return cls(
             task,
-            tensor(split.X_train),
+            scaling.apply_tensor(tensor(split.X_train)),  # scaled there, as inference scales
             task.targets(tensor(split.y_train)),
-            tensor(split.X_test),
+            scaling.apply_tensor(tensor(split.X_test)),
             task.targets(tensor(split.y_test)),
         )
 
@@ -49,10 +53,11 @@ class TensorSplit:
 class Experiment:
     config: TrainConfig
     spec: ModelSpec
-    split: Split
-    data: TensorSplit
+    split: Split  # as loaded: raw features
+    data: TensorSplit  # on the device, features scaled
     kwargs: dict[str, Any]  # what the factory is called with
     device: torch.device
+    scaling: Scaling  # fitted on split.X_train, the rows the model trains on
 
     @classmethod
     def prepare(
@@ -62,8 +67,10 @@ class Experiment:
         plugins: Plugins,
         device: torch.device,
         split: Split | None = None,
+        scaling: Scaling | None = None,
     ) -> Experiment:
-        """Load and split the data (unless ``split`` is given) and check the settings.
+        """Load and split the data (unless ``split`` is given), fit the scaling on the
+        training rows (unless a run's own ``scaling`` is given) and check the settings.
 
         The model is not built here: :meth:`build` checks it against the data.
         """
@@ -75,7 +82,10 @@ class Experiment:
         )
         options(config)  # an optimizer setting it cannot take
         batch_size(config, len(split.X_train))  # a batch larger than the data
-        return cls(config, spec, split, TensorSplit.from_split(split, device), kwargs, device)
+        if scaling is None:
+            scaling = Scaling.fit(config.scale, split.X_train)
+        data = TensorSplit.from_split(split, device, scaling)
+        return cls(config, spec, split, data, kwargs, device, scaling)
 
     @property
     def task(self) -> Task:
@@ -92,8 +102,12 @@ class Experiment:
     def summary(
         self, model: nn.Module, fit: FitResult, seed: int, run_dir: str | None = None
     ) -> RunSummary:
-        """The record of one trained seed."""
+        """The record of one trained seed; one that completed no better than always
+        answering the majority class says so (see :mod:`zoo.training.diagnosis`)."""
         config, final = self.config, fit.final
+        majority = diagnosis.majority_acc(self.split.y_test)
+        nothing = fit.diverged_at is None and diagnosis.learned_nothing(final.test_acc, majority)
+        warning = self._learned_nothing(final.test_acc, majority, fit.epochs) if nothing else None
         return RunSummary(
             model=config.model,
             builds=config.builds,
@@ -110,4 +124,19 @@ class Experiment:
             params=parameter_count(model),
             status="completed" if fit.diverged_at is None else "diverged",
             run_dir=run_dir,
+            majority_acc=majority,
+            learned_nothing=nothing,
+            warning=warning,
         )
+
+    def scale_note(self) -> str | None:
+        """Why the raw features want scaling, when they are not scaled (else None)."""
+        return diagnosis.scale_note(self.split.X_train) if self.config.scale == "none" else None
+
+    def _learned_nothing(self, test_acc: float, majority: float, epochs: int) -> str:
+        answer = self.split.classes[diagnosis.majority_class(self.split.y_test)]
+        config = self.config
+        return diagnosis.learned_nothing_message(
+            config.model, config.dataset, test_acc, majority, answer, self.scale_note(),
+            epochs, config.lr,
+        )  # fmt: skip

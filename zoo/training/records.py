@@ -64,6 +64,9 @@ class RunSummary:
     params: int | None
     status: str  # completed or diverged
     run_dir: str | None = None
+    majority_acc: float | None = None  # test accuracy (%) of always answering the top class
+    learned_nothing: bool = False  # completed, at most 1 point above majority_acc
+    warning: str | None = None  # the line that says so, and the likely why
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON can hold them: a loss that is not finite becomes None."""

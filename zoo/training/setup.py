@@ -35,14 +35,15 @@ def prepare(
     if data is not None and not arrays:
         settings["dataset"] = str(data)
     plugins, catalogues = open_zoo(registry)
+    given = arrays_dataset(data) if arrays else None
     if isinstance(model, str):
-        config, spec = resolve(model, plugins, catalogues, settings)
+        config, spec = resolve(model, plugins, catalogues, settings, given)
     else:
         spec = model_spec(model, plugins)
-        config = resolve_spec(spec, spec.name, catalogues, settings)
+        config = resolve_spec(spec, spec.name, catalogues, settings, datasets=given or plugins)
     split = None
-    if arrays:
+    if given is not None:
         config = replace(config, dataset="arrays", dataset_params={})
-        split = load_split(arrays_dataset(data), {}, config.test_size, config.split_seed)
+        split = load_split(given, {}, config.test_size, config.split_seed)
     target = resolve_device(device or config.device)
     return Experiment.prepare(config, spec, plugins, target, split)
