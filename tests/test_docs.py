@@ -35,7 +35,7 @@ def test_the_order_and_wrappers_plugin_shown_is_the_one_the_tests_install():
 
 
 def test_the_call_order_shown_is_what_the_plugin_prints(zoo_cli, with_plugins):
-    command = "zoo train circle-v0 --epochs 1 --out run"
+    command = "zoo train blob-v0 --epochs 1 --out run"
     result = zoo_cli(*command.split()[1:], env=with_plugins("call_order"))
     assert result.returncode == 0, result.stderr
     shown = [line for line in console_block(command) if line.startswith("call_order: ")]
