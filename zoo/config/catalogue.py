@@ -21,7 +21,9 @@ from zoo.names import NAME, did_you_mean
 from zoo.settings import SETTINGS, InvalidSetting, check_setting
 
 MAX_BYTES = 2**20  # a catalogue file: 1 MiB
-MAX_NODES = 100_000  # YAML values in one, every alias counted as what it repeats
+MAX_NODES = 20_000  # YAML values in one, every alias counted as what it repeats (a
+# catalogue of a thousand models holds a few thousand; each value costs about 1.3 KiB once
+# composed, so this keeps a hostile file under 30 MiB)
 MAX_NUMBER_CHARS = 100  # a number in a catalogue: at most this many characters
 _TOP_KEYS = ("defaults", "models")
 _ENTRY_KEYS = ("model", "description", *SETTINGS)
