@@ -141,13 +141,14 @@ def test_a_hostile_catalogue_is_one_line_within_bounded_memory(tmp_path, text):
 
 
 def test_the_issues_billion_laughs_is_refused_at_once_by_zoo_list(zoo_cli, tmp_path):
+    # a4 (line 5) holds 9**5 = 59,049 values once expanded: the first past MAX_NODES.
     laughs = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
     (tmp_path / "laughs.yaml").write_text("\n".join(laughs) + "\n")
     result = zoo_cli("list", "--registry", "laughs.yaml")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.error_lines == [
-        f"zoo: error: laughs.yaml:6: more than {MAX_NODES:,} values once its aliases are "
+        f"zoo: error: laughs.yaml:5: more than {MAX_NODES:,} values once its aliases are "
         "expanded; a catalogue needs far fewer"
     ]
 
