@@ -69,4 +69,31 @@ def card_command(source: Path, registry: list[Path] | None) -> None:
     click.echo(run.card(), nl=False)
 
 
-COMMANDS = [export_command, card_command]
+@click.command("publish")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--as", "name", required=True, metavar="NAME", help="The model name to publish as.")
+@click.option(
+    "--registry",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The catalogue (YAML) to add the entry to; created if missing.",
+)
+@click.option("--force", is_flag=True, help="Replace an entry or weights file of that name.")
+@json_option
+def publish_command(run_dir: Path, name: str, registry: Path, force: bool, as_json: bool) -> None:
+    """Publish a finished run's trained weights as NAME in a catalogue: writes
+    weights/NAME.safetensors and weights/NAME.md (the card) beside FILE and adds the entry
+    (the rest of FILE is kept as it is)."""
+    published = zoo.load(run_dir).publish(name, registry, force=force)
+    if as_json:
+        echo_json_line(published.to_dict())
+        return
+    if not published.changed:
+        echo(f"{name} is already published in {registry} with these weights; nothing changed")
+        return
+    echo(f"Published {name} in {registry}: {published.weights} (sha256 {published.sha256[:12]}...)")
+    echo(f"Use it: zoo predict {name} --registry {registry} --input FILE")
+
+
+COMMANDS = [export_command, card_command, publish_command]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from zoo.config.resolve import TrainConfig
     from zoo.runs.export.writer import ExportReport
+    from zoo.runs.publish import Published
     from zoo.training.data import Split
     from zoo.training.records import LogRow
     from zoo.training.scaling import Scaling
@@ -88,6 +89,16 @@ class Run(Mapping[str, Any]):
         from zoo.runs.export.writer import export_run
 
         return export_run(self, path, format)
+
+    def publish(
+        self, name: str, registry: str | os.PathLike[str], *, force: bool = False
+    ) -> Published:
+        """Add the trained weights to the catalogue ``registry`` as ``name``: writes
+        weights/NAME.safetensors and its card beside the file, then the entry, keeping the
+        rest of the file (see :mod:`zoo.runs.publish`)."""
+        from zoo.runs.publish import publish
+
+        return publish(self, name, registry, force)
 
     def card(self) -> str:
         """The model card (Markdown, Hugging Face layout): what the model is, its data,
