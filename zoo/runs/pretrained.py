@@ -106,6 +106,8 @@ def download(entry: WeightsEntry, path: Path) -> None:
                     )
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(exc, urllib.error.HTTPError):
+            reason = f"HTTP {exc.code} {exc.reason}"
         raise WeightsError(
             f"{entry.source}: cannot be downloaded ({reason}); nothing was kept (named by "
             f"{entry.origin})"
