@@ -25,7 +25,7 @@ MAX_BYTES = 2**20  # a catalogue file: 1 MiB
 MAX_NODES = 100_000  # YAML values in one, every alias counted as what it repeats
 MAX_NUMBER_CHARS = 100  # a number in a catalogue: at most this many characters
 _TOP_KEYS = ("defaults", "models")
-_ENTRY_KEYS = ("model", "description", "weights", *SETTINGS)
+_ENTRY_KEYS = ("model", "description", *SETTINGS, "weights")
 
 
 @dataclass(frozen=True)
