@@ -8,6 +8,8 @@ from torch import nn
 import zoo
 from zoo.hookspecs import RegisterModel
 
+from .shipped_weights import shipped
+
 
 class BlobModel(nn.Module):
     """Three linear layers for several classes; blobs are separable by lines, so it needs no
@@ -32,4 +34,5 @@ def register_models(register: RegisterModel) -> None:
         BlobModel,
         description="lesson 02's BlobModel: 2 -> 8 -> 8 -> classes, linear, multi-class",
         defaults={"dataset": "blobs", "optimizer": "sgd", "lr": 0.1, "epochs": 100},
+        weights=shipped("blob-v0"),
     )

@@ -8,6 +8,8 @@ from torch import nn
 import zoo
 from zoo.hookspecs import RegisterModel
 
+from .shipped_weights import shipped
+
 
 class CircleModelV0(nn.Module):
     """Two linear layers: whatever the weights, the boundary is a straight line."""
@@ -66,22 +68,26 @@ def register_models(register: RegisterModel) -> None:
         CircleModelV0,
         description="lesson 02's CircleModelV0: 2 -> 5 -> 1, linear (an nn.Module subclass)",
         defaults={**lesson, "epochs": 100},
+        weights=shipped("circle-v0"),
     )
     register(
         "circle-v0-seq",
         circle_v0_sequential,
         description="CircleModelV0's nn.Sequential twin: 2 -> 5 -> 1, linear",
         defaults={**lesson, "epochs": 100},
+        weights=shipped("circle-v0-seq"),
     )
     register(
         "circle-v1",
         CircleModelV1,
         description="lesson 02's CircleModelV1: 2 -> 10 -> 10 -> 1, linear",
         defaults={**lesson, "epochs": 1000},
+        weights=shipped("circle-v1"),
     )
     register(
         "circle-v2",
         CircleModelV2,
         description="lesson 02's CircleModelV2: 2 -> 10 -> 10 -> 1 with ReLU",
         defaults={**lesson, "epochs": 1000},
+        weights=shipped("circle-v2"),
     )

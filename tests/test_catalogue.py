@@ -47,7 +47,7 @@ def test_an_unknown_key_names_file_line_and_key_with_a_suggestion(tmp_path):
         f"{path}:4: models.circle-v2.learning_rate: unknown key (allowed: model, description, "
         "dataset, dataset_params, scale, params, epochs, lr, optimizer, momentum, weight_decay, "
         "batch_size, seed, split_seed, order_seed, test_size, device, threads, log_every, "
-        "checkpoint_every)"
+        "checkpoint_every, weights)"
     )
 
 

@@ -35,7 +35,7 @@ def test_list_shows_every_builtin_model_with_plugin_dataset_and_description(zoo_
     result = zoo_cli("list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["MODEL", "PLUGIN", "DATASET", "DESCRIPTION"]
+    assert lines[0].split() == ["MODEL", "PLUGIN", "DATASET", "WEIGHTS", "DESCRIPTION"]
     names = [line.split()[0] for line in lines[1:]]
     assert names == [
         "blob-v0",

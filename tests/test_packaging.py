@@ -86,3 +86,10 @@ def test_the_builtin_plugins_are_entry_points_and_zoo_is_a_command(wheel):
         "loggers": "zoo_plugins.loggers",
     }
     assert entry_points["console_scripts"]["zoo"] == "zoo.cli:main"
+
+
+def test_the_shipped_weights_are_package_data_of_the_plugins(wheel):
+    names = set(wheel.namelist())
+    shipped = {f"zoo_plugins/weights/{p.name}" for p in (ROOT / "plugins" / "weights").iterdir()}
+    assert "zoo_plugins/weights/circle-v2.safetensors" in shipped
+    assert shipped <= names, sorted(shipped - names)

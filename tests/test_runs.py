@@ -30,6 +30,7 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
     run_dir = tmp_path / summary["run_dir"]
     assert run_dir.parent == tmp_path / "runs" / "blob-v0"
     assert sorted(p.name for p in run_dir.iterdir()) == [
+        "README.md",  # the model card
         "boundary.png",
         "checkpoint.pt",
         "config.json",

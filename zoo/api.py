@@ -112,20 +112,15 @@ def load_run_config(run_dir: PathLike) -> TrainConfig:
     return read_record(run_dir).config
 
 
-def get_model(name: str, *, registry: Registry = None, **kwargs: Any) -> nn.Module:
-    """A fresh, untrained model as ``zoo train`` would build it for its configured dataset.
+def get_model(
+    name: str, *, weights: bool = False, registry: Registry = None, **kwargs: Any
+) -> nn.Module:
+    """A fresh, untrained model as ``zoo train`` builds it (``kwargs``: factory arguments over
+    the configured params); ``weights=True``: the trained one its catalogue or plugin ships,
+    in eval mode, its scaling in front, its SHA-256 checked first."""
+    from zoo.runs.trained import model_by_name
 
-    ``kwargs`` go to the factory on top of the configured params (``in_features`` and
-    ``out_features`` too, to build it for other data).
-    """
-    from zoo.training.models import build_model, factory_kwargs
-    from zoo.training.setup import prepare
-
-    experiment = prepare(name, registry=registry, device="cpu")
-    config, spec = experiment.config, experiment.spec
-    params = {**config.params, **kwargs}
-    shapes = (experiment.split.features, experiment.task.out_features)
-    return build_model(spec, factory_kwargs(spec, params, *shapes))
+    return model_by_name(name, weights=weights, registry=registry, **kwargs)
 
 
 def describe(name: str, *, registry: Registry = None, **overrides: Any) -> dict[str, Any]:
@@ -217,12 +212,15 @@ def resume(
     return warn_learned_nothing(run)
 
 
-def load(run_dir: PathLike, *, device: str | None = None) -> Run:
-    """A finished run back from its folder: the trained model (its weights load without
-    running code), summary and history; ``.predict``, ``.predict_proba`` and ``.plot``."""
-    from zoo.runs.inference import load as load_from
+def load(
+    source: PathLike, *, device: str | None = None, partial: bool = False, registry: Registry = None
+) -> Run:
+    """A trained model back, without running code from its files: a run folder (with
+    ``partial``, the last checkpoint of one that did not finish), a safetensors export, or
+    a model name whose catalogue entry (``registry=``) or plugin carries trained weights."""
+    from zoo.runs.trained import load_trained
 
-    return load_from(run_dir, device=device)
+    return load_trained(source, device=device, partial=partial, registry=registry)
 
 
 def evaluate(

@@ -87,6 +87,14 @@ class RunFolderError(ZooError):
     """A run folder that is missing, incomplete, foreign or unsafe to load."""
 
 
+class ExportError(ZooError):
+    """A model that cannot leave zoo in the asked format, or whose export computes otherwise."""
+
+
+class WeightsError(ZooError):
+    """Trained weights that cannot be had or trusted: missing, damaged, or not their SHA-256."""
+
+
 class ZooWarning(UserWarning):
     """Something the user should know that does not stop the command."""
 

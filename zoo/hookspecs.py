@@ -56,6 +56,7 @@ class RegisterModel(Protocol):
         *,
         description: str | None = None,
         defaults: Mapping[str, Any] | None = None,
+        weights: Mapping[str, Any] | None = None,
     ) -> None: ...
 
 
@@ -115,8 +116,8 @@ class RunInfo:
 def register_models(register: RegisterModel) -> None:
     """Register the plugin's models.
 
-    :param register: call ``register(name, factory, *, description=None, defaults=None)``
-        once per model.
+    :param register: call ``register(name, factory, *, description=None, defaults=None,
+        weights=None)`` once per model.
 
         - ``name``: lower-case letters, digits, ``-``, ``_`` and ``.``. If two plugins use
           one name, both stay and users pick one as ``plugin:name``.
@@ -135,6 +136,11 @@ def register_models(register: RegisterModel) -> None:
           :data:`zoo.settings.SETTINGS` (``dataset``, ``epochs``, ``lr``,
           ``optimizer``, ``momentum``, ``params``, ...); an unknown key or a value out of
           range is the plugin's error. registry.yaml and the command line override them.
+        - ``weights``: trained weights the plugin ships (``zoo.get_model(name,
+          weights=True)``): ``{"file": ..., "sha256": ..., "metrics": {...}}``, ``file`` a
+          safetensors file written by ``zoo export --format safetensors`` (its
+          model.safetensors), relative to the plugin module's folder (package data) or a
+          URL; zoo checks its SHA-256 every time it loads it.
 
     :returns: nothing; return values are ignored.
 

@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 import zoo
-from zoo.cli import catalogue_commands, compare_command, report_command, run_commands
+from zoo.cli import (
+    catalogue_commands,
+    compare_command,
+    model_commands,
+    report_command,
+    run_commands,
+)
 from zoo.cli.output import drop_stdout, warn
 from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
@@ -41,7 +47,7 @@ def cli() -> None:
     """
 
 
-for module in (catalogue_commands, run_commands, compare_command, report_command):
+for module in (catalogue_commands, run_commands, model_commands, compare_command, report_command):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -16,17 +16,27 @@ from zoo.cli.output import echo, echo_json, echo_table
 
 @click.command("list")
 @click.argument("pattern", required=False)
+@click.option("--with-weights", is_flag=True, help="Only the models with trained weights.")
 @registry_option
 @json_option
-def list_command(pattern: str | None, registry: list[Path] | None, as_json: bool) -> None:
-    """List the models, with their plugin and default dataset.
+def list_command(
+    pattern: str | None, with_weights: bool, registry: list[Path] | None, as_json: bool
+) -> None:
+    """List the models, with their plugin, default dataset, and trained weights (their
+    recorded test accuracy) if they have some.
 
     PATTERN is a shell wildcard, e.g. 'circle-*'.
     """
     entries = zoo.model_entries(pattern, registry=registry)
+    if with_weights:
+        entries = [entry for entry in entries if entry.weights is not None]
     if as_json:
         echo_json([entry.to_dict() for entry in entries])
         return
+    if not entries and with_weights:
+        raise click.ClickException(
+            "no model has trained weights; 'zoo publish RUN --as NAME --registry FILE' adds some"
+        )
     if not entries:
         raise click.ClickException(_nothing("model", pattern, "zoo list"))
     rows = []
@@ -34,8 +44,18 @@ def list_command(pattern: str | None, registry: list[Path] | None, as_json: bool
         plugin = entry.plugin.origin
         if entry.variant_of:
             plugin = f"{entry.plugin.name} (variant of {entry.variant_of})"
-        rows.append([entry.name, plugin, entry.dataset, entry.description or ""])
-    echo_table(["MODEL", "PLUGIN", "DATASET", "DESCRIPTION"], rows)
+        rows.append([entry.name, plugin, entry.dataset, _weights(entry), entry.description or ""])
+    echo_table(["MODEL", "PLUGIN", "DATASET", "WEIGHTS", "DESCRIPTION"], rows)
+
+
+def _weights(entry: Any) -> str:
+    """``99.5% circles``: the trained weights' recorded test accuracy, and on what."""
+    if entry.weights is None:
+        return "-"
+    accuracy = entry.weights.test_acc
+    dataset = entry.weights.metrics.get("dataset")
+    text = f"{accuracy:.1f}%" if accuracy is not None else "yes"
+    return f"{text} {dataset}" if dataset else text
 
 
 @click.command("datasets")

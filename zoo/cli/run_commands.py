@@ -202,6 +202,7 @@ def eval_command(
     help="A label column in the input's header to leave out (default: the run's own).",
 )
 @click.option("--device", default=None, metavar="D", help="Device to run on (default: the run's).")
+@registry_option
 @json_option
 def predict_command(
     run_dir: Path,
@@ -209,9 +210,13 @@ def predict_command(
     output_path: Path | None,
     target: str | None,
     device: str | None,
+    registry: list[Path] | None,
     as_json: bool,
 ) -> None:
     """Predict each row's label and every class's probability (label,p_<class>,...).
+
+    RUN_DIR is a run folder, a safetensors export, or the name of a model with trained
+    weights ('zoo list --with-weights').
 
     The whole input is checked before any prediction is written: a bad line leaves no
     half-written output.
@@ -220,7 +225,7 @@ def predict_command(
 
     if output_path is not None and output_path.name in ("", ".", ".."):
         raise click.UsageError(f"--output must name a file, got {str(output_path)!r}")
-    run = zoo.load(run_dir, device=device)
+    run = zoo.load(run_dir, device=device, registry=registry)
     with contextlib.redirect_stdout(command_stdout()):  # --json keeps sys.stdout for plugins
         predict_file(run, input_path, output_path, as_json=as_json, target=target)
 

@@ -265,6 +265,7 @@ def _stopped_message(folder: ComparisonFolder | None) -> str:
 def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = False) -> None:
     """Write a comparison's results and summary (and picture) into ``path``, each atomically."""
     from zoo.comparison import report
+    from zoo.comparison.card import comparison_card
     from zoo.runs.files import write_atomic
 
     directory = Path(path)
@@ -274,6 +275,7 @@ def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = Fals
         "results.csv": report.results_csv(comparison),
         "summary.csv": report.summary_csv(comparison),
         "summary.md": report.markdown(comparison),
+        "README.md": comparison_card(comparison),  # the model card of every row
     }
     for name, text in files.items():
         write_atomic(directory / name, text.encode())

@@ -18,6 +18,7 @@ import yaml
 
 from zoo.errors import CatalogueError
 from zoo.names import NAME, did_you_mean
+from zoo.plugins.weights import WeightsEntry, check_weights
 from zoo.settings import SETTINGS, InvalidSetting, check_setting
 
 MAX_BYTES = 2**20  # a catalogue file: 1 MiB
@@ -26,7 +27,7 @@ MAX_NODES = 20_000  # YAML values in one, every alias counted as what it repeats
 # composed, so this keeps a hostile file under 30 MiB)
 MAX_NUMBER_CHARS = 100  # a number in a catalogue: at most this many characters
 _TOP_KEYS = ("defaults", "models")
-_ENTRY_KEYS = ("model", "description", *SETTINGS)
+_ENTRY_KEYS = ("model", "description", *SETTINGS, "weights")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class CatalogueEntry:
     model: str | None = None  # set for a variant: the model it is built from
     description: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict)
+    weights: WeightsEntry | None = None  # trained weights (see :mod:`zoo.plugins.weights`)
 
     @property
     def is_variant(self) -> bool:
@@ -75,8 +77,12 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CatalogueError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
-    document = _parse(path, text)
-    return _build(path, document)
+    return parse_catalogue(path, text)
+
+
+def parse_catalogue(path: Path, text: str) -> Catalogue:
+    """A catalogue's text checked as :func:`load_catalogue` checks a file (``path`` names it)."""
+    return _build(path, _parse(path, text))
 
 
 def _read(path: Path) -> bytes:
@@ -265,9 +271,17 @@ def _entry(path: Path, models: _Located, name: Any) -> CatalogueEntry:
             f"{path}:{line}: {label}: a variant's name takes lower-case letters, digits, "
             "'.', '_' and '-'"
         )
-    settings = _settings(path, node, label, [k for k in node if k not in texts])
+    keys = [k for k in node if k not in texts and k != "weights"]
+    settings = _settings(path, node, label, keys)
+    weights = None
+    if "weights" in node:
+        where = f"{path}:{node.key_lines['weights']}"
+        try:
+            weights = check_weights(node["weights"], Path(os.path.abspath(path)).parent, where)
+        except ValueError as exc:
+            raise CatalogueError(f"{where}: {label}.{exc}") from None
     return CatalogueEntry(
-        name, settings, line, texts["model"], texts["description"], dict(node.key_lines)
+        name, settings, line, texts["model"], texts["description"], dict(node.key_lines), weights
     )
 
 

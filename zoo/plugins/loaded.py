@@ -9,12 +9,15 @@ overwrite when two plugins use one name (both stay, and a bare lookup asks the u
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from zoo.errors import AmbiguousNameError, PluginError, UnknownNameError
 from zoo.names import NAME, NAME_RULE, did_you_mean, is_csv_path, matches, natural_key
 from zoo.plugins.specs import DatasetSpec, LoggerSpec, ModelSpec, PluginFailure, PluginInfo
+from zoo.plugins.weights import check_weights
 from zoo.settings import InvalidSetting, check_settings
 
 Spec = TypeVar("Spec", ModelSpec, DatasetSpec, LoggerSpec)
@@ -53,6 +56,7 @@ class Registrations:
         *,
         description: str | None = None,
         defaults: Mapping[str, Any] | None = None,
+        weights: Mapping[str, Any] | None = None,
     ) -> None:
         check_name("model", name)
         if name in self.models:
@@ -63,7 +67,17 @@ class Registrations:
             checked = check_settings(dict(defaults or {}))
         except InvalidSetting as exc:
             raise PluginError(f"model {name!r}: defaults: {exc}") from None
-        self.models[name] = ModelSpec(name, factory, self.plugin, description, checked)
+        trained = None
+        if weights is not None:
+            try:  # a relative file is the plugin's package data
+                trained = check_weights(weights, _package_folder(self.plugin.module), self.origin)
+            except ValueError as exc:
+                raise PluginError(f"model {name!r}: {exc}") from None
+        self.models[name] = ModelSpec(name, factory, self.plugin, description, checked, trained)
+
+    @property
+    def origin(self) -> str:
+        return f"plugin {self.plugin.name}"
 
     def register_dataset(
         self,
@@ -104,6 +118,14 @@ class Registrations:
         if not callable(factory):
             raise PluginError(f"logger {name!r}: factory {factory!r} is not callable")
         self.loggers[name] = LoggerSpec(name, factory, self.plugin, description, install)
+
+
+def _package_folder(module: str) -> Path:
+    """The folder of a plugin's module (its package data sits beside it); the current
+    folder for code registered in this process."""
+    found = sys.modules.get(module)
+    where = getattr(found, "__file__", None)
+    return Path(where).parent if where else Path.cwd()
 
 
 class Plugins:

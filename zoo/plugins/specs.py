@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoo.names import did_you_mean
+from zoo.plugins.weights import WeightsEntry
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ModelSpec:
     plugin: PluginInfo
     description: str | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    weights: WeightsEntry | None = None  # trained weights the plugin ships
 
     @property
     def qualified_name(self) -> str:

@@ -49,6 +49,13 @@ def read_json(path: Path) -> Any:
         raise RunFolderError(f"{path}: damaged or not JSON ({reason})") from None
 
 
+def read_bytes(path: Path, limit: int, missing: str) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them (``missing``: what to say if absent)."""
+    with _open_regular(path, missing) as file:
+        _check_size(path, file, limit)
+        return file.read(limit + 1)
+
+
 def load_tensors(path: Path, what: str) -> Any:
     """torch.load with weights_only=True of a zip file zoo could have written: never code."""
     with _open_regular(path, f"missing; this run folder has no {what}") as file:

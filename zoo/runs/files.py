@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read once: the files get the modes an open() would give them
+UMASK = os.umask(0o022)
+os.umask(UMASK)  # read once: the files get the modes an open() would give them
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def atomic_open(path: Path, mode: str = "wb", **options: Any) -> Iterator[IO[Any
     except OSError as exc:  # name the file the user asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
-        os.fchmod(handle, 0o666 & ~_UMASK)
+        os.fchmod(handle, 0o666 & ~UMASK)
         with os.fdopen(handle, mode, **options) as file:
             yield file
             file.flush()

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from zoo.config.resolve import TrainConfig
 from zoo.errors import DataError, ModelError, RunFolderError, UnknownNameError
@@ -44,24 +45,8 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
     plugins = load_plugins()
     spec = model_of_run(run_dir, config, plugins)
     target = resolve_device(device or config.device)
-    model = build_model(spec, record.factory_kwargs)
     state = folder.load_weights(run_dir / folder.WEIGHTS)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        detail = first[1].strip() if len(first) > 1 else first[0]
-        raise RunFolderError(
-            f"{run_dir / folder.WEIGHTS}: does not fit model {spec.name!r} ({detail}); "
-            "nothing was loaded"
-        ) from None
-    model.to(target).eval()
-    task = Task(len(record.classes))
-    try:
-        sample = torch.zeros(2, record.features, device=target)
-        check_output(model, spec, task, sample, config.dataset)
-    except ModelError as exc:
-        raise RunFolderError(f"{run_dir}: {exc}") from None
+    model, task = rebuild(spec, record, state, target, (run_dir / folder.WEIGHTS, run_dir))
     summary = folder.read_json(run_dir / folder.SUMMARY)
     history = folder.read_history(run_dir / folder.HISTORY)
     return Run(
@@ -77,6 +62,36 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         lambda: run_split(run_dir, plugins),
         record.feature_scaling,
     )
+
+
+def rebuild(
+    spec: ModelSpec,
+    record: folder.RunRecord,
+    state: dict[str, torch.Tensor],
+    target: torch.device,
+    where: tuple[Path, Path],
+) -> tuple[nn.Module, Task]:
+    """The model built by its plugin with trained weights ``state``, in eval mode on
+    ``target`` and checked with one forward pass; ``where``: the weights' file and the
+    folder that holds them (run folder, exported folder), for the messages."""
+    weights, owner = where
+    model = build_model(spec, record.factory_kwargs)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0]
+        raise RunFolderError(
+            f"{weights}: does not fit model {spec.name!r} ({detail}); nothing was loaded"
+        ) from None
+    model.to(target).eval()
+    task = Task(len(record.classes))
+    try:
+        sample = torch.zeros(2, record.features, device=target)
+        check_output(model, spec, task, sample, record.config.dataset)
+    except ModelError as exc:
+        raise RunFolderError(f"{owner}: {exc}") from None
+    return model, task
 
 
 def run_split(run_dir: Path, plugins: Plugins) -> Split:

@@ -26,6 +26,7 @@ from zoo.errors import (
 )
 from zoo.plugins.events import Events
 from zoo.runs import folder
+from zoo.runs.card_files import write_run_card
 from zoo.runs.data_record import data_record
 from zoo.runs.lock import hold
 from zoo.runs.run import Run
@@ -227,6 +228,7 @@ def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
     assert run.run_dir is not None
     run_dir = run.run_dir
     folder.save_weights(run_dir / folder.WEIGHTS, run.model.state_dict())
+    write_run_card(run)  # README.md: what the model is and is good for
     if plot:
         save_pictures(run)
     events.end(run.summary, run.history)  # history.csv first (zoo's own hook), then loggers'

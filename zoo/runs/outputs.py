@@ -8,15 +8,17 @@ is never one of the inputs.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from zoo.errors import ConfigError, DataError, NonFiniteOutput
+from zoo.runs import files
 from zoo.runs.csv_files import PredictionWriter, read_numbered_rows
 from zoo.runs.files import atomic_open
 from zoo.runs.run import Run
@@ -61,8 +63,9 @@ def _predict(
 
 
 @contextmanager
-def output_file(path: Path, source: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """A text file that becomes ``path``: atomically for a regular file, streamed otherwise."""
+def output_file(path: Path, source: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """A file (text, or bytes with ``mode="wb"``) that becomes ``path``: atomically for a
+    regular file, streamed otherwise."""
     target = Path(os.path.realpath(path))
     if str(source) != "-" and os.path.exists(source) and target.exists():
         if os.path.samefile(source, target):
@@ -71,8 +74,35 @@ def output_file(path: Path, source: str | os.PathLike[str]) -> Iterator[IO[str]]
     if kind is not None and stat.S_ISDIR(kind):
         raise ConfigError(f"--output {path} is a folder; name a file")
     if kind is not None and not stat.S_ISREG(kind):  # a device or a FIFO: stream, never replace
-        with open(target, "w", newline="") as stream:
+        with open(target, mode, **_text(mode)) as stream:
             yield stream
         return
-    with atomic_open(target, "w", newline="") as file:
+    with atomic_open(target, mode, **_text(mode)) as file:
         yield file
+
+
+def _text(mode: str) -> dict[str, Any]:
+    return {} if "b" in mode else {"newline": ""}
+
+
+@contextmanager
+def output_folder(path: Path) -> Iterator[Path]:
+    """A folder that becomes ``path`` (new, or empty) once the block has filled it: it is
+    filled under a temporary name beside it, then renamed, so ``path`` holds all of it or
+    nothing. A file, or a folder with anything in it, is never replaced."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"--output {path} is a file; name a new or empty folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise ConfigError(f"--output {path} is a folder that is not empty; name a new one")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        yield temporary
+        os.chmod(temporary, 0o777 & ~files.UMASK)  # mkdtemp's is 0o700
+        if target.is_dir():
+            target.rmdir()  # empty, checked above: an empty folder named for this
+        os.rename(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise

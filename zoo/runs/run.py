@@ -6,6 +6,7 @@ or loaded, and its methods import what they use.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from torch import nn
 
     from zoo.config.resolve import TrainConfig
+    from zoo.runs.export.writer import ExportReport
+    from zoo.runs.publish import Published
     from zoo.training.data import Split
     from zoo.training.records import LogRow
     from zoo.training.scaling import Scaling
@@ -77,6 +80,32 @@ class Run(Mapping[str, Any]):
             row = int(broken.argmax())
             raise NonFiniteOutput(row, rows[row].tolist())
         return probabilities
+
+    def export(self, path: str | os.PathLike[str], format: str = "onnx") -> ExportReport:
+        """Write the model, its scaling in front, as ``onnx``, ``torchscript`` (a file) or
+        ``safetensors`` (a folder with config.json and the model card) to ``path``. The file
+        is loaded back and run on the test split first: a probability that differs from
+        torch's by more than 1e-5 and nothing is written (see :mod:`zoo.runs.export`)."""
+        from zoo.runs.export.writer import export_run
+
+        return export_run(self, path, format)
+
+    def publish(
+        self, name: str, registry: str | os.PathLike[str], *, force: bool = False
+    ) -> Published:
+        """Add the trained weights to the catalogue ``registry`` as ``name``: writes
+        weights/NAME.safetensors and its card beside the file, then the entry, keeping the
+        rest of the file (see :mod:`zoo.runs.publish`)."""
+        from zoo.runs.publish import publish
+
+        return publish(self, name, registry, force)
+
+    def card(self) -> str:
+        """The model card (Markdown, Hugging Face layout): what the model is, its data,
+        settings and metrics, what it is good for, and how to load it."""
+        from zoo.runs.card_files import card_of
+
+        return card_of(self)
 
     def plot(self) -> Figure:
         """The decision boundary on the train and test points (two-feature data) and the
