@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,arrow,ray,tensorboard,mlflow,onnx]"
+	$(BIN)/pip install --quiet -e ".[test,ray,tensorboard,mlflow,onnx]"
 	touch $@
 
 demo: install

@@ -1,4 +1,4 @@
-"""Large files parsed by pyarrow, when it is installed (``pip install 'torch-zoo[arrow]'``).
+"""Large files parsed by pyarrow (a dependency; a Python without it reads them with numpy).
 
 pyarrow's CSV reader parses a file on every core, as fast as pandas; numpy cannot convert text
 to numbers without a Python object per cell. It is used only where it reads exactly what the
