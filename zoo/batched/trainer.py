@@ -14,8 +14,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.batched import fast_chain
+from zoo.batched.fast_chain import FastChain
 from zoo.batched.fast_ops import fast_linear, fast_losses
-from zoo.batched.optim import MemberOptimizers
+from zoo.batched.optim import MemberOptimizers, StackedSGD
 from zoo.batched.plan import BatchPlan
 from zoo.batched.stacked import StackedModels
 from zoo.batched.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vectors
@@ -55,17 +57,23 @@ class BatchedTrainer(TrainingLoop):
         rows, device = len(data.X_train), data.X_train.device
         self.orders = [batch_order(c, rows, device) for c in configs]
         self.engine = choose_engine(device.type, exact, self.orders[0] is None)
-        linear = stacked_linear if self.engine.exact else fast_linear
-        self.stacked = StackedModels(plan, models, linear)
         self.loss_fn = data.task.loss_function()
-        parameters = list(self.stacked.parameters.values())
-        self.optimizer = MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
+        chain = plan.chain()
+        self.stacked: StackedModels | FastChain
+        if not self.engine.exact and device.type == "cpu" and fast_chain.fits(chain):
+            self.stacked = FastChain(chain, models)  # type: ignore[arg-type]
+            self._fast_gradients = self._chain_gradients
+        else:
+            linear = stacked_linear if self.engine.exact else fast_linear
+            self.stacked = StackedModels(plan, models, linear)
+            self._fast_gradients = self._autograd_gradients
+        self.optimizer = self._member_optimizers(configs)
         self.captured = CapturedStep(
             lambda: self._fast_step(data.X_train, data.y_train), self.engine
         )
         self._snapshot: Weights | None = None  # every member's weights since the last epoch
 
-    def fit(self) -> tuple[list[FitResult], StackedModels]:
+    def fit(self) -> tuple[list[FitResult], StackedModels | FastChain]:
         with torch_threads(self.config.threads):
             first_rows = self.log_rows(0)
             self.tracks = [RunTrack([row], self.weights(k)) for k, row in enumerate(first_rows)]
@@ -122,12 +130,29 @@ class BatchedTrainer(TrainingLoop):
 
     def _fast_step(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Forward, every member's loss, backward and step: a few kernels for all members."""
+        losses = self._fast_gradients(X, targets)
+        self.optimizer.step()
+        return losses
+
+    def _autograd_gradients(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         task = self.data.task
         losses = fast_losses(task.binary, task.logits(self.stacked(X)), targets)
         self.optimizer.zero_grad()
         losses.sum().backward()
-        self.optimizer.step()
         return losses.detach()
+
+    def _chain_gradients(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        assert isinstance(self.stacked, FastChain)
+        return self.stacked.gradients(X, targets, self.data.task.binary)
+
+    def _member_optimizers(self, configs: Sequence[TrainConfig]) -> MemberOptimizers | StackedSGD:
+        """One stacked SGD over the fast chain's flat weights when every member uses SGD;
+        else torch's own optimizers over each run of members that share their settings."""
+        stacked = self.stacked
+        if isinstance(stacked, FastChain) and StackedSGD.fits(configs):
+            return StackedSGD(stacked.flat, stacked.grad, stacked.members, configs)
+        parameters = list(stacked.parameters.values())
+        return MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
 
     def log_rows(self, epoch: int) -> list[LogRow]:
         """Every seed's log row, with the numbers its solo evaluation gives (exact kernels)."""
