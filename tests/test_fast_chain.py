@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 import zoo
+from zoo.batched.exact_chain import ExactChain
 from zoo.batched.fast_chain import FastChain
 from zoo.batched.optim import StackedSGD
 from zoo.batched.plan import ChainLayer, batch_plan
@@ -73,9 +74,22 @@ def _trainer(model: str, seeds: list[int], exact: bool, **settings) -> BatchedTr
 def test_the_fast_cpu_path_of_a_chain_model_is_the_fast_chain_with_a_stacked_sgd():
     fast = _trainer("circle-v2", [1, 2], exact=False)
     assert isinstance(fast.stacked, FastChain) and isinstance(fast.optimizer, StackedSGD)
-    assert isinstance(_trainer("circle-v2", [1, 2], exact=True).stacked, StackedModels)
+    assert isinstance(_trainer("circle-v2", [1, 2], exact=True).stacked, ExactChain)
     adam = _trainer("circle-v2", [1, 2], exact=False, optimizer="adam", lr=0.01)
     assert isinstance(adam.stacked, FastChain) and not isinstance(adam.optimizer, StackedSGD)
+
+
+def test_a_tanh_chain_runs_fast_as_a_chain_and_exactly_as_the_stacked_program():
+    job = zoo.compare(["circle-v2"], seed_list=[1], epochs=1, workers=1).job_results[0].job
+    configs = [job.config_for(seed) for seed in (1, 2)]
+    models = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        models.append(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)))
+    plan, data = batch_plan(models[0]), job.experiment.data
+    fast = BatchedTrainer(plan, models, data, configs, exact=False)
+    exact = BatchedTrainer(plan, models, data, configs, exact=True)
+    assert isinstance(fast.stacked, FastChain) and isinstance(exact.stacked, StackedModels)
 
 
 @pytest.mark.parametrize(
