@@ -17,11 +17,13 @@ from torch import nn
 
 from zoo.batched.plan import ChainLayer
 
-# A chunk's activations, as estimated by ChainWeights.chunks: about twice one core's L2
-# cache. Measured on circle-v2 at K = 100 (800 rows; 2-core Xeon, 2 MB L2 per core), per
-# member and step: the fast formulation 28, 26, 26 and 39 us at 1, 2, 4 and 8 MB; the exact
-# one 59, 54, 50 and 49 us at 1.5, 2, 4 and 6 MB (fewer, larger chunks: less Python).
-CACHE_BYTES = 4 << 20
+# What a chunk's activations may take, as estimated by ChainWeights.chunks. Measured on
+# circle-v2 at K = 100 (800 rows; a 2-core Xeon with 2 MB of L2 per core), microseconds per
+# member and step: the fast formulation 28, 26, 26 and 39 at 1, 2, 4 and 8 MB (its
+# activations stay in cache); the exact one 56, 51, 47 and 46 at 2, 4, 8 and 16 MB (it runs
+# more kernels per chunk, and their Python and dispatch cost more than cache misses).
+FAST_CHUNK_BYTES = 4 << 20
+EXACT_CHUNK_BYTES = 16 << 20
 
 
 class ChainWeights:
@@ -66,15 +68,15 @@ class ChainWeights:
             block.grad = grad
         return self.blocks
 
-    def chunks(self, rows: int) -> list[slice]:
-        """The members in chunks whose activations on ``rows`` rows fit :data:`CACHE_BYTES`:
+    def chunks(self, rows: int, budget: int) -> list[slice]:
+        """The members in chunks whose activations on ``rows`` rows fit ``budget`` bytes:
         each layer's input and output, [rows, features] each, per member."""
         per_member = (
             self.flat.element_size()
             * rows
             * sum(layer.inputs + layer.outputs for layer in self.layers)
         )
-        size = max(1, min(self.count, CACHE_BYTES // per_member))
+        size = max(1, min(self.count, budget // per_member))
         return [slice(s, min(s + size, self.count)) for s in range(0, self.count, size)]
 
     def _blocks(self, flat: torch.Tensor) -> list[torch.Tensor]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from zoo.batched.chain import ChainWeights, with_bias
+from zoo.batched.chain import FAST_CHUNK_BYTES, ChainWeights, with_bias
 from zoo.batched.plan import ChainLayer
 
 _FORWARD = {
@@ -131,7 +131,7 @@ class FastChain(ChainWeights):
         return self._plans[key]
 
     def _new_plan(self, rows: int) -> tuple[torch.Tensor, list[_Chunk]]:
-        chunks, later = self.chunks(rows), self.layers[1:]
+        chunks, later = self.chunks(rows, FAST_CHUNK_BYTES), self.layers[1:]
         size = chunks[0].stop
 
         def shared(features: int, ones: bool) -> list[torch.Tensor]:
