@@ -1,4 +1,6 @@
-"""Run the six CPU benchmarks one after another (several minutes on a 2-core machine).
+"""Run the CPU benchmarks one after another (about a quarter of an hour on a 2-core machine).
+
+probe_growth.py (minutes per point at thousands of seeds) runs on its own.
 
 .venv/bin/python benchmarks/run_all.py
 """
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import against_sklearn
 import cold_train
+import scaling
 import seeds_together
 import startup
 import sweep_stack
@@ -19,6 +22,7 @@ for benchmark in (
     startup,
     cold_train,
     sweep_stack,
+    scaling,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()
