@@ -1,5 +1,7 @@
-"""The fast CPU formulation of chain models (``exact=False``): which models take it, and that
-every member's numbers stay within float32 rounding of the exact path's.
+"""The hand-written formulations of chain models on the CPU: which models take them; the fast
+one (``exact=False``) stays within float32 rounding of the exact path; the exact one gives
+every member its solo numbers, also when each member reads its own rows. (That compared seeds
+equal their solo runs is specified by tests/test_compare.py and tests/test_sweep.py.)
 
 Speed is measured by benchmarks/scaling.py, not here.
 """
@@ -11,6 +13,7 @@ import statistics
 import pytest
 import torch
 from torch import nn
+from zoo_plugins.circle_models import CircleModelV2
 
 import zoo
 from zoo.batched.exact_chain import ExactChain
@@ -146,3 +149,20 @@ def test_a_hundred_fast_seeds_have_the_exact_paths_mean_test_accuracy_within_a_t
     exact = zoo.compare(["circle-v2"], seed_list=seeds, workers=1, exact=True)
     means = [statistics.fmean(r["test_acc"] for r in c.results) for c in (fast, exact)]
     assert abs(means[0] - means[1]) <= 0.1, means
+
+
+def test_every_member_of_the_exact_chain_may_read_its_own_rows_and_gets_its_solo_numbers():
+    trainer = _trainer("circle-v2", [1, 2, 3], exact=True)
+    data, stacked = trainer.data, trainer.stacked
+    assert isinstance(stacked, ExactChain)
+    own = torch.stack([data.X_train, data.X_train.flip(0), data.X_train * 0.5])
+    targets = torch.stack([data.y_train, data.y_train.flip(0), data.y_train])
+    losses = stacked.gradients(own, targets, nn.BCEWithLogitsLoss(), binary=True)
+    for k in range(3):  # member k as its own model, differentiated by autograd
+        model = CircleModelV2()
+        model.load_state_dict(stacked.state_dict(k))
+        loss = nn.BCEWithLogitsLoss()(model(own[k].clone()).squeeze(1), targets[k].clone())
+        loss.backward()
+        assert torch.equal(losses[k], loss.detach())
+        for name, parameter in model.named_parameters():
+            assert torch.equal(stacked.parameters[name].grad[k], parameter.grad), (k, name)
