@@ -10,7 +10,8 @@ state_dict. The gradients live in a twin buffer of the same layout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ from zoo.batched.plan import ChainLayer
 # more kernels per chunk, and their Python and dispatch cost more than cache misses).
 FAST_CHUNK_BYTES = 4 << 20
 EXACT_CHUNK_BYTES = 16 << 20
+Plan = TypeVar("Plan")
 
 
 class ChainWeights:
@@ -48,6 +50,18 @@ class ChainWeights:
             self.parameters[f"{layer.name}.bias"] = bias
         for k, model in enumerate(models):
             self.load(k, dict(model.named_parameters()))
+        self._plans: dict[tuple[int, int], Any] = {}
+
+    def plan(self, rows: int, inputs: int, make: Callable[[int], Plan]) -> Plan:
+        """A formulation's views and buffers for inputs of ``rows`` rows and ``inputs``
+        dimensions (shared rows or each member's own), made once by ``make(rows)`` (as normal
+        tensors, even when an evaluation under inference mode asks first)."""
+        key = (rows, inputs)
+        if key not in self._plans:
+            with torch.inference_mode(False):
+                self._plans[key] = make(rows)
+        plan: Plan = self._plans[key]
+        return plan
 
     def state_dict(self, k: int) -> dict[str, torch.Tensor]:
         """Member ``k``'s weights, as its own model's state_dict."""

@@ -67,7 +67,6 @@ class ExactChain(ChainWeights):
 
     def __init__(self, layers: Sequence[ChainLayer], models: Sequence[nn.Module]) -> None:
         super().__init__(layers, models)
-        self._plans: dict[tuple[int, int], tuple[torch.Tensor, list[_Chunk]]] = {}
         self._inputs: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
@@ -140,13 +139,8 @@ class ExactChain(ChainWeights):
                 torch.ops.aten.threshold_backward(grad, hidden, 0.0, grad_input=grad)
 
     def _plan(self, inputs: torch.Tensor) -> tuple[torch.Tensor, list[_Chunk]]:
-        """The logits buffer [K, N, out] and the chunks for inputs of this shape, made once
-        (normal tensors, even when an evaluation under inference mode asks first)."""
-        key = (inputs.shape[-2], inputs.dim())
-        if key not in self._plans:
-            with torch.inference_mode(False):
-                self._plans[key] = self._new_plan(inputs.shape[-2])
-        return self._plans[key]
+        """The logits buffer and the chunks for inputs of this shape (made once)."""
+        return self.plan(inputs.shape[-2], inputs.dim(), self._new_plan)
 
     def _new_plan(self, rows: int) -> tuple[torch.Tensor, list[_Chunk]]:
         chunks, dtype = self.chunks(rows, EXACT_CHUNK_BYTES), self.dtype

@@ -73,7 +73,6 @@ class FastChain(ChainWeights):
 
     def __init__(self, layers: Sequence[ChainLayer], models: Sequence[torch.nn.Module]) -> None:
         super().__init__(layers, models)
-        self._plans: dict[tuple[int, int], tuple[torch.Tensor, list[_Chunk]]] = {}
         self._inputs: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
@@ -122,13 +121,8 @@ class FastChain(ChainWeights):
             torch.bmm(grad, inputs[chunk.members].transpose(1, 2), out=first)
 
     def _plan(self, inputs: torch.Tensor) -> tuple[torch.Tensor, list[_Chunk]]:
-        """The logits buffer [K, out, N] and the chunks for these inputs' row count, made
-        once (normal tensors, even when an evaluation under inference mode asks first)."""
-        key = (inputs.shape[-1], inputs.dim())
-        if key not in self._plans:
-            with torch.inference_mode(False):
-                self._plans[key] = self._new_plan(inputs.shape[-1])
-        return self._plans[key]
+        """The logits buffer and the chunks for inputs of this shape (made once)."""
+        return self.plan(inputs.shape[-1], inputs.dim(), self._new_plan)
 
     def _new_plan(self, rows: int) -> tuple[torch.Tensor, list[_Chunk]]:
         chunks, later = self.chunks(rows, FAST_CHUNK_BYTES), self.layers[1:]
