@@ -2,7 +2,9 @@
 
 With the exact kernels (the default on the CPU) each seed equals its solo run to the bit;
 with the fast ones (the default on CUDA) a step is a few launches for all seeds, replayed as
-a CUDA graph where it can be (see :mod:`zoo.training.engine`).
+a CUDA graph where it can be (see :mod:`zoo.training.engine`). Which formulation runs the
+members (the stacked program, or on the CPU a chain model's exact or fast chain) is chosen
+once, by :func:`_formulation`; the loop asks it for gradients and steps the optimizer.
 """
 
 from __future__ import annotations
