@@ -22,6 +22,7 @@ from zoo.batched.optim import StackedSGD
 from zoo.batched.plan import ChainLayer, batch_plan
 from zoo.batched.stacked import StackedModels
 from zoo.batched.trainer import BatchedTrainer
+from zoo.training.devices import torch_threads
 
 
 class Residual(nn.Module):
@@ -151,18 +152,36 @@ def test_a_hundred_fast_seeds_have_the_exact_paths_mean_test_accuracy_within_a_t
     assert abs(means[0] - means[1]) <= 0.1, means
 
 
+def _assert_solo_gradients(stacked: ExactChain, X: torch.Tensor, targets: torch.Tensor) -> None:
+    """Each member's loss and gradients equal its own model's, differentiated by autograd."""
+    losses = stacked.gradients(X, targets, nn.BCEWithLogitsLoss(), binary=True)
+    for k in range(stacked.count):
+        model = CircleModelV2()
+        model.load_state_dict(stacked.state_dict(k))
+        rows = X[k] if X.dim() == 3 else X
+        loss = nn.BCEWithLogitsLoss()(model(rows.clone()).squeeze(1), targets[k].clone())
+        loss.backward()
+        assert torch.equal(losses[k], loss.detach())
+        for name, parameter in model.named_parameters():
+            assert torch.equal(stacked.parameters[name].grad[k], parameter.grad), (k, name)
+
+
 def test_every_member_of_the_exact_chain_may_read_its_own_rows_and_gets_its_solo_numbers():
     trainer = _trainer("circle-v2", [1, 2, 3], exact=True)
     data, stacked = trainer.data, trainer.stacked
     assert isinstance(stacked, ExactChain)
     own = torch.stack([data.X_train, data.X_train.flip(0), data.X_train * 0.5])
     targets = torch.stack([data.y_train, data.y_train.flip(0), data.y_train])
-    losses = stacked.gradients(own, targets, nn.BCEWithLogitsLoss(), binary=True)
-    for k in range(3):  # member k as its own model, differentiated by autograd
-        model = CircleModelV2()
-        model.load_state_dict(stacked.state_dict(k))
-        loss = nn.BCEWithLogitsLoss()(model(own[k].clone()).squeeze(1), targets[k].clone())
-        loss.backward()
-        assert torch.equal(losses[k], loss.detach())
-        for name, parameter in model.named_parameters():
-            assert torch.equal(stacked.parameters[name].grad[k], parameter.grad), (k, name)
+    with torch_threads(1):
+        _assert_solo_gradients(stacked, own, targets)
+
+
+def test_the_exact_chain_chooses_its_kernels_again_for_another_thread_count():
+    # A product split over two threads sums in another order: a kernel chosen on one thread
+    # must not be kept for two (a notebook may train with threads=1, then threads=2).
+    trainer = _trainer("circle-v2", [1, 2, 3], exact=True)
+    data, stacked = trainer.data, trainer.stacked
+    targets = data.y_train.expand(3, -1)
+    for threads in (1, 2, 1):
+        with torch_threads(threads):
+            _assert_solo_gradients(stacked, data.X_train, targets)

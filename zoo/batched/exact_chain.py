@@ -58,7 +58,7 @@ class _Chunk:
     hidden: list[torch.Tensor]  # per earlier layer, its output before the activation
     back: list[torch.Tensor]  # per later layer, the gradient of its input, [c, N, in]
     logits: torch.Tensor  # [c, N, out]
-    ways: dict[tuple[str, int], Way] = field(default_factory=dict)
+    ways: dict[tuple[str, int, int], Way] = field(default_factory=dict)
 
 
 class ExactChain(ChainWeights):
@@ -202,8 +202,9 @@ def _way(
     *tensors: torch.Tensor,
 ) -> Way:
     """The kernel for one product or sum of the chunk: probed at its first step, then kept
-    (every tensor it sees later has the same layout: the chunk's own views and buffers)."""
-    key = (name, layer)
+    (every tensor it sees later has the same layout: the chunk's own views and buffers) for
+    as long as the thread count is the same."""
+    key = (name, layer, torch.get_num_threads())
     if key not in chunk.ways:
         chunk.ways[key] = choose(
             name, candidates, per_seed, *tensors, ones_column=name == "forward"

@@ -269,9 +269,10 @@ def _ones_last_column(tensor: torch.Tensor) -> None:
 
 
 def _layout_key(name: str, *tensors: torch.Tensor) -> tuple[Any, ...]:
-    """What a kernel's choice of algorithm may depend on: shapes, strides, 64-byte alignment."""
+    """What a kernel's choice of algorithm may depend on: shapes, strides, 64-byte alignment,
+    and the number of threads (a product split over two threads sums in another order)."""
     first = tensors[0]
-    key: tuple[Any, ...] = (name, first.dtype, first.device.type)
+    key: tuple[Any, ...] = (name, first.dtype, first.device.type, torch.get_num_threads())
     for tensor in tensors:  # called for every layer and step: kept lean
         key += (tensor.shape, tensor.stride(), tensor.data_ptr() % 64)
     return key
