@@ -2,11 +2,15 @@
 
 Trains, evaluates, predicts, plots and compares on the GPU through the command line and the
 Python API, checks the device errors and the engine (fast stacked kernels, CUDA graphs), then
-runs gpu_scale.py: the issue #10 targets, timed against a torch.func.vmap ensemble in the same
-run. Prints one PASS/FAIL line per check and exits non-zero if any failed.
+runs gpu_scale.py (the issue #10 targets, timed against a torch.func.vmap ensemble in the same
+run) and scaling.py on the GPU (the CPU's scaling table: microseconds per model-epoch for
+K = 1 to 1000 seeds, exact and fast, against the plain loop, the vmap ensemble and the
+arithmetic limit at the device's GEMM rate). Prints one PASS/FAIL line per check and exits
+non-zero if any failed.
 
-    python benchmarks/gpu_check.py            # about 10 minutes on an H100
+    python benchmarks/gpu_check.py            # about 15 minutes on an H100
     python benchmarks/gpu_check.py --checks   # the checks only
+    python benchmarks/gpu_check.py --scaling  # the scaling table only (one round)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 from pathlib import Path
 
 import gpu_scale
+import scaling
 import torch
 
 import zoo
@@ -207,8 +212,13 @@ def timings() -> None:
 
 
 if __name__ == "__main__":
+    if "--scaling" in sys.argv:
+        scaling.main("cuda", rounds=1)
+        sys.exit(0)
     status = main()
     if "--checks" not in sys.argv:
         timings()
         gpu_scale.main()
+        print("== scaling.py on cuda, one round ==", flush=True)
+        scaling.main("cuda", rounds=1)
     sys.exit(status)

@@ -23,56 +23,21 @@ import sys
 import time
 from collections.abc import Callable
 
+import scaling
 import torch
-from common import circles
-from torch import nn
-from torch.func import functional_call, grad, stack_module_state, vmap
-from zoo_plugins.circle_models import CircleModelV2
 
 import zoo
 from zoo.batched.plan import batch_plan
 from zoo.batched.trainer import BatchedTrainer
 from zoo.comparison.runner import compare as run_compare
 
-EPOCHS, LOG_EVERY, LR, MOMENTUM = 1000, 10, 0.1, 0.9  # circle-v2 as zoo compare trains it
+EPOCHS = 1000  # circle-v2 as zoo compare trains it
 
 
-def synchronize(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def vmap_ensemble(seeds: int, epochs: int, device: str) -> tuple[float, float]:
-    """K CircleModelV2s as one torch.func ensemble, SGD with momentum written by hand, the
-    test accuracy of every model at the same log points as zoo: (seconds, mean accuracy)."""
-    X_train, y_train, X_test, y_test = (t.to(device) for t in circles())
-    models = []
-    for k in range(seeds):
-        torch.manual_seed(42 + k)
-        models.append(CircleModelV2().to(device))
-    params, _ = stack_module_state(models)
-    base = CircleModelV2().to("meta")
-    velocity = {name: torch.zeros_like(p) for name, p in params.items()}
-    loss_fn = nn.BCEWithLogitsLoss()
-
-    def loss(p: dict[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return loss_fn(functional_call(base, p, (X,)).squeeze(-1), y)
-
-    gradients = vmap(grad(loss), in_dims=(0, None, None))
-    predict = vmap(lambda p, X: functional_call(base, p, (X,)), in_dims=(0, None))
-    accuracy = torch.zeros(())
-    synchronize(device)
-    start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        with torch.no_grad():
-            for name, g in gradients(params, X_train, y_train).items():
-                velocity[name].mul_(MOMENTUM).add_(g)
-                params[name].sub_(velocity[name], alpha=LR)
-            if epoch % LOG_EVERY == 0 or epoch == epochs:
-                labels = torch.round(torch.sigmoid(predict(params, X_test).squeeze(-1)))
-                accuracy = (labels == y_test).float().mean() * 100
-    synchronize(device)
-    return time.perf_counter() - start, float(accuracy)
+def vmap_ensemble(seeds: int, epochs: int, device: str) -> float:
+    """K CircleModelV2s as one torch.func ensemble written by hand, trained and evaluated at
+    zoo's log points (the baseline of scaling.py): its seconds."""
+    return scaling.vmap_seconds(seeds, epochs, device)
 
 
 def zoo_compare(seeds: int, epochs: int, device: str, exact: bool | None = None) -> dict:
@@ -120,16 +85,14 @@ def main(smoke: bool = False) -> None:
     ours = zoo_compare(big, epochs, device)
     timed("zoo compare: training (the shared loop)", lambda: ours["training"])
     timed("zoo compare: wall (plan, build, train, report)", lambda: ours["wall"])
-    theirs = timed(
-        "torch.func.vmap ensemble, by hand", lambda: vmap_ensemble(big, epochs, device)[0]
-    )
+    theirs = timed("torch.func.vmap ensemble, by hand", lambda: vmap_ensemble(big, epochs, device))
     print(f"  {'speed-up over vmap (training)':<46} {theirs / ours['training']:8.2f}x")
 
     print(f"2. {bigger} seeds x {epochs} epochs (target <= 5 s)")
     many = zoo_compare(bigger, epochs, device)
     timed("zoo compare: training", lambda: many["training"])
     timed("zoo compare: wall", lambda: many["wall"])
-    timed("torch.func.vmap ensemble, by hand", lambda: vmap_ensemble(bigger, epochs, device)[0])
+    timed("torch.func.vmap ensemble, by hand", lambda: vmap_ensemble(bigger, epochs, device))
 
     print("3. solo zoo train circle-v2 (target: the GPU faster than this machine's CPU)")
     for where in ("cpu", device):

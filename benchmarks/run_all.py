@@ -1,4 +1,6 @@
-"""Run the seven CPU benchmarks one after another (several minutes on a 2-core machine).
+"""Run the CPU benchmarks one after another (about a quarter of an hour on a 2-core machine).
+
+probe_growth.py (minutes per point at thousands of seeds) runs on its own.
 
 .venv/bin/python benchmarks/run_all.py
 """
@@ -9,6 +11,7 @@ import against_sklearn
 import cold_train
 import compare_statistics
 import csv_read
+import scaling
 import seeds_together
 import startup
 import sweep_stack
@@ -23,6 +26,7 @@ for benchmark in (
     sweep_stack,
     csv_read,
     compare_statistics,
+    scaling,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()

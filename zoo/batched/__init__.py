@@ -11,6 +11,12 @@ one seed at a time with the ordinary trainer.
 
 ``plan`` decides and traces; ``stacked`` rewrites the traced graph for stacked weights;
 ``stacked_ops`` holds the stacked operations; ``trainer`` runs the shared loop over them.
+On the CPU, a model that is a plain chain of Linear layers and activations
+(:meth:`plan.BatchPlan.chain`) runs by a formulation written for it, chunks of members with a
+hand-written backward on the flat weights of ``chain``: ``exact_chain`` (the default, each
+kernel probed to round as the solo run's) or, with ``exact=False``, ``fast_chain`` (within
+rounding of the exact numbers, faster), whose members step with ``optim.StackedSGD`` when
+they all use SGD.
 
 Exactness: every stacked operation reproduces, for each seed, the rounding of its solo run
 (see :mod:`zoo.batched.stacked_ops`), so on a given machine and thread count each seed ends

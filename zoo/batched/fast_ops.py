@@ -6,7 +6,9 @@ are; autograd differentiates it. The seeds stay independent (no number of one se
 another's), but a batched kernel may sum in another order than a seed's solo run does, so
 each seed's numbers are within rounding of its solo run, not equal to them. This is the
 default on CUDA, where the exact kernels would mean one launch per seed per layer (see
-:mod:`zoo.training.engine`); on the CPU it is there when asked for (``exact=False``).
+:mod:`zoo.training.engine`). On the CPU, ``exact=False`` runs a model that is a plain chain
+of Linear layers and activations with :mod:`zoo.batched.fast_chain` instead, a formulation
+built for the CPU's caches; other models use these kernels.
 """
 
 from __future__ import annotations

@@ -75,3 +75,49 @@ def _runs(configs: Sequence[TrainConfig]) -> list[tuple[slice, TrainConfig]]:
             runs.append((slice(start, k), configs[start]))
             start = k
     return runs
+
+
+class StackedSGD:
+    """torch.optim.SGD's update for every member of a stack at once, each member with its own
+    learning rate, momentum and weight decay: three element-wise kernels over all weights.
+
+    ``weights`` and ``grad`` are flat buffers; ``members[i]`` is the member that element i
+    belongs to, so a member's numbers are spread over its elements once, at the start. This
+    is the fast path's optimizer (see :mod:`zoo.batched.fast_chain`): ``w - lr * v`` as a
+    product of tensors rounds differently from torch's fused ``add_(v, alpha=-lr)``, within
+    float32 rounding of it, as the fast path's kernels are.
+    """
+
+    def __init__(
+        self,
+        weights: torch.Tensor,
+        grad: torch.Tensor,
+        members: torch.Tensor,
+        configs: Sequence[TrainConfig],
+    ) -> None:
+        self.weights, self.grad = weights, grad
+        numbers = [options(config) for config in configs]
+
+        def spread(key: str) -> torch.Tensor | None:
+            values = [n.get(key, 0.0) for n in numbers]
+            return torch.tensor(values, dtype=weights.dtype)[members] if any(values) else None
+
+        lr = spread("lr")
+        self.step_size = -lr if lr is not None else torch.zeros_like(weights)
+        self.momentum, self.weight_decay = spread("momentum"), spread("weight_decay")
+        self.velocity = torch.zeros_like(weights) if self.momentum is not None else None
+
+    @staticmethod
+    def fits(configs: Sequence[TrainConfig]) -> bool:
+        return all(config.optimizer == "sgd" for config in configs)
+
+    def zero_grad(self) -> None:
+        """Nothing to do: every step writes the gradients afresh."""
+
+    def step(self) -> None:
+        grad = self.grad
+        if self.weight_decay is not None:
+            grad.addcmul_(self.weights, self.weight_decay)
+        if self.velocity is not None and self.momentum is not None:
+            grad = self.velocity.mul_(self.momentum).add_(grad)
+        self.weights.addcmul_(grad, self.step_size)

@@ -4,7 +4,7 @@ element-wise operations (see :mod:`zoo.batched`)."""
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.fx
@@ -70,6 +70,36 @@ ELEMENTWISE_FUNCTIONS = {
 ELEMENTWISE_METHODS = {"relu", "tanh", "sigmoid", "exp", "abs", "neg", "add", "sub", "mul"}
 
 
+# Activations a chain (see :meth:`BatchPlan.chain`) may have between its Linear layers, by
+# the name the hand-written stacked formulations know them by.
+CHAIN_ACTIVATIONS: dict[object, str] = {
+    nn.ReLU: "relu",
+    nn.Tanh: "tanh",
+    nn.Sigmoid: "sigmoid",
+    torch.relu: "relu",
+    F.relu: "relu",
+    "relu": "relu",
+    torch.tanh: "tanh",
+    F.tanh: "tanh",
+    "tanh": "tanh",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    "sigmoid": "sigmoid",
+}
+
+
+@dataclass(frozen=True)
+class ChainLayer:
+    """One Linear layer of a chain, and the activation after it (None: the next layer, or
+    the output, takes its result as it is)."""
+
+    name: str  # the Linear's module path
+    inputs: int
+    outputs: int
+    bias: bool
+    activation: str | None
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     """A model's traced graph, and the Linear layers whose weights get stacked."""
@@ -104,6 +134,50 @@ class BatchPlan:
             return None
         kind = kinds.pop() if kinds else "identity"
         return sizes[:-1], kind or "identity"
+
+    def chain(self) -> tuple[ChainLayer, ...] | None:
+        """The layers when the model is a plain chain: Linear, at most one activation from
+        :data:`CHAIN_ACTIVATIONS`, Linear, ..., ending in a Linear; else None."""
+        layers: list[ChainLayer] = []
+        previous: torch.fx.Node | None = None
+        for node in self.graph.graph.nodes:
+            if node.op == "placeholder":
+                previous = node
+                continue
+            if node.op == "output":
+                return tuple(layers) if node.args[0] is previous and layers else None
+            if node.args[:1] != (previous,) or len(node.users) != 1:
+                return None  # a branch, a second input or a constant in the arithmetic
+            kind = self._node_kind(node)
+            if isinstance(kind, nn.Linear):
+                bias = kind.bias is not None
+                layer = ChainLayer(
+                    str(node.target), kind.in_features, kind.out_features, bias, None
+                )
+                if any(other.name == layer.name for other in layers):
+                    return None  # one Linear used twice: its weights are shared
+                layers.append(layer)
+            elif kind == "identity":
+                pass
+            elif isinstance(kind, str) and layers and layers[-1].activation is None:
+                layers[-1] = replace(layers[-1], activation=kind)
+            else:
+                return None
+            previous = node
+        return None
+
+    def _node_kind(self, node: torch.fx.Node) -> object:
+        """A Linear module, an activation's name from CHAIN_ACTIVATIONS, 'identity', or None."""
+        if node.op == "call_module":
+            module = self.graph.get_submodule(str(node.target))
+            if isinstance(module, nn.Linear):
+                return module
+            if isinstance(module, nn.Identity):
+                return "identity"
+            return CHAIN_ACTIVATIONS.get(type(module))
+        if node.op in ("call_function", "call_method") and len(node.args) == 1:
+            return CHAIN_ACTIVATIONS.get(node.target)
+        return None
 
 
 def batch_plan(model: nn.Module) -> BatchPlan | None:

@@ -9,7 +9,8 @@ last resort: it always agrees.
 
 The same care applies to element-wise kernels (sigmoid, log): a vectorised loop rounds the
 elements that do not fill a last SIMD vector on a scalar path, so when a seed's rows end
-mid-vector its loss is computed on its own tensor.
+mid-vector its loss is computed on its own tensor, or its logits sit in a padded buffer
+whose rows the kernels loop over one by one.
 """
 
 from __future__ import annotations
@@ -49,8 +50,26 @@ def stacked_loss(
 
 
 def whole_vectors(tensor: torch.Tensor) -> bool:
-    """Whether each seed's rows fill whole 64-byte SIMD vectors (see the module's notes)."""
-    return tensor.shape[1] * tensor.element_size() % 64 == 0
+    """Whether element-wise kernels treat each seed's rows as its solo run's (see the
+    module's notes): they fill whole 64-byte SIMD vectors, or, for [K, N] logits, each seed's
+    row starts a 64-byte line of its own (a padded buffer: see :func:`padded`), so that a
+    kernel loops over each row separately."""
+    size = tensor.element_size()
+    if tensor.shape[1] * size % 64 == 0:
+        return True
+    return (
+        tensor.dim() == 2
+        and tensor.stride(1) == 1
+        and tensor.stride(0) > tensor.shape[1]
+        and tensor.stride(0) * size % 64 == 0
+    )
+
+
+def padded(seeds: int, rows: int, *rest: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """An empty [seeds, rows, *rest] tensor whose seeds start 64-byte lines of their own."""
+    line = 64 // torch.empty((), dtype=dtype).element_size()
+    width = -(-rows // line) * line
+    return torch.empty(seeds, width, *rest, dtype=dtype)[:, :rows]
 
 
 def seed_slice(tensor: torch.Tensor, k: int) -> torch.Tensor:
@@ -77,12 +96,44 @@ def _batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch
 
 def _per_seed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """nn.Linear's own computation, seed by seed: exact by definition, and the slowest."""
-    return torch.stack(
-        [
-            F.linear(seed_slice(x, k), seed_slice(weight, k), seed_slice(bias, k))
-            for k in range(len(weight))
-        ]
-    )
+    return _PerSeedLinear.apply(x, weight, bias)
+
+
+class _PerSeedLinear(torch.autograd.Function):
+    """``F.linear`` on each seed's slice, differentiated seed by seed through its own graph.
+
+    Autograd through ``torch.stack`` of the slices would give each seed's weight gradient as a
+    full [K, ...] tensor of zeros around its slice, then add the K of them: K^2 work, which
+    made the probe of 4000 seeds take minutes (#22). Here each seed's backward runs on its
+    own leaves, the same ``F.linear`` backward on the same slices, so the numbers are the same.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(x, weight, bias)
+        seeds = range(len(weight))
+        return torch.stack(
+            [F.linear(seed_slice(x, k), seed_slice(weight, k), seed_slice(bias, k)) for k in seeds]
+        )
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        tensors, wanted = ctx.saved_tensors, ctx.needs_input_grad
+        grads: list[list[torch.Tensor]] = [[] for _ in tensors]
+        with torch.enable_grad():
+            for k in range(len(tensors[1])):
+                leaves = [
+                    seed_slice(t, k).detach().requires_grad_(need)
+                    for t, need in zip(tensors, wanted)
+                ]
+                needed = [leaf for leaf in leaves if leaf.requires_grad]
+                found = iter(torch.autograd.grad(F.linear(*leaves), needed, grad[k]))
+                for parts, leaf in zip(grads, leaves):
+                    if leaf.requires_grad:
+                        parts.append(next(found))
+        return tuple(torch.stack(parts) if parts else None for parts in grads)
 
 
 def _mixed(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -131,7 +182,7 @@ class _MixedLinear(torch.autograd.Function):
         ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
     ) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
-        return _exactly("forward", [_forward_batched], _per_seed, x, weight, bias)
+        return exactly("forward", [_forward_batched], _per_seed, x, weight, bias)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
@@ -139,14 +190,14 @@ class _MixedLinear(torch.autograd.Function):
         seeds = range(len(weight))
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = _exactly(
+            grad_x = exactly(
                 "grad_x",
                 [torch.bmm],
                 lambda g, w: torch.stack([seed_slice(g, k).mm(seed_slice(w, k)) for k in seeds]),
                 grad,
                 weight,
             )
-        grad_weight = _exactly(
+        grad_weight = exactly(
             "grad_weight",
             # matmul sometimes agrees where bmm does not (one output: a vector-matrix product)
             [lambda g, v: torch.bmm(g.transpose(1, 2), v), lambda g, v: g.transpose(1, 2) @ v],
@@ -154,7 +205,7 @@ class _MixedLinear(torch.autograd.Function):
             grad,
             x,
         )
-        grad_bias = _exactly(
+        grad_bias = exactly(
             "grad_bias",
             [lambda g: g.sum(1)],
             lambda g: torch.stack([seed_slice(g, k).sum(0) for k in seeds]),
@@ -174,28 +225,54 @@ def _forward_batched(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
 _CHOSEN: dict[tuple[Any, ...], int] = {}  # layout -> index into candidates + [per_seed]
 
 
-def _exactly(
+def exactly(
     name: str,
     candidates: Sequence[Callable[..., torch.Tensor]],
     per_seed: Callable[..., torch.Tensor],
     *tensors: torch.Tensor,
 ) -> torch.Tensor:
     """The first of ``candidates`` that matches ``per_seed`` to the bit here, else the latter."""
-    ways = [*candidates, per_seed]
+    return choose(name, candidates, per_seed, *tensors)(*tensors)
+
+
+def choose(
+    name: str,
+    candidates: Sequence[Callable[..., torch.Tensor]],
+    per_seed: Callable[..., torch.Tensor],
+    *tensors: torch.Tensor,
+    ones_column: bool = False,
+) -> Callable[..., torch.Tensor]:
+    """The first of ``candidates`` that matches ``per_seed`` to the bit on random tensors of
+    the layout of ``tensors`` (probed once per layout), else ``per_seed``.
+
+    ``ones_column``: the first tensor's last column holds ones (a bias's input); so does its
+    probe.
+    """
     key = _layout_key(name, *tensors)
     chosen = _CHOSEN.get(key)
     if chosen is None:
         probes = [_random_like(t) for t in tensors]
+        if ones_column:
+            _ones_last_column(probes[0])
         reference = per_seed(*probes)
         agreeing = (i for i, way in enumerate(candidates) if torch.equal(way(*probes), reference))
         chosen = _CHOSEN[key] = next(agreeing, len(candidates))
-    return ways[chosen](*tensors)
+    return [*candidates, per_seed][chosen]
+
+
+def _ones_last_column(tensor: torch.Tensor) -> None:
+    """Ones in the last column, written once where the tensor repeats memory (stride 0)."""
+    for dim in reversed(range(tensor.dim())):
+        if tensor.stride(dim) == 0:
+            tensor = tensor.select(dim, 0)
+    tensor[..., -1] = 1.0
 
 
 def _layout_key(name: str, *tensors: torch.Tensor) -> tuple[Any, ...]:
-    """What a kernel's choice of algorithm may depend on: shapes, strides, 64-byte alignment."""
+    """What a kernel's choice of algorithm may depend on: shapes, strides, 64-byte alignment,
+    and the number of threads (a product split over two threads sums in another order)."""
     first = tensors[0]
-    key: tuple[Any, ...] = (name, first.dtype, first.device.type)
+    key: tuple[Any, ...] = (name, first.dtype, first.device.type, torch.get_num_threads())
     for tensor in tensors:  # called for every layer and step: kept lean
         key += (tensor.shape, tensor.stride(), tensor.data_ptr() % 64)
     return key
@@ -216,6 +293,61 @@ def _random_like(tensor: torch.Tensor) -> torch.Tensor:
 # -- losses -----------------------------------------------------------------------------------
 
 
+def member_losses(
+    binary: bool, loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """Each seed's mean loss, [K], as :func:`stacked_loss` gives it, without autograd."""
+    if binary and whole_vectors(logits):
+        return _binary_losses(logits, targets.expand_as(logits))
+    with torch.no_grad():
+        return stacked_loss(binary, loss_fn, logits, targets)
+
+
+def logit_gradient(
+    binary: bool, loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """The gradient of the seeds' summed mean losses by ``logits``, as each solo run's
+    backward computes it, without autograd over the stack (for a hand-written backward)."""
+    if not whole_vectors(logits):  # each seed through its own loss, as when solo
+        grads = []
+        for k in range(len(logits)):
+            with torch.inference_mode(False), torch.enable_grad():
+                seed = seed_slice(logits, k).detach().requires_grad_()
+                grads.append(torch.autograd.grad(loss_fn(seed, targets[k]), seed)[0])
+        return torch.stack(grads)
+    if binary:  # the factor 1 of each seed's loss in the sum changes no bit: left out
+        return _binary_gradient(logits, targets.expand_as(logits), None)
+    ones = torch.ones(len(logits), dtype=logits.dtype, device=logits.device)
+    targets = targets.expand(logits.shape[:2]).unsqueeze(-1)
+    return _cross_entropy_gradient(torch.log_softmax(logits, dim=-1), targets, ones)
+
+
+def _binary_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(1)
+
+
+def _binary_gradient(
+    logits: torch.Tensor, targets: torch.Tensor, grad: torch.Tensor | None
+) -> torch.Tensor:
+    # PyTorch's own formula: (sigmoid(x) - y) * grad, then divided by the row count.
+    difference = logits.sigmoid() - targets
+    if grad is not None:
+        difference.mul_(grad.unsqueeze(1))
+    return difference.div_(logits.shape[1])
+
+
+def _cross_entropy_gradient(
+    log_probabilities: torch.Tensor, targets: torch.Tensor, grad: torch.Tensor
+) -> torch.Tensor:
+    rows = log_probabilities.shape[1]
+    # nll_loss's gradient, -grad / rows at each target, then log_softmax's backward.
+    grad_nll = torch.zeros_like(log_probabilities)
+    grad_nll.scatter_(-1, targets, (-(grad / rows)).view(-1, 1, 1).expand_as(targets))
+    return torch.ops.aten._log_softmax_backward_data(
+        grad_nll, log_probabilities, -1, log_probabilities.dtype
+    )
+
+
 class _StackedBinaryLoss(torch.autograd.Function):
     """Each seed's ``BCEWithLogitsLoss`` (mean) of logits [K, N], with the solo gradient."""
 
@@ -223,13 +355,12 @@ class _StackedBinaryLoss(torch.autograd.Function):
     def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         targets = targets.expand_as(logits)
         ctx.save_for_backward(logits, targets)
-        return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(1)
+        return _binary_losses(logits, targets)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         logits, targets = ctx.saved_tensors
-        # PyTorch's own formula: (sigmoid(x) - y) * grad, then divided by the row count.
-        return (logits.sigmoid() - targets).mul_(grad.unsqueeze(1)).div_(logits.shape[1]), None
+        return _binary_gradient(logits, targets, grad), None
 
 
 class _StackedCrossEntropy(torch.autograd.Function):
@@ -245,11 +376,4 @@ class _StackedCrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         log_probabilities, targets = ctx.saved_tensors
-        rows = log_probabilities.shape[1]
-        # nll_loss's gradient, -grad / rows at each target, then log_softmax's backward.
-        grad_nll = torch.zeros_like(log_probabilities)
-        grad_nll.scatter_(-1, targets, (-(grad / rows)).view(-1, 1, 1).expand_as(targets))
-        grad_logits = torch.ops.aten._log_softmax_backward_data(
-            grad_nll, log_probabilities, -1, log_probabilities.dtype
-        )
-        return grad_logits, None
+        return _cross_entropy_gradient(log_probabilities, targets, grad), None

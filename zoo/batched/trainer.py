@@ -2,7 +2,9 @@
 
 With the exact kernels (the default on the CPU) each seed equals its solo run to the bit;
 with the fast ones (the default on CUDA) a step is a few launches for all seeds, replayed as
-a CUDA graph where it can be (see :mod:`zoo.training.engine`).
+a CUDA graph where it can be (see :mod:`zoo.training.engine`). Which formulation runs the
+members (the stacked program, or on the CPU a chain model's exact or fast chain) is chosen
+once, by :func:`_formulation`; the loop asks it for gradients and steps the optimizer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.batched import exact_chain, fast_chain
+from zoo.batched.chain import ChainWeights
+from zoo.batched.exact_chain import ExactChain
+from zoo.batched.fast_chain import FastChain
 from zoo.batched.fast_ops import fast_linear, fast_losses
-from zoo.batched.optim import MemberOptimizers
+from zoo.batched.optim import MemberOptimizers, StackedSGD
 from zoo.batched.plan import BatchPlan
 from zoo.batched.stacked import StackedModels
 from zoo.batched.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vectors
@@ -58,17 +64,15 @@ class BatchedTrainer(TrainingLoop):
         self.own_splits = data.X_train.dim() == 3  # each member its own rows
         self.orders = [batch_order(c, rows, device) for c in configs]
         self.engine = choose_engine(device.type, exact, self.orders[0] is None)
-        linear = stacked_linear if self.engine.exact else fast_linear
-        self.stacked = StackedModels(plan, models, linear)
         self.loss_fn = data.task.loss_function()
-        parameters = list(self.stacked.parameters.values())
-        self.optimizer = MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
+        self.stacked = _formulation(plan, models, self.engine.exact, device.type)
+        self.optimizer = self._member_optimizers(configs)
         self.captured = CapturedStep(
             lambda: self._fast_step(data.X_train, data.y_train), self.engine
         )
         self._snapshot: Weights | None = None  # every member's weights since the last epoch
 
-    def fit(self) -> tuple[list[FitResult], StackedModels]:
+    def fit(self) -> tuple[list[FitResult], Stack]:
         with torch_threads(self.config.threads):
             first_rows = self.log_rows(0)
             self.tracks = [RunTrack([row], self.weights(k)) for k, row in enumerate(first_rows)]
@@ -108,6 +112,8 @@ class BatchedTrainer(TrainingLoop):
     def _step(self, X: torch.Tensor, targets: torch.Tensor, alive: list[int]) -> list[float]:
         """One optimizer step for the seeds in ``alive``; every seed's loss before it."""
         stacked, task = self.stacked, self.data.task
+        if isinstance(stacked, ExactChain):
+            return self._chain_step(stacked, X, targets, alive)
         losses = stacked_loss(task.binary, self.loss_fn, task.logits(stacked(X)), targets)
         values: list[float] = losses.detach().tolist()
         # Seeds that diverged, or whose loss is not finite now, take no step, as when solo.
@@ -116,6 +122,20 @@ class BatchedTrainer(TrainingLoop):
         if stepping:
             total = losses.sum() if len(stepping) == stacked.count else losses[stepping].sum()
             total.backward()
+            self.optimizer.step()
+        return values
+
+    def _chain_step(
+        self, stacked: ExactChain, X: torch.Tensor, targets: torch.Tensor, alive: list[int]
+    ) -> list[float]:
+        """:meth:`_step` by the exact chain: every member's gradient, by hand. A seed that
+        diverged, or whose loss is not finite now, steps here but not when solo; nothing of
+        it reaches another member, and its weights go back to its last good ones at the end,
+        as when solo."""
+        values: list[float] = stacked.gradients(
+            X, targets, self.loss_fn, self.data.task.binary
+        ).tolist()
+        if any(math.isfinite(values[k]) for k in alive):
             self.optimizer.step()
         return values
 
@@ -131,12 +151,26 @@ class BatchedTrainer(TrainingLoop):
 
     def _fast_step(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Forward, every member's loss, backward and step: a few kernels for all members."""
-        task = self.data.task
-        losses = fast_losses(task.binary, task.logits(self.stacked(X)), targets)
-        self.optimizer.zero_grad()
-        losses.sum().backward()
+        task, stacked = self.data.task, self.stacked
+        if isinstance(stacked, FastChain):
+            losses = stacked.gradients(X, targets, task.binary)
+        else:
+            losses = fast_losses(task.binary, task.logits(stacked(X)), targets)
+            self.optimizer.zero_grad()
+            losses.sum().backward()
         self.optimizer.step()
         return losses.detach()
+
+    def _member_optimizers(self, configs: Sequence[TrainConfig]) -> MemberOptimizers | StackedSGD:
+        """One stacked SGD over the fast chain's flat weights when every member uses SGD;
+        else torch's own optimizers over each run of members that share their settings."""
+        stacked = self.stacked
+        if isinstance(stacked, FastChain) and StackedSGD.fits(configs):
+            return StackedSGD(stacked.flat, stacked.grad, stacked.members, configs)
+        if isinstance(stacked, ChainWeights):  # a layer's weight and bias in one block
+            return MemberOptimizers(stacked.optimized(), configs)
+        parameters = list(stacked.parameters.values())
+        return MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
 
     def log_rows(self, epoch: int) -> list[LogRow]:
         """Every seed's log row, with the numbers its solo evaluation gives (exact kernels)."""
@@ -175,3 +209,18 @@ class BatchedTrainer(TrainingLoop):
 
     def restore(self, member: int, weights: Weights) -> None:
         self.stacked.load(member, {name: stack[member] for name, stack in weights.items()})
+
+
+Stack = StackedModels | FastChain | ExactChain
+
+
+def _formulation(plan: BatchPlan, models: Sequence[nn.Module], exact: bool, device: str) -> Stack:
+    """How the members run: a chain model on the CPU by the hand-written chain formulation
+    (exact or fast), anything else as the stacked program with exact or fast kernels."""
+    chain = plan.chain()
+    if device == "cpu" and chain is not None:
+        if exact and exact_chain.fits(chain):
+            return ExactChain(chain, models)
+        if not exact and fast_chain.fits(chain):
+            return FastChain(chain, models)
+    return StackedModels(plan, models, stacked_linear if exact else fast_linear)

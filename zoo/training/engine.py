@@ -4,7 +4,9 @@
 :mod:`zoo.batched.stacked_ops`); on the CPU they cost little. On CUDA, cuBLAS's batched
 kernels round differently from the per-seed ones, so exactness there means one kernel per
 seed per layer. The *fast* kernels are plain batched ones: every seed of a job in one launch
-per layer, each seed's numbers within rounding of its solo run, not equal to them.
+per layer, each seed's numbers within rounding of its solo run, not equal to them. On the
+CPU, the fast path of a chain model is :mod:`zoo.batched.fast_chain` (rows-last layout,
+members in cache-sized chunks, a hand-written backward).
 
 *Graphs*: on CUDA a full-batch step (forward, loss, backward, optimizer step) on static
 tensors is captured once as a CUDA graph and replayed every epoch, so no Python runs between
