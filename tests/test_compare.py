@@ -168,6 +168,7 @@ def test_out_writes_every_format_and_plot_draws_the_grid(zoo_cli, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",  # the comparison's card
         "boundaries.png",
         "compare.json",
         "parts",
