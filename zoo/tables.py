@@ -10,7 +10,6 @@ memory. ``-`` reads standard input. Torch-free: plugins and the command line use
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import math
 import os
@@ -46,9 +45,12 @@ class Table:
         return [name for name in self.columns if name != self.target]
 
 
-def read_table(path: str | os.PathLike[str], target: str | int | None = None) -> Table:
+def read_table(
+    path: str | os.PathLike[str], target: str | int | None = None, *, least_classes: int = 2
+) -> Table:
     """The table at ``path``; ``target`` names the label column (a header name or a column
-    number from 1), by default the last one."""
+    number from 1), by default the last one. Training needs two classes or more; data to
+    evaluate a trained model on may hold one (``least_classes=1``)."""
     lines = iter(read_lines(path))
     first = next(lines, None)
     if first is None:
@@ -60,7 +62,7 @@ def read_table(path: str | os.PathLike[str], target: str | int | None = None) ->
     features, labels, numbers = _rows(path, rows, columns, label, first[0])
     X = np.asarray(features, dtype=np.float32).reshape(len(labels), len(columns) - 1)
     y = _label_array(labels)
-    if len(np.unique(y)) < 2:
+    if len(np.unique(y)) < least_classes:
         raise DataError(
             f"{path}: the label column {columns[label]!r} holds one class only "
             f"({np.asarray(y[0]).item()!r}); a classifier needs two or more"
@@ -121,15 +123,6 @@ def feature(path: Any, line: int, column: str, cell: str) -> float:
     if not math.isfinite(value) or abs(value) > LARGEST:
         raise DataError(f"{path}:{line}: column {column}: {cell.strip()!r} is not a finite float32")
     return value
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _label_column(path: Any, columns: list[str], target: str | int | None, header: bool) -> int:

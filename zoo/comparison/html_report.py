@@ -24,18 +24,14 @@ from zoo.comparison.execute import JobResult, merge
 from zoo.comparison.plan import plan_jobs
 from zoo.comparison.report import summary_cells, summary_headers
 from zoo.comparison.store import ComparisonFolder
-from zoo.comparison.summary import SummaryRow
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
 from zoo.runs.files import write_atomic
-from zoo.runs.folder import read_json
-from zoo.training.records import RunSummary
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison
 
 PathLike = str | os.PathLike[str]
-RESULTS = "results.json"
 PACKAGES = ("zoo", "torch", "scikit-learn", "numpy", "matplotlib")
 
 STYLE = """
@@ -80,35 +76,18 @@ def from_folder(path: PathLike) -> ReportData:
             f"make one with: zoo compare MODELS --out {folder}"
         )
     request = store.request()
-    if not (folder / RESULTS).is_file():
+    if not (folder / store.RESULTS).exists():
         raise RunFolderError(
-            f"{folder}: the comparison has not finished (no {RESULTS}); "
+            f"{folder}: the comparison has not finished (no {store.RESULTS}); "
             f"finish it with: zoo compare --resume {folder}"
         )
-    data = read_json(folder / RESULTS)
-    if not _is_results(data):
-        raise RunFolderError(f"{folder / RESULTS}: not the results of a zoo comparison")
+    data = store.results()
     plugins, catalogue = open_zoo(request["registry"])
     models, datasets, seeds = request["models"], request["datasets"], request["seeds"]
     planned = plan_jobs(models, datasets, seeds, plugins, catalogue, request["settings"])
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
     return ReportData(data, jobs, str(folder))
-
-
-def _is_results(data: Any) -> bool:
-    """Whether ``data`` has the shape of ``Comparison.to_json()``, every key the page reads."""
-    if not isinstance(data, dict) or not {"seeds", "target", "results", "summary"} <= set(data):
-        return False
-    return (
-        isinstance(data["seeds"], list)
-        and _records(data["results"], set(RunSummary.__dataclass_fields__))
-        and _records(data["summary"], set(SummaryRow.__dataclass_fields__) - {"point"})
-    )
-
-
-def _records(rows: Any, keys: set[str]) -> bool:
-    return isinstance(rows, list) and all(isinstance(r, dict) and keys <= set(r) for r in rows)
 
 
 def write_report(report: ReportData, path: PathLike) -> Path:

@@ -7,6 +7,7 @@ Every file is written atomically and loads with ``weights_only=True``.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.errors import RunFolderError
 from zoo.runs import schema
+from zoo.runs.bounded import check_regular
 from zoo.runs.files import remove_leftovers, write_atomic
 from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
@@ -26,6 +28,7 @@ NEWER_KEYS = ("grid", "exact")  # a folder written before sweeps has neither
 
 class ComparisonFolder:
     REQUEST = "compare.json"
+    RESULTS = "results.json"
     PARTS = "parts"
 
     def __init__(self, path: Path) -> None:
@@ -50,7 +53,18 @@ class ComparisonFolder:
                 raise schema.SchemaError("seeds", "lists a seed twice")
         except schema.SchemaError as exc:
             raise RunFolderError(f"{path}: not a zoo compare request ({exc})") from None
+        for named in _named_files(data):  # read by their own readers, which would wait on a FIFO
+            check_regular(named, f"{path} names it; put it back to use the comparison")
         return {k: v for k, v in data.items() if k != "format"}
+
+    def results(self) -> dict[str, Any]:
+        """results.json, checked field by field: every field a report reads."""
+        path = self.path / self.RESULTS
+        data = read_json(path)
+        try:
+            return schema.fields(data, "", RESULTS_FIELDS, exact=False)
+        except schema.SchemaError as exc:
+            raise RunFolderError(f"{path}: not the results of a zoo comparison ({exc})") from None
 
     def save(self, job_index: int, part: JobResult) -> None:
         record = {
@@ -98,6 +112,17 @@ class ComparisonFolder:
                     )
             finished.setdefault(index, []).append(part)
         return finished
+
+
+def _named_files(request: dict[str, Any]) -> list[str]:
+    """The files a compare.json names: its catalogues, and data files (CSV datasets)."""
+    registry = request.get("registry") or []
+    named = [registry] if isinstance(registry, str) else list(registry)
+    named += [name for name in request.get("datasets") or [] if name.endswith(".csv")]
+    paths = [request["settings"].get("dataset_params", {}).get("path")]
+    paths += (request.get("grid") or {}).get("dataset.path", [])
+    named += [path for path in paths if isinstance(path, str)]
+    return [path for path in named if os.path.lexists(path)]  # a missing one: its reader says
 
 
 def _record(value: Any, field: str) -> RunSummary:
@@ -161,24 +186,7 @@ REQUEST_FIELDS: dict[str, schema.Check] = {
     "settings": schema.settings,
     "registry": schema.optional(_paths),  # the user's catalogues (one, in older folders)
 }
-_loss = schema.optional(schema.number(finite=False))
-RECORD_FIELDS: dict[str, schema.Check] = {
-    "model": schema.text,
-    "builds": schema.optional(schema.text),
-    "dataset": schema.text,
-    "task": schema.one_of("binary", "multi-class"),
-    "epochs": schema.optional(schema.whole(0, 10**9)),
-    "train_acc": schema.number(0, 100),
-    "test_acc": schema.number(0, 100),
-    "train_loss": _loss,
-    "test_loss": _loss,
-    "seconds": schema.number(0),
-    "device": schema.text,
-    "seed": schema.whole(0, 2**63 - 1),
-    "params": schema.optional(schema.whole(0)),
-    "status": schema.one_of("completed", "diverged"),
-    "run_dir": schema.optional(schema.text),
-}
+RECORD_FIELDS = schema.SUMMARY_FIELDS  # each seed's summary, as summary.json holds it
 PART_FIELDS: dict[str, schema.Check] = {
     "records": schema.items(_record, least=1),
     "histories": schema.items(schema.log_rows, least=1),
@@ -186,4 +194,40 @@ PART_FIELDS: dict[str, schema.Check] = {
     "batched": schema.boolean,
     "seconds": schema.number(0),
     "features": schema.whole(1, 10**9),
+}
+
+_percent = schema.number(0, 100)
+_STATS = {"mean": _percent, "std": _percent, "min": _percent, "max": _percent}
+RESULT_FIELDS: dict[str, schema.Check] = {
+    **schema.SUMMARY_FIELDS,
+    "epochs_to_target": schema.optional(schema.whole(0, 10**9)),
+    "baseline": schema.boolean,
+}
+SUMMARY_ROW_FIELDS: dict[str, schema.Check] = {
+    "model": schema.text,
+    "dataset": schema.text,
+    "params": schema.optional(schema.whole(0)),
+    "seeds": schema.whole(1, 10**6),
+    "train_acc": lambda value, field: schema.fields(value, field, _STATS, exact=False),
+    "test_acc": lambda value, field: schema.fields(value, field, _STATS, exact=False),
+    "train_loss": RESULT_FIELDS["train_loss"],
+    "test_loss": RESULT_FIELDS["test_loss"],
+    "epochs_to_target": schema.optional(schema.number(0)),
+    "reached_target": schema.whole(0, 10**6),
+    "seconds": schema.number(0),
+    "batched": schema.boolean,
+    "diverged": schema.whole(0, 10**6),
+    "baseline": schema.boolean,
+    "verdict": schema.phrase,
+}
+RESULTS_FIELDS: dict[str, schema.Check] = {  # Comparison.to_json(); newer fields may join
+    "seeds": REQUEST_FIELDS["seeds"],
+    "target": REQUEST_FIELDS["target"],
+    "grid": schema.optional(schema.mapping),
+    "results": schema.items(
+        lambda value, field: schema.fields(value, field, RESULT_FIELDS, exact=False)
+    ),
+    "summary": schema.items(
+        lambda value, field: schema.fields(value, field, SUMMARY_ROW_FIELDS, exact=False), 1
+    ),
 }

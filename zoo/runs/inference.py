@@ -21,7 +21,7 @@ from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import load_plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.runs import folder
-from zoo.runs.data_record import check_file, check_split, recorded_params
+from zoo.runs.data_record import check_split, checked_params
 from zoo.runs.run import Run
 from zoo.tables import read_table
 from zoo.training.data import Split, load_split
@@ -61,7 +61,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         check_output(model, spec, task, sample, config.dataset)
     except ModelError as exc:
         raise RunFolderError(f"{run_dir}: {exc}") from None
-    summary = folder.read_json(run_dir / folder.SUMMARY)
+    summary = folder.read_summary(run_dir / folder.SUMMARY)
     history = folder.read_history(run_dir / folder.HISTORY)
     return Run(
         model,
@@ -86,9 +86,8 @@ def run_split(run_dir: Path, plugins: Plugins) -> Split:
             f"{run_dir}: was trained on arrays given to zoo.train, which zoo cannot load "
             "again; evaluate it on a CSV file with: zoo eval RUN --data FILE"
         )
-    check_file(run_dir, record.data)
+    params = checked_params(run_dir, config, record.data)
     dataset = plugins.dataset(config.dataset)
-    params = recorded_params(config.dataset_params, record.data)
     split = load_split(dataset, params, config.test_size, config.split_seed)
     if split.classes != record.classes or split.features != record.features:
         raise RunFolderError(
@@ -140,7 +139,7 @@ def evaluate_run(
 def _score_file(run: Run, path: PathLike, target: str | None) -> dict[str, Any]:
     """Loss and accuracy on every row of a labelled CSV file, its labels the run's classes."""
     column = target if target is not None else run.config.dataset_params.get("target")
-    table = read_table(path, column)
+    table = read_table(path, column, least_classes=1)  # one class is a valid test
     if table.X.shape[1] != run.features:
         raise DataError(
             f"{path}: {table.X.shape[1]} feature columns besides the label "
