@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
-from zoo.comparison.plan import plan_jobs
+from zoo.comparison.plan import Job, plan_jobs
 from zoo.comparison.report import summary_cells, summary_headers
 from zoo.comparison.store import ComparisonFolder
+from zoo.config.layers import user_paths
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
-from zoo.runs.files import write_atomic
+from zoo.runs.outputs import check_output, write_output
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison
@@ -57,11 +58,12 @@ class ReportData:
     data: dict[str, Any]  # Comparison.to_json(): seeds, target, results, summary
     jobs: list[JobResult]  # the zoo models (not baselines): histories and final weights
     source: str  # what the comparison was read from
+    inputs: tuple[str, ...] = ()  # the files it was made from, which the page never replaces
 
 
 def from_comparison(comparison: Comparison) -> ReportData:
     jobs = [result for result in comparison.job_results if not result.baseline]
-    return ReportData(comparison.to_json(), jobs, "zoo compare")
+    return ReportData(comparison.to_json(), jobs, "zoo compare", comparison.inputs)
 
 
 def from_folder(path: PathLike) -> ReportData:
@@ -87,20 +89,26 @@ def from_folder(path: PathLike) -> ReportData:
     planned = plan_jobs(models, datasets, seeds, plugins, catalogue, request["settings"])
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
-    return ReportData(data, jobs, str(folder))
+    inputs = [*store.files(), *user_paths(request["registry"]), *_data_files(planned)]
+    return ReportData(data, jobs, str(folder), tuple(map(str, dict.fromkeys(inputs))))
 
 
-def write_report(report: ReportData, path: PathLike) -> Path:
-    """Render the page and write it to ``path`` atomically; returns where."""
+def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> Path:
+    """Render the page and write it to ``path`` by the rules of every output (see
+    :mod:`zoo.runs.outputs`; ``follow=False`` for a path zoo chose); returns where."""
+    check_output(path, inputs=report.inputs, what="report", follow=follow)  # before rendering
     page = render(report).encode("utf-8")
-    target = Path(path)
     try:
-        write_atomic(target, page)
+        return write_output(path, page, inputs=report.inputs, what="report", follow=follow)
     except OSError as exc:
         raise RunFolderError(
-            f"{target}: cannot write the report ({exc.strerror or exc}); choose another path"
+            f"{path}: cannot write the report ({exc.strerror or exc}); choose another path"
         ) from None
-    return target
+
+
+def _data_files(jobs: Sequence[Job]) -> list[str]:
+    paths = (job.config.dataset_params.get("path") for job in jobs)
+    return [path for path in paths if isinstance(path, str)]
 
 
 def render(report: ReportData) -> str:

@@ -181,8 +181,9 @@ def _run(
 
             results += run_baselines(jobs)
         comparison = summarise(results, request.target, request.grid)
+        comparison = replace(comparison, inputs=_inputs(jobs, request, folder))
         if folder is not None:
-            save_comparison(comparison, folder.path)
+            save_comparison(comparison, folder.path, own=True)
         return comparison
 
 
@@ -217,6 +218,15 @@ def _train(
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
+def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) -> tuple[str, ...]:
+    """The files a comparison was made from: what none of its outputs may replace."""
+    paths = [job.config.dataset_params.get("path") for job in jobs]
+    found = [path for path in paths if isinstance(path, str)]
+    found += [str(path) for path in user_paths(request.registry)]
+    found += [str(path) for path in folder.files()] if folder is not None else []
+    return tuple(dict.fromkeys(found))
+
+
 def _stopped_message(folder: ComparisonFolder | None) -> str:
     if folder is None:
         return "stopped; nothing was kept (with --out DIR, finished seeds are)"
@@ -226,10 +236,14 @@ def _stopped_message(folder: ComparisonFolder | None) -> str:
     )
 
 
-def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = False) -> None:
-    """Write a comparison's results and summary (and picture) into ``path``, each atomically."""
+def save_comparison(
+    comparison: Comparison, path: PathLike, *, plot: bool = False, own: bool = False
+) -> None:
+    """Write a comparison's results and summary (and picture) into ``path``, each by the
+    rules of every output (:mod:`zoo.runs.outputs`); ``own``: the comparison's own ``--out``
+    folder, where a link planted in a file's place is replaced, never followed."""
     from zoo.comparison import report
-    from zoo.runs.files import write_atomic
+    from zoo.runs.outputs import write_output
 
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
@@ -240,16 +254,20 @@ def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = Fals
         "summary.md": report.markdown(comparison),
     }
     for name, text in files.items():
-        write_atomic(directory / name, text.encode())
+        inputs = comparison.inputs
+        write_output(directory / name, text.encode(), inputs=inputs, what=name, follow=not own)
     if plot:
         from zoo.comparison.pictures import picture_name
 
-        plot_comparison(comparison, directory / picture_name(comparison))
+        plot_comparison(comparison, directory / picture_name(comparison), follow=not own)
 
 
-def plot_comparison(comparison: Comparison, path: PathLike) -> None:
+def plot_comparison(comparison: Comparison, path: PathLike, *, follow: bool = True) -> None:
     """One PNG: each compared model's boundary (its first seed) over its test points, or for
     a sweep, test accuracy against each swept setting."""
-    from zoo.comparison.pictures import figure, save_figure
+    from zoo.comparison.pictures import figure
+    from zoo.runs.outputs import write_output
+    from zoo.runs.plotting import png
 
-    save_figure(figure(comparison), path)
+    picture = png(figure(comparison))
+    write_output(path, picture, inputs=comparison.inputs, what="picture", follow=follow)

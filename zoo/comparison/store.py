@@ -66,6 +66,11 @@ class ComparisonFolder:
         except schema.SchemaError as exc:
             raise RunFolderError(f"{path}: not the results of a zoo comparison ({exc})") from None
 
+    def files(self) -> list[Path]:
+        """The files a report or a resume reads: what no output may replace."""
+        found = [self.path / self.REQUEST, self.path / self.RESULTS]
+        return [*(p for p in found if p.exists()), *sorted((self.path / self.PARTS).glob("*.pt"))]
+
     def save(self, job_index: int, part: JobResult) -> None:
         record = {
             "job": job_index,

@@ -131,6 +131,8 @@ class Comparison:
     target: float
     job_results: list[JobResult] = field(default_factory=list, repr=False)
     grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
+    # The files it was made from (its data, catalogues, --out folder): never an output's place.
+    inputs: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def results(self) -> list[dict[str, Any]]:
