@@ -18,6 +18,7 @@ from zoo.cli import catalogue_commands, compare_command, report_command, run_com
 from zoo.cli.output import drop_stdout
 from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
+from zoo.text import printable
 
 
 class ZooGroup(click.Group):
@@ -91,7 +92,7 @@ def _interrupted(args: list[str]) -> str:
 
 
 def _error(where: str, message: str) -> None:
-    click.echo(f"{where}: error: {message}", err=True)
+    click.echo(f"{where}: error: {printable(message)}", err=True)  # one line, data escaped
 
 
 _default_showwarning = warnings.showwarning
@@ -106,7 +107,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     if issubclass(category, ZooWarning):
-        click.echo(f"zoo: warning: {message}", err=True)
+        click.echo(f"zoo: warning: {printable(str(message))}", err=True)
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
 
