@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from zoo.comparison.cluster import Connection, check_cluster
+from zoo.comparison.cluster import Connection, HeadLost, check_cluster
 from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
@@ -21,7 +21,7 @@ from zoo.config.layers import Catalogues, Registry, user_paths
 from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
-from zoo.errors import ConfigError, TrainingInterrupted
+from zoo.errors import ClusterError, ConfigError, TrainingInterrupted
 from zoo.plugins.events import Events
 from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
@@ -176,6 +176,8 @@ def _run(
                 results = _train(jobs, where, finished, folder, on_progress, stop, told.seeds)
             except Stopped:
                 raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
+            except HeadLost as exc:
+                raise ClusterError(f"{exc}; {_kept(folder)}") from None
         if request.baselines:
             from zoo.comparison.baselines import run_baselines
 
@@ -228,10 +230,15 @@ def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) 
 
 
 def _stopped_message(folder: ComparisonFolder | None) -> str:
+    return f"stopped; {_kept(folder)}"
+
+
+def _kept(folder: ComparisonFolder | None) -> str:
+    """What a comparison that ended early kept, and how to finish it."""
     if folder is None:
-        return "stopped; nothing was kept (with --out DIR, finished seeds are)"
+        return "nothing was kept (with --out DIR, finished seeds are)"
     return (
-        f"stopped; the seeds finished so far are kept in {folder.path}; "
+        f"the seeds finished so far are kept in {folder.path}; "
         f"go on with: zoo compare --resume {folder.path}"
     )
 
