@@ -37,6 +37,11 @@ HEARTBEAT = 1.0  # seconds between questions to the head while a comparison runs
 GCS_QUESTION = "/ray.rpc.NodeInfoGcsService/GetClusterId"
 CLIENT_QUESTION = "/ray.rpc.RayletDriver/ClusterInfo"
 _NOT_AN_ANSWER = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "UNKNOWN", "INTERNAL"}
+_WHY = {  # what a gRPC status says about the server that gave it
+    "DEADLINE_EXCEEDED": "no answer within {time:g} seconds",
+    "UNAVAILABLE": "no gRPC server answers there, as a Ray head would",
+    "UNIMPLEMENTED": "a gRPC server, but not Ray's",
+}
 
 
 def check_cluster(cluster: str | None, address: str | None) -> None:
@@ -139,10 +144,7 @@ def ray_problem(address: str, timeout: float = ANSWER) -> str | None:
         code = exc.code()  # a call's error is also its status
         if client and code.name not in _NOT_AN_ANSWER:
             return None  # the client server answered, if only to say the question is wrong
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            return f"no answer within {timeout:g} seconds"
-        details = str(exc.details() or code.name).splitlines()
-        return details[0][:120] if details else code.name
+        return _WHY.get(code.name, "it answered {code}").format(code=code.name, time=timeout)
     finally:
         channel.close()
     return None
