@@ -198,6 +198,36 @@ def test_a_refused_resume_leaves_every_byte_of_the_folder_as_it_was(
     assert digest(run_dir) == before
 
 
+@pytest.mark.parametrize("damage", ["a part of another shape", "a request of other seeds"])
+def test_a_refused_compare_resume_leaves_every_byte_of_the_folder_as_it_was(
+    capsys, compared, tmp_path, damage
+):
+    folder = Path(shutil.copytree(compared, tmp_path / "kept"))
+    (folder / "parts" / ".0-42.pt.123.tmp").write_bytes(b"half of a part a killed run left")
+    if damage == "a part of another shape":
+        part = sorted((folder / "parts").glob("*.pt"))[0]
+        data = torch.load(part, weights_only=True)
+        data["states"] = [{k: torch.zeros(9) for k in state} for state in data["states"]]
+        torch.save(data, part)
+    else:
+        request = json.loads((folder / "compare.json").read_text())
+        request["seeds"] = [7]  # fewer seeds than the folder has parts for
+        (folder / "compare.json").write_text(json.dumps(request))
+    before = digest(folder)
+    status, _, err = run_zoo(capsys, "compare", "--resume", str(folder), "--jobs", "1")
+    assert status == 1
+    one_line_error(err, str(folder))
+    assert digest(folder) == before
+
+
+def test_report_reads_a_folder_and_changes_nothing_in_it(report_folder, tmp_path):
+    folder = Path(shutil.copytree(report_folder, tmp_path / "kept"))
+    (folder / "parts" / ".0-42.pt.123.tmp").write_bytes(b"a resume's to remove, not a report's")
+    before = digest(folder)
+    zoo.html_report(folder, tmp_path / "page.html")
+    assert digest(folder) == before
+
+
 def test_the_checked_checkpoint_then_resumes_to_the_uninterrupted_result(stopped, tmp_path):
     resumed = zoo.resume(stopped, epochs=60, plot=False)
     straight = zoo.train("circle-v2", epochs=60, checkpoint_every=10, plot=False)

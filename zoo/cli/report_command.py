@@ -57,6 +57,7 @@ def report_command(folder: Path, html: Path | None) -> None:
             f"{folder}: no such folder; give the folder of a 'zoo compare ... --out FOLDER'"
         )
     if html is not None:
+        check_report_path(html, [])  # before the folder is read; its files are checked after
         write_html(folder, html)
     else:
         click.echo(f"Report: {zoo.html_report(folder)}", err=True)

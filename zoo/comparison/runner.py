@@ -118,6 +118,7 @@ def resume_comparison(
         finished = folder.load(jobs)
         events = open_events(loggers)
         with backend(jobs, workers, cluster, cluster_address) as where:
+            folder.tidy()  # everything was checked: the folder may change now
             return _run(jobs, request, where, on_progress, folder, finished, events)
 
 
@@ -225,7 +226,8 @@ def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) 
     paths = [job.config.dataset_params.get("path") for job in jobs]
     found = [path for path in paths if isinstance(path, str)]
     found += [str(path) for path in user_paths(request.registry)]
-    found += [str(path) for path in folder.files()] if folder is not None else []
+    if folder is not None:  # its results.json too, once written
+        found += [str(path) for path in [*folder.files(), folder.path / folder.RESULTS]]
     return tuple(dict.fromkeys(found))
 
 
@@ -260,8 +262,9 @@ def save_comparison(
         "summary.csv": report.summary_csv(comparison),
         "summary.md": report.markdown(comparison),
     }
+    written = {os.path.abspath(directory / name) for name in files}  # its own, to replace
+    inputs = [path for path in comparison.inputs if os.path.abspath(path) not in written]
     for name, text in files.items():
-        inputs = comparison.inputs
         write_output(directory / name, text.encode(), inputs=inputs, what=name, follow=not own)
     if plot:
         from zoo.comparison.pictures import picture_name

@@ -86,13 +86,18 @@ class ComparisonFolder:
         name = f"{job_index}-{part.records[0].seed}.pt"
         write_atomic(self.path / self.PARTS / name, buffer.getvalue())
 
+    def tidy(self) -> None:
+        """Remove the temporary files a killed writer left in parts/: only once a resume
+        has checked everything it reads, so a refused one changes nothing."""
+        remove_leftovers(self.path / self.PARTS)
+
     def load(self, jobs: Sequence[Job]) -> dict[int, list[JobResult]]:
         """The finished chunks of ``jobs``, each checked; a damaged or foreign part is refused.
 
-        There can be no more parts than seeds, and no seed in two parts.
+        There can be no more parts than seeds, and no seed in two parts. Nothing is changed
+        (see :meth:`tidy`).
         """
         finished: dict[int, list[JobResult]] = {}
-        remove_leftovers(self.path / self.PARTS)
         paths = sorted((self.path / self.PARTS).glob("*.pt"))
         seeds = sum(len(job.seeds) for job in jobs)
         if len(paths) > seeds:
