@@ -65,7 +65,8 @@ def read_csv(path: Path, what: str, missing: str) -> Iterator[tuple[int, list[st
         _check_size(path, file, MAX_CSV_BYTES)
         raw = file.read(MAX_CSV_BYTES + 1)
     try:
-        reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""), strict=True)
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline="")  # decoded lazily
+        reader = csv.reader(text, strict=True)
         for cells in reader:
             yield reader.line_num, cells
     except (UnicodeDecodeError, csv.Error) as exc:
