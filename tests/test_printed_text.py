@@ -19,7 +19,6 @@ from markdown_it import MarkdownIt
 
 import zoo
 from zoo.cli import main
-from zoo.text import markdown_cell, printable, spreadsheet_cell
 
 ESCAPES = "\x1b[2J\x1b]0;pwned\x07\x9b31m\r\u202e"  # clear, retitle, C1 CSI, CR, bidi override
 RED = "\x1b[31mred"
@@ -163,10 +162,14 @@ def test_csv_files_of_a_comparison_write_a_formula_name_as_text(hostile_comparis
     ],
 )
 def test_spreadsheet_cells_follow_owasp(value, shown):
+    from zoo.text import spreadsheet_cell
+
     assert spreadsheet_cell(value) == shown
 
 
 def test_the_helpers_escape_every_control_character():
+    from zoo.text import markdown_cell, printable
+
     for code in [*range(0x20), *range(0x7F, 0xA0)]:
         assert printable(chr(code)).startswith("\\")
     assert printable("a\nb", newlines=True) == "a\nb"

@@ -356,7 +356,11 @@ def test_ctrl_c_stops_zoo_while_it_waits_for_an_address_that_is_not_ray(tmp_path
         for _ in range(2):  # zoo's TCP check, then its question as Ray's client: waiting now
             assert server.accepted.acquire(timeout=120), process.communicate()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"Ctrl-C did not stop zoo: {process.communicate()}")
     finally:
         server.close()
     assert process.returncode == 130 and "Traceback" not in err
