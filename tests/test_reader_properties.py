@@ -8,7 +8,6 @@ regular files, strict JSON, CSV) and zoo.runs.schema (field by field).
 
 from __future__ import annotations
 
-import copy
 import io
 import itertools
 import json
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 import torch
+from hostile import damaged_bytes, json_values, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,64 +64,6 @@ def answers_sanely(read: Any, name: str) -> Any:
         return None
 
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(10**30), 10**30),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=10,
-)
-
-
-def paths_in(data: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix] if prefix else []
-    items = (
-        data.items()
-        if isinstance(data, dict)
-        else enumerate(data[:4])
-        if isinstance(data, list)
-        else []
-    )
-    for key, value in items:
-        found += paths_in(value, (*prefix, key))
-    return found
-
-
-@st.composite
-def mutated(draw: st.DrawFn, data: Any) -> Any:
-    """``data`` with the value at one path deleted or replaced by any JSON value."""
-    data = copy.deepcopy(data)
-    path = draw(st.sampled_from(paths_in(data)))
-    parent = data
-    for key in path[:-1]:
-        parent = parent[key]
-    if isinstance(parent, dict) and draw(st.booleans()):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = draw(json_values)
-    return data
-
-
-@st.composite
-def damaged(draw: st.DrawFn, raw: bytes) -> bytes:
-    """``raw`` cut short, with a byte changed, or with bytes added; or any bytes at all."""
-    how = draw(st.sampled_from(["cut", "flip", "pad", "any"]))
-    if how == "cut":
-        return raw[: draw(st.integers(0, len(raw)))]
-    if how == "flip":
-        at = draw(st.integers(0, len(raw) - 1))
-        return raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255))]) + raw[at + 1 :]
-    if how == "pad":
-        return raw + draw(st.binary(min_size=1, max_size=64))
-    return draw(st.binary(max_size=300))
-
-
 def history_text(rows: list[list[Any]]) -> bytes:
     lines = [",".join(LogRow.__dataclass_fields__)] + [",".join(map(str, row)) for row in rows]
     return ("\n".join(lines) + "\n").encode()
@@ -142,16 +84,16 @@ def hostile_files(draw: st.DrawFn, run_dir: Path) -> tuple[str, bytes]:
     name = draw(st.sampled_from(FILES))
     raw = (run_dir / name).read_bytes()
     if name.endswith(".json") and draw(st.booleans()):
-        return name, json.dumps(draw(mutated(json.loads(raw)))).encode()
+        return name, json.dumps(draw(mutated(json.loads(raw), json_values))).encode()
     if name == "history.csv" and draw(st.booleans()):
         rows = draw(st.lists(st.lists(history_cells, min_size=0, max_size=6), max_size=5))
         return name, history_text(rows)
     if name.endswith(".pt") and draw(st.booleans()):
         loaded = torch.load(io.BytesIO(raw), weights_only=True)
         buffer = io.BytesIO()
-        torch.save(draw(mutated(_plain(loaded))), buffer)
+        torch.save(draw(mutated(_plain(loaded), json_values)), buffer)
         return name, buffer.getvalue()
-    return name, draw(damaged(raw))
+    return name, draw(damaged_bytes(raw))
 
 
 def _plain(data: Any) -> Any:
@@ -195,9 +137,9 @@ def test_any_results_json_is_read_or_one_line(compared, tmp_path, data):
     kept = Path(shutil.copytree(compared, tmp_path / f"kept-{next(_serial)}"))
     raw = (kept / "results.json").read_bytes()
     if data.draw(st.booleans()):
-        content = json.dumps(data.draw(mutated(json.loads(raw)))).encode()
+        content = json.dumps(data.draw(mutated(json.loads(raw), json_values))).encode()
     else:
-        content = data.draw(damaged(raw))
+        content = data.draw(damaged_bytes(raw))
     (kept / "results.json").write_bytes(content)
     results = answers_sanely(ComparisonFolder(kept).results, "results.json")
     if results is not None:
