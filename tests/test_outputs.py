@@ -121,17 +121,39 @@ def test_a_dangling_link_creates_its_target(writer, tmp_path):
     assert link.is_symlink() and target.is_file() and target.stat().st_size > 0
 
 
+def null_device(path: Path) -> Path:
+    """A device node like /dev/null at ``path`` (one of the test's own, which a zoo that
+    replaced devices would replace instead of the machine's)."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must be able to make a device node (mknod)")
+        pytest.skip("cannot make a device node here")
+    return path
+
+
 def test_a_device_is_written_to_not_replaced(writer, tmp_path):
     write, _, name = writer
-    link = tmp_path / name  # named as the writer needs, pointing at the device
-    link.symlink_to(os.devnull)
-    before = os.stat(os.devnull)
-    write(link)
-    after = os.stat(os.devnull)
+    device = null_device(tmp_path / name)  # named as the writer needs
+    before = os.stat(device)
+    write(device)
+    after = os.stat(device)
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (
         before.st_ino,
         before.st_rdev,
     )
+
+
+def test_a_link_to_a_device_writes_to_the_device(writer, tmp_path):
+    write, _, name = writer
+    link = tmp_path / name
+    link.symlink_to(null_device(tmp_path / "null"))
+    before = os.stat(tmp_path / "null")
+    write(link)
+    after = os.stat(tmp_path / "null")
+    assert link.is_symlink() and stat.S_ISCHR(after.st_mode)
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
 
 
 def test_a_fifo_is_streamed_into_and_stays_a_fifo(writer, tmp_path):
@@ -139,7 +161,7 @@ def test_a_fifo_is_streamed_into_and_stays_a_fifo(writer, tmp_path):
     fifo = tmp_path / name
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     write(fifo)
     reader.join(timeout=60)
