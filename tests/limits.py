@@ -47,8 +47,9 @@ def _status(field: str) -> int:
     raise LookupError(field)
 
 
-def in_child(function: Callable[[], Any], memory: int = 256 * MiB) -> Outcome:
-    """``function()`` in a forked child allowed ``memory`` more bytes; how it ended."""
+def in_child(function: Callable[[], Any], memory: int = 256 * MiB, hang: int = HANG) -> Outcome:
+    """``function()`` in a forked child allowed ``memory`` more bytes and ``hang`` seconds;
+    how it ended."""
     sys.stdout.flush()  # what is buffered now is the parent's to write, not the child's too
     sys.stderr.flush()
     read, write = os.pipe()
@@ -56,7 +57,7 @@ def in_child(function: Callable[[], Any], memory: int = 256 * MiB) -> Outcome:
     if pid == 0:  # the child: report, then leave without running pytest's exit handlers
         try:
             os.close(read)
-            signal.alarm(HANG)
+            signal.alarm(hang)
             torch.set_num_threads(1)  # the parent's thread pool did not survive the fork
             _, hard = resource.getrlimit(resource.RLIMIT_DATA)
             resource.setrlimit(resource.RLIMIT_DATA, (_status("VmData") + memory, hard))

@@ -14,7 +14,7 @@ import zoo
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a module may import its own layer and the layers below it, never above.
 LAYERS = [
-    ("zoo.names", "zoo.errors", "zoo.hookspecs", "zoo.settings", "zoo.tables"),
+    ("zoo.names", "zoo.errors", "zoo.hookspecs", "zoo.settings", "zoo.tables", "zoo.text"),
     ("zoo.plugins",),
     ("zoo.config",),
     ("zoo.training",),

@@ -80,7 +80,9 @@ def test_the_input_file_as_output_is_refused_and_kept(zoo_cli, run_dir, rows, tm
     alias.symlink_to(rows)
     for output in (rows, alias):
         result = predict(zoo_cli, run_dir, rows, output)
-        assert_one_line_error(result, "is the input file; write the predictions elsewhere")
+        assert_one_line_error(
+            result, "is an input file of this command; write the predictions elsewhere"
+        )
         assert rows.read_text() == ROWS
 
 

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.slow
 
 RAY = Path(sys.executable).with_name("ray")
 RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+HANG = 15  # seconds: a zoo that has not stopped by then ignored Ctrl-C
 METRICS = ("model", "dataset", "seed", "train_acc", "test_acc", "train_loss", "test_loss")
 
 
@@ -60,6 +62,16 @@ def ray_head() -> Iterator[tuple[str, int]]:
     One per test process that needs one (pytest-xdist's loadgroup does not group tests under
     pytest 9); two heads side by side do not meet: own ports, own temp folders.
     """
+    yield from _start_head()
+
+
+@pytest.fixture
+def doomed_head() -> Iterator[tuple[str, int]]:
+    """A head of this test's own, which the test may kill."""
+    yield from _start_head()
+
+
+def _start_head() -> Iterator[tuple[str, int]]:
     port = _free_port()
     temp_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # AF_UNIX paths: at most 107 bytes
     log_path = Path(temp_dir) / "ray-start.log"
@@ -93,7 +105,8 @@ def ray_head() -> Iterator[tuple[str, int]]:
     try:
         yield f"127.0.0.1:{port}", head.pid
     finally:
-        head.send_signal(signal.SIGTERM)  # `ray start --block` stops what it started
+        if head.poll() is None:
+            head.send_signal(signal.SIGTERM)  # `ray start --block` stops what it started
         try:
             head.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -289,3 +302,106 @@ def test_a_connection_the_caller_opened_is_used_and_left_open(ray_head):
         ray.shutdown()
     local = zoo.compare(["circle-v0"], seeds=2, epochs=30)
     assert records(on_ray.results) == records(local.results)
+
+
+class NotRay:
+    """A real TCP server on this machine that is not Ray: it accepts connections, then says
+    nothing (``silent``) or answers as a web server would. ``asked`` is released when a client
+    has sent it the start of a gRPC call (HTTP/2's preface), as zoo and Ray do."""
+
+    def __init__(self, silent: bool) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.silent, self.asked = silent, threading.Semaphore(0)
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+            threading.Thread(target=self._listen, args=(connection,), daemon=True).start()
+
+    def _listen(self, connection: socket.socket) -> None:
+        try:
+            said = connection.recv(1024)
+            if said.startswith(b"PRI * HTTP/2.0"):
+                self.asked.release()
+            if not self.silent:
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture(params=[True, False], ids=["silent", "web server"])
+def not_ray(request) -> Iterator[NotRay]:
+    server = NotRay(silent=request.param)
+    yield server
+    server.close()
+
+
+def test_an_address_that_answers_but_not_as_ray_is_one_line_and_nothing_is_written(
+    zoo_cli, not_ray, tmp_path
+):
+    args = ["compare", "circle-v0", "--cluster", "ray", "--cluster-address", not_ray.address]
+    result = zoo_cli(*args, "--out", "kept", env=RAY_ENV)
+    assert_one_line_error(result, f"{not_ray.address} answers, but not as a Ray head", status=1)
+    assert not (tmp_path / "kept").exists()
+
+
+def test_ctrl_c_stops_zoo_while_it_waits_for_an_address_that_is_not_ray(tmp_path):
+    server = NotRay(silent=True)
+    try:
+        args = ["compare", "circle-v0", "--cluster", "ray", "--cluster-address", server.address]
+        process = start_zoo([*args, "--out", "kept"], cwd=tmp_path)
+        if not server.asked.acquire(timeout=120):  # asked: zoo waits for the answer now
+            process.kill()
+            pytest.fail(f"zoo never asked the address as Ray's client: {process.communicate()}")
+        process.send_signal(signal.SIGINT)
+        try:  # a hang's bound, not a speed: Ray's own connect ignores Ctrl-C for half a minute
+            out, err = process.communicate(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"Ctrl-C did not stop zoo within {HANG} s: {process.communicate()}")
+    finally:
+        server.close()
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "zoo: error: interrupted before training started; nothing was written"
+    ]
+    assert not (tmp_path / "kept").exists()
+
+
+def test_a_head_that_dies_mid_comparison_is_one_zoo_line_and_resume_finishes_it(
+    doomed_head, tmp_path
+):
+    address, head = doomed_head
+    args = ["circle-v2", "--seeds", "4", "--epochs", "4000", "--jobs", "2"]
+    cluster = ["--cluster", "ray", "--cluster-address", address]
+    process = start_zoo(["compare", *args, *cluster, "--out", "kept", "--json"], cwd=tmp_path)
+    deadline = time.monotonic() + 180
+    while not any(line.startswith("ray::train_chunk") for line in _descendants(head).values()):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    os.killpg(head, signal.SIGKILL)  # the head and everything it started, mid-task
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and out == "" and "Traceback" not in err
+    zoo_lines = [line for line in err.splitlines() if line.startswith("zoo:")]
+    assert zoo_lines == [err.strip().splitlines()[-1]]  # Ray's own lines may come before it
+    assert zoo_lines[0].startswith(f"zoo: error: the Ray head at {address} stopped answering")
+    assert zoo_lines[0].endswith(
+        "the seeds finished so far are kept in kept; go on with: zoo compare --resume kept"
+    )
+    resumed = start_zoo(["compare", "--resume", "kept", "--json", "--jobs", "2"], cwd=tmp_path)
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    local = zoo.compare(["circle-v2"], seeds=4, epochs=4000, workers=2)
+    assert records(json.loads(out)["results"]) == records(local.results)

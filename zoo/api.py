@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from zoo.training.records import LogRow
 
 PathLike = str | os.PathLike[str]
+REPORT = "report.html"  # a comparison folder's page
 
 __all__ = [
     "PluginStatus",
@@ -381,17 +382,23 @@ def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Pat
     return picture
 
 
-def html_report(comparison: Comparison | PathLike, path: PathLike) -> Path:
+def html_report(comparison: Comparison | PathLike, path: PathLike | None = None) -> Path:
     """One self-contained HTML page of a comparison, written atomically to ``path``.
 
     ``comparison`` is a :class:`Comparison` or the folder of a finished ``zoo compare --out``
-    (its seeds' weights load with ``weights_only=True``). The page shows the summary table with
-    the verdicts, each model's decision boundary, accuracy and loss curves with their spread
-    over the seeds, the spread of test accuracy, the settings, versions and machine; pictures
-    are inside it, so it needs no network. Returns ``path``.
+    (its seeds' weights load with ``weights_only=True``; without ``path``, the page is the
+    folder's report.html). The page shows the summary table with the verdicts, each model's
+    decision boundary, accuracy and loss curves with their spread over the seeds, the spread of
+    test accuracy, the settings, versions and machine; pictures are inside it, so it needs no
+    network. ``path`` is written as every output is (a link followed, a device or FIFO streamed
+    to, never a folder or one of the comparison's own files). Returns where it went.
     """
     from zoo.comparison.html_report import from_comparison, from_folder, write_report
 
     if isinstance(comparison, (str, os.PathLike)):
+        if path is None:  # zoo's own name in zoo's own folder: a link there is not followed
+            return write_report(from_folder(comparison), Path(comparison) / REPORT, follow=False)
         return write_report(from_folder(comparison), path)
+    if path is None:
+        raise TypeError("html_report(comparison, path): name the page's file")
     return write_report(from_comparison(comparison), path)

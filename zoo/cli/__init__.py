@@ -24,6 +24,7 @@ from zoo.cli import (
 from zoo.cli.output import drop_stdout, warn
 from zoo.errors import StopNow, TrainingInterrupted, ZooError, ZooWarning
 from zoo.names import did_you_mean
+from zoo.text import printable
 
 
 class ZooGroup(click.Group):
@@ -97,7 +98,7 @@ def _interrupted(args: list[str]) -> str:
 
 
 def _error(where: str, message: str) -> None:
-    click.echo(f"{where}: error: {message}", err=True)
+    click.echo(f"{where}: error: {printable(message)}", err=True)  # one line, data escaped
 
 
 _default_showwarning = warnings.showwarning

@@ -222,7 +222,7 @@ def compare_command(
     cluster: str | None,
     cluster_address: str | None,
     loggers: tuple[str, ...],
-    registry: Path | None,
+    registry: list[Path] | None,
     **settings: Any,
 ) -> None:
     """Compare MODELS (names or wildcards such as 'circle-*') across seeds.
@@ -250,8 +250,8 @@ def compare_command(
         raise click.UsageError("name the MODELS to compare, or --resume DIR")
     elif seeds is not None and seed_list is not None:
         raise click.UsageError("give --seeds or --seed-list, not both")
-    if html is not None:
-        check_report_path(html)  # before any training
+    if html is not None:  # before any training; the comparison itself knows all its inputs
+        check_report_path(html, [*(registry or []), *map(Path, datasets)])
     if cluster_address is not None and cluster is None:
         raise click.UsageError("--cluster-address needs --cluster ray")
     bar = ProgressBar("compare", as_percent=True)

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import click
 
 from zoo.runs.files import json_text
+from zoo.text import printable
 
 _JSON_STDOUT = "zoo.json_stdout"  # where the JSON document goes while stdout is redirected
 
@@ -32,16 +33,17 @@ def echo(
     message: str = "", *, err: bool = False, nl: bool = True, file: TextIO | None = None
 ) -> None:
     """``click.echo`` that outlives a closed standard output (``zoo train | head -3``):
-    what no one reads any more is dropped, and the command goes on."""
+    what no one reads any more is dropped, and the command goes on. Text is data: a control
+    character in it (a terminal escape sequence in a label) is printed escaped."""
     try:
-        click.echo(message, file=file, err=err, nl=nl)
+        click.echo(printable(message, newlines=True), file=file, err=err, nl=nl)
     except BrokenPipeError:
         drop_stdout()
 
 
 def warn(message: str) -> None:
-    """One warning line on stderr: ``zoo: warning: ...``."""
-    echo(f"zoo: warning: {message}", err=True)
+    """One warning line on stderr: ``zoo: warning: ...``, a line break in it escaped."""
+    echo(f"zoo: warning: {printable(message)}", err=True)
 
 
 def drop_stdout() -> None:
@@ -78,7 +80,8 @@ def _json_stdout() -> TextIO:
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Columns padded to their widest cell; the last column runs free."""
-    cells = [list(map(str, headers))] + [["" if c is None else str(c) for c in r] for r in rows]
+    cells = [list(map(str, headers))]
+    cells += [["" if c is None else printable(str(c)) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
     for row in cells:
         padded = [cell.ljust(width) for cell, width in zip(row, widths)]

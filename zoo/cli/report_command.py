@@ -8,9 +8,8 @@ from typing import Any
 import click
 
 import zoo
+from zoo.api import REPORT
 from zoo.errors import RunFolderError
-
-REPORT = "report.html"
 
 html_option = click.option(
     "--html",
@@ -22,18 +21,12 @@ html_option = click.option(
 )
 
 
-def check_report_path(path: Path) -> None:
-    """Refuse, before any work, a report path that cannot be written: nothing is trained or
-    read in vain."""
-    parent = path.parent
-    if path.is_dir():
-        raise RunFolderError(f"{path}: is a folder; name the page's file, e.g. {path / REPORT}")
-    if not parent.is_dir():
-        reason = "no such folder" if not parent.exists() else "not a folder"
-        raise RunFolderError(f"{path}: cannot write the report ({parent}: {reason})")
-    from zoo.runs.resume import check_writable  # torch: only once a report is asked for
+def check_report_path(path: Path, inputs: list[Path]) -> None:
+    """Refuse, before any work, a report path that cannot be written or that is one of the
+    command's ``inputs``: nothing is trained or read in vain."""
+    from zoo.runs.outputs import check_output  # torch: only once a report is asked for
 
-    check_writable(parent)
+    check_output(path, inputs=inputs, what="report", flag="--html")
 
 
 def write_html(comparison: Any, path: Path) -> None:
@@ -63,9 +56,11 @@ def report_command(folder: Path, html: Path | None) -> None:
         raise RunFolderError(
             f"{folder}: no such folder; give the folder of a 'zoo compare ... --out FOLDER'"
         )
-    target = html if html is not None else folder / REPORT
-    check_report_path(target)
-    write_html(folder, target)
+    if html is not None:
+        check_report_path(html, [])  # before the folder is read; its files are checked after
+        write_html(folder, html)
+    else:
+        click.echo(f"Report: {zoo.html_report(folder)}", err=True)
 
 
 COMMANDS = [report_command]

@@ -263,6 +263,9 @@ def runs_command(root: Path, as_json: bool) -> None:
         for run in listing
     ]
     echo_table(["RUN", "MODEL", "DATASET", "STATUS", "EPOCHS", "TEST ACC", "STARTED"], rows)
+    for run in listing:
+        if run.problem is not None:
+            echo(f"zoo: warning: unreadable: {run.problem}", err=True)
 
 
 def _optimizer(config: Any) -> str:

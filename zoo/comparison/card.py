@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from zoo.comparison import report
-from zoo.runs.card import md
+from zoo.text import markdown_cell
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison, SummaryRow
@@ -31,7 +31,7 @@ def comparison_card(comparison: Comparison) -> str:
     dump = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=10**6)
     parts = [
         f"---\n{dump}---",
-        "# Comparison of " + ", ".join(md(label) for label in _labels(comparison)),
+        "# Comparison of " + ", ".join(markdown_cell(label) for label in _labels(comparison)),
         (
             f"Every model trained with each of {len(comparison.seeds)} seeds ({seeds}; varied: "
             f"{', '.join(comparison.vary)}) on each dataset and measured on its held-out test "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ EXTRA = "pip install 'torch-zoo[ray]'"
 GPU_SHARE = 0.25  # of one GPU per chunk: four chunks share a card
 RETRIES = 3  # runs of a task whose worker died, after the first
 CLUSTERS = ("ray",)
+ANSWER = 3.0  # seconds a Ray head has to answer zoo's question
+HEARTBEAT = 1.0  # seconds between questions to the head while a comparison runs
+GCS_QUESTION = "/ray.rpc.NodeInfoGcsService/GetClusterId"
+CLIENT_QUESTION = "/ray.rpc.RayletDriver/ClusterInfo"
+_NOT_AN_ANSWER = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "UNKNOWN", "INTERNAL"}
+_WHY = {  # what a gRPC status says about the server that gave it
+    "DEADLINE_EXCEEDED": "no answer within {time:g} seconds",
+    "UNAVAILABLE": "no gRPC server answers there, as a Ray head would",
+    "UNIMPLEMENTED": "a gRPC server, but not Ray's",
+}
 
 
 def check_cluster(cluster: str | None, address: str | None) -> None:
@@ -52,6 +63,11 @@ def check_cluster(cluster: str | None, address: str | None) -> None:
 class Connection:
     ray: ModuleType
     ours: bool  # opened for this comparison, and closed after it (ending its tasks)
+    address: str  # the head (as named), asked every HEARTBEAT seconds whether it still answers
+
+
+class HeadLost(ClusterError):
+    """The Ray head stopped answering in the middle of a comparison."""
 
 
 @contextmanager
@@ -59,7 +75,7 @@ def connected(address: str | None) -> Iterator[Connection]:
     """Ray, connected to the cluster at ``address``, ``RAY_ADDRESS`` or a new local one."""
     ray = import_ray()
     if ray.is_initialized():  # the caller's own connection: use it, leave it open
-        yield Connection(ray, ours=False)
+        yield Connection(ray, False, ray.get_runtime_context().gcs_address)
         return
     target = address or os.environ.get("RAY_ADDRESS") or "local"
     if target not in ("local", "auto"):
@@ -73,7 +89,8 @@ def connected(address: str | None) -> Iterator[Connection]:
     ray.init(address=target, **options)
     restore = _raylet_lines_to_stderr()
     try:
-        yield Connection(ray, ours=True)
+        named = target not in ("local", "auto")
+        yield Connection(ray, True, target if named else ray.get_runtime_context().gcs_address)
     finally:
         restore()
         ray.shutdown()
@@ -88,7 +105,9 @@ def import_ray() -> ModuleType:
 
 
 def check_reachable(address: str) -> None:
-    """Fail at once, in one line, where nothing listens: ray.init would retry for minutes."""
+    """Fail within seconds, in one line, where nothing listens or something else than Ray
+    answers: ray.init would wait for minutes, deaf to Ctrl-C. The checks wait in Python, so
+    Ctrl-C stops them."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise ClusterError(
@@ -96,12 +115,39 @@ def check_reachable(address: str) -> None:
             "(6379 unless 'ray start --head --port' said otherwise)"
         )
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=3).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=ANSWER).close()
     except OSError as exc:
         raise ClusterError(
             f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
             "'ray start --head', or point --cluster-address (or RAY_ADDRESS) at its head"
         ) from None
+    problem = ray_problem(address)
+    if problem is not None:
+        raise ClusterError(
+            f"{address} answers, but not as a Ray head ({problem}); point --cluster-address "
+            "(or RAY_ADDRESS) at the head's GCS port (6379 unless 'ray start --head --port' "
+            "said otherwise)"
+        )
+
+
+def ray_problem(address: str, timeout: float = ANSWER) -> str | None:
+    """None if ``address`` answers a question only a Ray head (or a Ray client server, for
+    ``ray://``) answers, within ``timeout`` seconds; else what went wrong."""
+    import grpc  # Ray's own dependency
+
+    client = address.startswith("ray://")
+    method = CLIENT_QUESTION if client else GCS_QUESTION
+    channel = grpc.insecure_channel(address.removeprefix("ray://"))
+    try:
+        channel.unary_unary(method).future(b"", timeout=timeout).result()
+    except grpc.RpcError as exc:
+        code = exc.code()  # a call's error is also its status
+        if client and code.name not in _NOT_AN_ANSWER:
+            return None  # the client server answered, if only to say the question is wrong
+        return _WHY.get(code.name, "it answered {code}").format(code=code.name, time=timeout)
+    finally:
+        channel.close()
+    return None
 
 
 def chunks_per_stack(available: Mapping[str, float], devices: Collection[str]) -> int:
@@ -148,12 +194,16 @@ def run_on_ray(
         ref = task.options(**options).remote(chunk, indices, *(stored[i] for i in indices))
         pending[ref] = chunk
     total, done = sum(c.units(jobs) for c in chunks), 0
+    heartbeat = time.monotonic() + HEARTBEAT
     while pending:
         finished, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
         if should_stop is not None and should_stop():
             if not connection.ours:  # ray.shutdown ends our own connection's tasks
                 _cancel(ray, pending)
             raise Stopped
+        if not finished and time.monotonic() > heartbeat:  # Ray itself waits a minute, then
+            _check_head(connection.address)  # ends the process with a line of its own
+            heartbeat = time.monotonic() + HEARTBEAT
         for ref in finished:
             chunk = pending.pop(ref)
             for index, fields in _result(ray, ref, jobs, chunk):
@@ -161,6 +211,13 @@ def run_on_ray(
             done += chunk.units(jobs)
             if on_progress is not None:
                 on_progress(done, total)
+
+
+def _check_head(address: str) -> None:
+    """Raise :class:`HeadLost` if the head does not answer (twice: a busy one may be slow)."""
+    problem = ray_problem(address)
+    if problem is not None and ray_problem(address) is not None:
+        raise HeadLost(f"the Ray head at {address} stopped answering ({problem})")
 
 
 def train_chunk(chunk: Chunk, indices: list[int], *jobs: Job) -> list[tuple[int, dict[str, Any]]]:

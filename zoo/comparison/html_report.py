@@ -23,43 +23,20 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
-from zoo.comparison.plan import SOURCES
+from zoo.comparison.plan import SOURCES, Job
 from zoo.comparison.report import heading, summary_cells, summary_headers
 from zoo.comparison.runner import Request, plan_request
-from zoo.comparison.store import NEWER_RECORD_FIELDS as NEWER_FIELDS
 from zoo.comparison.store import ComparisonFolder
+from zoo.config.layers import user_paths
 from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
-from zoo.runs.files import write_atomic
-from zoo.runs.folder import read_json
-from zoo.training.records import RunSummary
+from zoo.runs.outputs import check_output, write_output
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison
 
 PathLike = str | os.PathLike[str]
-RESULTS = "results.json"
 PACKAGES = ("zoo", "torch", "scikit-learn", "scipy", "numpy", "matplotlib")
-# The keys of a summary row (SummaryRow.to_dict()) that the page reads.
-SUMMARY_READ = {
-    "model",
-    "dataset",
-    "params",
-    "seeds",
-    "varied",
-    "train_acc",
-    "test_acc",
-    "iqm",
-    "difference",
-    "p_improvement",
-    "test_loss",
-    "epochs_to_target",
-    "reached_target",
-    "seconds",
-    "diverged",
-    "baseline",
-    "verdict",
-}
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 90rem;
@@ -86,11 +63,12 @@ class ReportData:
     data: dict[str, Any]  # Comparison.to_json(): seeds, reach, results, summary
     jobs: list[JobResult]  # the zoo models (not baselines): histories and final weights
     source: str  # what the comparison was read from
+    inputs: tuple[str, ...] = ()  # the files it was made from, which the page never replaces
 
 
 def from_comparison(comparison: Comparison) -> ReportData:
     jobs = [result for result in comparison.job_results if not result.baseline]
-    return ReportData(comparison.to_json(), jobs, "zoo compare")
+    return ReportData(comparison.to_json(), jobs, "zoo compare", comparison.inputs)
 
 
 def from_folder(path: PathLike) -> ReportData:
@@ -105,52 +83,36 @@ def from_folder(path: PathLike) -> ReportData:
             f"make one with: zoo compare MODELS --out {folder}"
         )
     request = Request(**store.request())
-    if not (folder / RESULTS).is_file():
+    if not (folder / store.RESULTS).exists():
         raise RunFolderError(
-            f"{folder}: the comparison has not finished (no {RESULTS}); "
+            f"{folder}: the comparison has not finished (no {store.RESULTS}); "
             f"finish it with: zoo compare --resume {folder}"
         )
-    data = read_json(folder / RESULTS)
-    if isinstance(data, dict) and "target" in data and "reach" not in data:
-        raise RunFolderError(
-            f"{folder / RESULTS}: written by an older zoo, without the paired statistics; "
-            f"recompute it (nothing is trained again) with: zoo compare --resume {folder}"
-        )
-    if not _is_results(data):
-        raise RunFolderError(f"{folder / RESULTS}: not the results of a zoo comparison")
+    data = store.results()
     plugins, catalogue = open_zoo(request.registry)
     planned = plan_request(request, plugins, catalogue)
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
-    return ReportData(data, jobs, str(folder))
+    inputs = [*store.files(), *user_paths(request.registry), *_data_files(planned)]
+    return ReportData(data, jobs, str(folder), tuple(map(str, dict.fromkeys(inputs))))
 
 
-def _is_results(data: Any) -> bool:
-    """Whether ``data`` has the shape of ``Comparison.to_json()``, every key the page reads."""
-    if not isinstance(data, dict) or not {"seeds", "reach", "results", "summary"} <= set(data):
-        return False
-    return (
-        isinstance(data["seeds"], list)
-        and _records(data["results"], set(RunSummary.__dataclass_fields__) - set(NEWER_FIELDS))
-        and _records(data["summary"], SUMMARY_READ)
-    )
-
-
-def _records(rows: Any, keys: set[str]) -> bool:
-    return isinstance(rows, list) and all(isinstance(r, dict) and keys <= set(r) for r in rows)
-
-
-def write_report(report: ReportData, path: PathLike) -> Path:
-    """Render the page and write it to ``path`` atomically; returns where."""
+def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> Path:
+    """Render the page and write it to ``path`` by the rules of every output (see
+    :mod:`zoo.runs.outputs`; ``follow=False`` for a path zoo chose); returns where."""
+    check_output(path, inputs=report.inputs, what="report", follow=follow)  # before rendering
     page = render(report).encode("utf-8")
-    target = Path(path)
     try:
-        write_atomic(target, page)
+        return write_output(path, page, inputs=report.inputs, what="report", follow=follow)
     except OSError as exc:
         raise RunFolderError(
-            f"{target}: cannot write the report ({exc.strerror or exc}); choose another path"
+            f"{path}: cannot write the report ({exc.strerror or exc}); choose another path"
         ) from None
-    return target
+
+
+def _data_files(jobs: Sequence[Job]) -> list[str]:
+    paths = (job.config.dataset_params.get("path") for job in jobs)
+    return [path for path in paths if isinstance(path, str)]
 
 
 def render(report: ReportData) -> str:

@@ -9,11 +9,8 @@ the mean over the seeds as a line and their min-max as a band. Figures are plain
 
 from __future__ import annotations
 
-import io
 import math
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,15 +34,6 @@ def picture_name(comparison: Comparison) -> str:
 def figure(comparison: Comparison) -> Figure:
     """The comparison's picture: the sweep's curves, or the models' boundaries."""
     return sweep_figure(comparison) if comparison.grid else boundaries_figure(comparison)
-
-
-def save_figure(picture: Figure, path: str | os.PathLike[str]) -> None:
-    """The figure as a PNG, written atomically."""
-    from zoo.runs.files import write_atomic
-
-    buffer = io.BytesIO()
-    picture.savefig(buffer, format="png", dpi=80)
-    write_atomic(Path(path), buffer.getvalue())
 
 
 def boundaries_figure(comparison: Comparison) -> Figure:

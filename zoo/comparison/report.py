@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison.grid import shown
 from zoo.runs.files import json_text
+from zoo.text import markdown_cell, spreadsheet_cell
 
 if TYPE_CHECKING:  # the command line reads FORMATS before torch is imported
     from zoo.comparison.summary import Comparison
@@ -119,14 +120,12 @@ def markdown(comparison: Comparison) -> str:
         rows = [_cells(comparison, row) for row in comparison.summary if row["dataset"] == dataset]
         headers = [h.title() if h.isupper() else h for h in _headers(comparison)]
         lines = [
-            f"### {_heading(comparison, dataset)}",
+            f"### {markdown_cell(_heading(comparison, dataset))}",
             "",
-            "| " + " | ".join(headers) + " |",
+            "| " + " | ".join(map(markdown_cell, headers)) + " |",
             "|" + "|".join("---" for _ in headers) + "|",
         ]
-        lines += [
-            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
-        ]
+        lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -183,7 +182,7 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: spreadsheet_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 

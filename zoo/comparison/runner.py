@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from zoo.comparison.cluster import Connection, check_cluster
+from zoo.comparison.cluster import Connection, HeadLost, check_cluster
 from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
 from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
@@ -21,7 +21,7 @@ from zoo.config.layers import Catalogues, Registry, user_paths
 from zoo.config.listing import model_entries
 from zoo.config.resolve import resolve
 from zoo.config.setup import open_zoo
-from zoo.errors import ConfigError, TrainingInterrupted
+from zoo.errors import ClusterError, ConfigError, TrainingInterrupted
 from zoo.plugins.events import Events
 from zoo.plugins.loaded import Plugins
 from zoo.runs.folder import claim_run_dir
@@ -121,6 +121,7 @@ def resume_comparison(
         finished = folder.load(jobs)
         events = open_events(loggers)
         with backend(jobs, workers, cluster, cluster_address) as where:
+            folder.tidy()  # everything was checked: the folder may change now
             return _run(jobs, request, where, on_progress, folder, finished, events)
 
 
@@ -212,13 +213,16 @@ def _run(
                 results = _train(jobs, where, finished, folder, on_progress, stop, told.seeds)
             except Stopped:
                 raise TrainingInterrupted(_stopped_message(folder), stop.exit_status) from None
+            except HeadLost as exc:
+                raise ClusterError(f"{exc}; {_kept(folder)}") from None
         if request.baselines:
             from zoo.comparison.baselines import run_baselines
 
             results += run_baselines(jobs)
         comparison = summarise(results, request.reach, request.grid, request.vary)
+        comparison = replace(comparison, inputs=_inputs(jobs, request, folder))
         if folder is not None:
-            save_comparison(comparison, folder.path)
+            save_comparison(comparison, folder.path, own=True)
         return comparison
 
 
@@ -253,20 +257,39 @@ def _train(
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
+def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) -> tuple[str, ...]:
+    """The files a comparison was made from: what none of its outputs may replace."""
+    paths = [job.config.dataset_params.get("path") for job in jobs]
+    found = [path for path in paths if isinstance(path, str)]
+    found += [str(path) for path in user_paths(request.registry)]
+    if folder is not None:  # its results.json too, once written
+        found += [str(path) for path in [*folder.files(), folder.path / folder.RESULTS]]
+    return tuple(dict.fromkeys(found))
+
+
 def _stopped_message(folder: ComparisonFolder | None) -> str:
+    return f"stopped; {_kept(folder)}"
+
+
+def _kept(folder: ComparisonFolder | None) -> str:
+    """What a comparison that ended early kept, and how to finish it."""
     if folder is None:
-        return "stopped; nothing was kept (with --out DIR, finished seeds are)"
+        return "nothing was kept (with --out DIR, finished seeds are)"
     return (
-        f"stopped; the seeds finished so far are kept in {folder.path}; "
+        f"the seeds finished so far are kept in {folder.path}; "
         f"go on with: zoo compare --resume {folder.path}"
     )
 
 
-def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = False) -> None:
-    """Write a comparison's results and summary (and picture) into ``path``, each atomically."""
+def save_comparison(
+    comparison: Comparison, path: PathLike, *, plot: bool = False, own: bool = False
+) -> None:
+    """Write a comparison's results and summary (and picture) into ``path``, each by the
+    rules of every output (:mod:`zoo.runs.outputs`); ``own``: the comparison's own ``--out``
+    folder, where a link planted in a file's place is replaced, never followed."""
     from zoo.comparison import report
     from zoo.comparison.card import comparison_card
-    from zoo.runs.files import write_atomic
+    from zoo.runs.outputs import write_output
 
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
@@ -277,17 +300,22 @@ def save_comparison(comparison: Comparison, path: PathLike, *, plot: bool = Fals
         "summary.md": report.markdown(comparison),
         "README.md": comparison_card(comparison),  # the model card of every row
     }
+    written = {os.path.abspath(directory / name) for name in files}  # its own, to replace
+    inputs = [path for path in comparison.inputs if os.path.abspath(path) not in written]
     for name, text in files.items():
-        write_atomic(directory / name, text.encode())
+        write_output(directory / name, text.encode(), inputs=inputs, what=name, follow=not own)
     if plot:
         from zoo.comparison.pictures import picture_name
 
-        plot_comparison(comparison, directory / picture_name(comparison))
+        plot_comparison(comparison, directory / picture_name(comparison), follow=not own)
 
 
-def plot_comparison(comparison: Comparison, path: PathLike) -> None:
+def plot_comparison(comparison: Comparison, path: PathLike, *, follow: bool = True) -> None:
     """One PNG: each compared model's boundary (its first seed) over its test points, or for
     a sweep, test accuracy against each swept setting."""
-    from zoo.comparison.pictures import figure, save_figure
+    from zoo.comparison.pictures import figure
+    from zoo.runs.outputs import write_output
+    from zoo.runs.plotting import png
 
-    save_figure(figure(comparison), path)
+    picture = png(figure(comparison))
+    write_output(path, picture, inputs=comparison.inputs, what="picture", follow=follow)

@@ -7,6 +7,7 @@ Every file is written atomically and loads with ``weights_only=True``.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.errors import RunFolderError
 from zoo.runs import schema
+from zoo.runs.bounded import check_regular
 from zoo.runs.files import remove_leftovers, write_atomic
 from zoo.runs.folder import load_safely, read_json, write_json
 from zoo.training.records import LogRow, RunSummary
@@ -28,6 +30,7 @@ REACH_KEYS = ("reach", "target")
 
 class ComparisonFolder:
     REQUEST = "compare.json"
+    RESULTS = "results.json"
     PARTS = "parts"
 
     def __init__(self, path: Path) -> None:
@@ -59,8 +62,29 @@ class ComparisonFolder:
                 raise schema.SchemaError("seeds", "lists a seed twice")
         except schema.SchemaError as exc:
             raise RunFolderError(f"{path}: not a zoo compare request ({exc})") from None
+        for named in _named_files(data):  # read by their own readers, which would wait on a FIFO
+            check_regular(named, f"{path} names it; put it back to use the comparison")
         request = {k: v for k, v in data.items() if k not in ("format", "target")}
         return {**request, "reach": data[reach[0]]}
+
+    def results(self) -> dict[str, Any]:
+        """results.json, checked field by field: every field a report reads."""
+        path = self.path / self.RESULTS
+        data = read_json(path)
+        if isinstance(data, dict) and "target" in data and "reach" not in data:
+            raise RunFolderError(
+                f"{path}: written by an older zoo, without the paired statistics; recompute "
+                f"it (nothing is trained again) with: zoo compare --resume {self.path}"
+            )
+        try:
+            return schema.fields(data, "", RESULTS_FIELDS, exact=False)
+        except schema.SchemaError as exc:
+            raise RunFolderError(f"{path}: not the results of a zoo comparison ({exc})") from None
+
+    def files(self) -> list[Path]:
+        """The files a report or a resume reads: what no output may replace."""
+        found = [self.path / self.REQUEST, self.path / self.RESULTS]
+        return [*(p for p in found if p.exists()), *sorted((self.path / self.PARTS).glob("*.pt"))]
 
     def save(self, job_index: int, part: JobResult) -> None:
         record = {
@@ -77,13 +101,18 @@ class ComparisonFolder:
         name = f"{job_index}-{part.records[0].seed}.pt"
         write_atomic(self.path / self.PARTS / name, buffer.getvalue())
 
+    def tidy(self) -> None:
+        """Remove the temporary files a killed writer left in parts/: only once a resume
+        has checked everything it reads, so a refused one changes nothing."""
+        remove_leftovers(self.path / self.PARTS)
+
     def load(self, jobs: Sequence[Job]) -> dict[int, list[JobResult]]:
         """The finished chunks of ``jobs``, each checked; a damaged or foreign part is refused.
 
-        There can be no more parts than seeds, and no seed in two parts.
+        There can be no more parts than seeds, and no seed in two parts. Nothing is changed
+        (see :meth:`tidy`).
         """
         finished: dict[int, list[JobResult]] = {}
-        remove_leftovers(self.path / self.PARTS)
         paths = sorted((self.path / self.PARTS).glob("*.pt"))
         seeds = sum(len(job.seeds) for job in jobs)
         if len(paths) > seeds:
@@ -110,11 +139,20 @@ class ComparisonFolder:
         return finished
 
 
+def _named_files(request: dict[str, Any]) -> list[str]:
+    """The files a compare.json names: its catalogues, and data files (CSV datasets)."""
+    registry = request.get("registry") or []
+    named = [registry] if isinstance(registry, str) else list(registry)
+    named += [name for name in request.get("datasets") or [] if name.endswith(".csv")]
+    paths = [request["settings"].get("dataset_params", {}).get("path")]
+    paths += (request.get("grid") or {}).get("dataset.path", [])
+    named += [path for path in paths if isinstance(path, str)]
+    return [path for path in named if os.path.lexists(path)]  # a missing one: its reader says
+
+
 def _record(value: Any, field: str) -> RunSummary:
     """A seed's summary; a part written before a field existed lacks it (its default)."""
-    given = value if isinstance(value, dict) else {}
-    newer = {key: check for key, check in NEWER_RECORD_FIELDS.items() if key in given}
-    return RunSummary(**schema.fields(value, field, {**RECORD_FIELDS, **newer}))
+    return RunSummary(**schema.fields(value, field, schema.summary_checks(value)))
 
 
 def _part(
@@ -173,29 +211,6 @@ REQUEST_FIELDS: dict[str, schema.Check] = {
     "settings": schema.settings,
     "registry": schema.optional(_paths),  # the user's catalogues (one, in older folders)
 }
-_loss = schema.optional(schema.number(finite=False))
-RECORD_FIELDS: dict[str, schema.Check] = {
-    "model": schema.text,
-    "builds": schema.optional(schema.text),
-    "dataset": schema.text,
-    "task": schema.one_of("binary", "multi-class"),
-    "epochs": schema.optional(schema.whole(0, 10**9)),
-    "train_acc": schema.number(0, 100),
-    "test_acc": schema.number(0, 100),
-    "train_loss": _loss,
-    "test_loss": _loss,
-    "seconds": schema.number(0),
-    "device": schema.text,
-    "seed": schema.whole(0, 2**63 - 1),
-    "params": schema.optional(schema.whole(0)),
-    "status": schema.one_of("completed", "diverged"),
-    "run_dir": schema.optional(schema.text),
-}
-NEWER_RECORD_FIELDS: dict[str, schema.Check] = {  # since feature scaling
-    "majority_acc": schema.optional(schema.number(0, 100)),
-    "learned_nothing": schema.boolean,
-    "warning": schema.optional(schema.text),
-}
 PART_FIELDS: dict[str, schema.Check] = {
     "records": schema.items(_record, least=1),
     "histories": schema.items(schema.log_rows, least=1),
@@ -203,4 +218,57 @@ PART_FIELDS: dict[str, schema.Check] = {
     "batched": schema.boolean,
     "seconds": schema.number(0),
     "features": schema.whole(1, 10**9),
+}
+
+_percent = schema.number(0, 100)
+_STATS = {"mean": _percent, "std": _percent, "min": _percent, "max": _percent}
+_INTERVAL = {
+    "estimate": schema.number(),
+    "low": schema.optional(schema.number()),
+    "high": schema.optional(schema.number()),
+    "method": schema.text,
+}
+
+
+def _result(value: Any, field: str) -> dict[str, Any]:
+    checks = {**schema.summary_checks(value), **RESULT_FIELDS}
+    return schema.fields(value, field, checks, exact=False)
+
+
+def _fields_of(checks: dict[str, schema.Check]) -> schema.Check:
+    return lambda value, field: schema.fields(value, field, checks, exact=False)
+
+
+RESULT_FIELDS: dict[str, schema.Check] = {
+    "epochs_to_target": schema.optional(schema.whole(0, 10**9)),
+    "baseline": schema.boolean,
+}
+SUMMARY_ROW_FIELDS: dict[str, schema.Check] = {  # a failed baseline: no numbers, 0 seeds
+    "model": schema.text,
+    "dataset": schema.text,
+    "params": schema.optional(schema.whole(0)),
+    "seeds": schema.whole(0, 10**6),
+    "train_acc": schema.optional(_fields_of(_STATS)),
+    "test_acc": schema.optional(_fields_of(_STATS)),
+    "iqm": schema.optional(_fields_of(_INTERVAL)),
+    "train_loss": schema.SUMMARY_FIELDS["train_loss"],
+    "test_loss": schema.SUMMARY_FIELDS["test_loss"],
+    "epochs_to_target": schema.optional(schema.number(0)),
+    "reached_target": schema.whole(0, 10**6),
+    "seconds": schema.number(0),
+    "batched": schema.boolean,
+    "diverged": schema.whole(0, 10**6),
+    "baseline": schema.boolean,
+    "verdict": schema.phrase,
+    "difference": schema.optional(_fields_of(_INTERVAL)),
+    "p_improvement": schema.optional(schema.number(0, 1)),
+    "varied": schema.items(schema.one_of("init", "split", "order"), 0, 3),
+}
+RESULTS_FIELDS: dict[str, schema.Check] = {  # Comparison.to_json(); newer fields may join
+    "seeds": REQUEST_FIELDS["seeds"],
+    "reach": _percent,
+    "vary": schema.items(schema.one_of("init", "split", "order"), 1, 3),
+    "grid": schema.optional(schema.mapping),
+    "results": schema.items(_result),
+    "summary": schema.items(_fields_of(SUMMARY_ROW_FIELDS), 1),
 }

@@ -176,6 +176,8 @@ class Comparison:
     job_results: list[JobResult] = field(default_factory=list, repr=False)
     grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
     vary: list[str] = field(default_factory=lambda: ["init"])  # the sources asked to vary
+    # The files it was made from (its data, catalogues, --out folder): never an output's place.
+    inputs: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def results(self) -> list[dict[str, Any]]:

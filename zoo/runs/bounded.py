@@ -4,22 +4,30 @@ The bounds, checked before a file is parsed:
 
 * JSON files (config.json, summary.json, compare.json): at most :data:`MAX_JSON_BYTES`, strict
   JSON (no NaN or Infinity), numbers of at most :data:`MAX_DIGITS` characters.
+* CSV files (history.csv): at most :data:`MAX_CSV_BYTES`, UTF-8, fields of at most
+  ``csv.field_size_limit()`` characters.
 * Tensor files (weights.pt, checkpoint.pt, parts/*.pt): at most :data:`MAX_TENSOR_FILE_BYTES`,
   and in torch's zip format with every entry stored uncompressed, as ``torch.save`` writes
   them: a compressed entry could unpack to far more than the file holds. They load with
   ``weights_only=True``; anything else (an old or foreign pickle) is refused unread.
 
 Only regular files are read: a FIFO or a device in a folder's place is refused, never waited on.
+Files a folder names (the CSV a run was trained on, the catalogues of a comparison) are read
+by their own readers, after :func:`check_regular` (or, for a digest, by :func:`sha256`).
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import pickletools
 import stat
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +36,7 @@ import torch
 from zoo.errors import RunFolderError
 
 MAX_JSON_BYTES = 4 * 2**20
+MAX_CSV_BYTES = 16 * 2**20  # history.csv: some 190,000 log points
 MAX_TENSOR_FILE_BYTES = 2**30
 MAX_DIGITS = 100
 
@@ -54,6 +63,35 @@ def read_bytes(path: Path, limit: int, missing: str) -> bytes:
     with _open_regular(path, missing) as file:
         _check_size(path, file, limit)
         return file.read(limit + 1)
+
+
+def read_csv(path: Path, what: str, missing: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of a CSV file of at most :data:`MAX_CSV_BYTES`: ``what`` it is, and
+    what to say when it is ``missing`` (``{parent}``: its folder)."""
+    raw = read_bytes(path, MAX_CSV_BYTES, missing)
+    try:
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline="")  # decoded lazily
+        reader = csv.reader(text, strict=True)
+        for cells in reader:
+            yield reader.line_num, cells
+    except (UnicodeDecodeError, csv.Error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunFolderError(f"{path}: damaged or not a zoo {what} ({reason})") from None
+
+
+def check_regular(path: str | os.PathLike[str], named: str) -> None:
+    """Refuse, before its reader waits on it, a file ``named`` by a folder that is not a
+    regular file (a FIFO, a device, a folder)."""
+    _open_regular(Path(path), f"missing; {named}").close()
+
+
+def sha256(path: str | os.PathLike[str], named: str) -> str:
+    """The SHA-256 of a regular file's bytes (``named``: see :func:`check_regular`)."""
+    digest = hashlib.sha256()
+    with _open_regular(Path(path), f"missing; {named}") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load_tensors(path: Path, what: str) -> Any:
@@ -90,7 +128,9 @@ def _open_regular(path: Path, missing: str) -> IO[bytes]:
         raise RunFolderError(f"{path}: cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(handle).st_mode):
         os.close(handle)
-        raise RunFolderError(f"{path}: not a regular file; nothing was loaded")
+        raise RunFolderError(
+            f"{path}: not a regular file (a FIFO, a device or a folder?); nothing was loaded"
+        )
     return os.fdopen(handle, "rb")
 
 

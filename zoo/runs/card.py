@@ -24,16 +24,10 @@ import yaml
 
 from zoo.errors import ZooError
 from zoo.runs import bounded
+from zoo.text import markdown_cell as md  # every name and value from data, escaped
 
 CARD = "README.md"
 MAX_CARD_BYTES = 2**20
-# What Markdown (GitHub's: emphasis, code, links, tables, HTML, math) reads as markup mid-line.
-_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$])")
-
-
-def md(value: Any) -> str:
-    """``value`` as Markdown text that shows exactly itself, on one line."""
-    return _MARKUP.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def code(text: str, language: str = "") -> str:

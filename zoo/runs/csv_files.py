@@ -19,6 +19,7 @@ import numpy as np
 
 from zoo.errors import DataError
 from zoo.tables import feature, is_header, read_lines
+from zoo.text import printable, spreadsheet_cell
 
 CHUNK_ROWS = 65_536
 
@@ -82,6 +83,8 @@ class PredictionWriter:
         self.out, self.as_json = out, as_json
         self.columns = ["label", *(f"p_{label}" for label in classes)]
         self.classes = list(classes)
+        # In CSV, labels are text a spreadsheet shows as text (see zoo.text); JSON escapes.
+        self.cells = [spreadsheet_cell(label) for label in classes]
         self.started = False
         self._csv = csv.writer(out, lineterminator="\n")
 
@@ -94,11 +97,11 @@ class PredictionWriter:
                 self.started = True
             return
         if not self.started:
-            self._csv.writerow(self.columns)
+            self._csv.writerow(["label", *(printable(f"p_{c}") for c in self.classes)])
             self.started = True
+        cells = [self.cells[i] for i in probabilities.argmax(axis=1)]
         self._csv.writerows(
-            [label, *(f"{p:.6f}" for p in row)]
-            for label, row in zip(labels, probabilities.tolist())
+            [cell, *(f"{p:.6f}" for p in row)] for cell, row in zip(cells, probabilities.tolist())
         )
 
     def close(self) -> None:

@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zoo.config.resolve import TrainConfig
 from zoo.errors import RunFolderError
-from zoo.tables import file_sha256
+from zoo.runs.bounded import check_regular, sha256
 from zoo.training.data import Split
 
 
@@ -21,33 +22,29 @@ def data_record(split: Split, dataset_params: dict[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {"sha256": split.sha256()}
     path = dataset_params.get("path")
     if isinstance(path, str) and os.path.isfile(path):
-        record["file"] = {"path": os.path.abspath(path), "sha256": file_sha256(path)}
+        record["file"] = {"path": os.path.abspath(path), "sha256": sha256(path, "the data")}
     return record
 
 
-def check_file(run_dir: Path, record: dict[str, Any]) -> None:
-    """Refuse, before it is read, a data file that changed since the run was trained."""
+def checked_params(run_dir: Path, config: TrainConfig, record: dict[str, Any]) -> dict[str, Any]:
+    """The dataset parameters to load the run's data again with, its data file named by where
+    the run found it (absolute, so the run can be used from any folder); that file is refused
+    before it is read if it is not a regular file (a FIFO would be waited on for ever) or if it
+    changed since the run was trained (its SHA-256)."""
+    params = dict(config.dataset_params)
     file = record.get("file")
-    if not isinstance(file, dict) or not isinstance(file.get("path"), str):
-        return
-    path = file["path"]
-    if not os.path.isfile(path):
-        raise RunFolderError(
-            f"{path}: missing; the run in {run_dir} was trained on it; put it back to use the run"
-        )
-    if file_sha256(path) != file.get("sha256"):
-        raise RunFolderError(
-            f"{path}: changed since the run in {run_dir} was trained on it (its SHA-256 "
-            "differs); restore it, or train a new run"
-        )
-
-
-def recorded_params(params: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    """The dataset parameters, the data file named by where the run found it (absolute), so
-    the run can be used from any folder."""
-    file = record.get("file")
-    if isinstance(file, dict) and isinstance(file.get("path"), str) and "path" in params:
-        return {**params, "path": file["path"]}
+    trained_on = f"the run in {run_dir} was trained on it; put it back to use the run"
+    if isinstance(file, dict) and isinstance(file.get("path"), str):
+        if "path" in params:
+            params["path"] = file["path"]
+        if sha256(file["path"], trained_on) != file.get("sha256"):
+            raise RunFolderError(
+                f"{file['path']}: changed since the run in {run_dir} was trained on it (its "
+                "SHA-256 differs); restore it, or train a new run"
+            )
+    path = params.get("path")
+    if isinstance(path, str) and os.path.lexists(path) and not os.path.isdir(path):
+        check_regular(path, trained_on)  # a plugin's folder of files is the plugin's to read
     return params
 
 

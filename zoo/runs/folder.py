@@ -263,16 +263,52 @@ def read_record(run_dir: str | os.PathLike[str]) -> RunRecord:
     return RunRecord.from_json(read_json(run_dir / CONFIG), run_dir / CONFIG)
 
 
-def read_history(path: Path) -> list[LogRow]:
-    """The log rows of a run's history.csv."""
+def read_summary(path: Path) -> dict[str, Any]:
+    """A run's summary.json, checked field by field."""
+    data = read_json(path)
     try:
-        with open(path, newline="", encoding="utf-8") as file:
-            return [LogRow(**_log_row(row)) for row in csv.DictReader(file)]
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing; is {path.parent} a finished zoo run?") from None
-    except (OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
-        raise RunFolderError(f"{path}: damaged or not a zoo history ({exc})") from None
+        return schema.check_summary(data)
+    except schema.SchemaError as exc:
+        raise RunFolderError(f"{path}: not a zoo run summary ({exc})") from None
 
 
-def _log_row(row: dict[str, str]) -> dict[str, Any]:
-    return {key: int(value) if key == "epoch" else float(value) for key, value in row.items()}
+HISTORY_COLUMNS = list(LogRow.__dataclass_fields__)
+
+
+def read_history(path: Path) -> list[LogRow]:
+    """The log rows of a run's history.csv, within bounds (see :mod:`zoo.runs.bounded`)."""
+    rows = bounded.read_csv(path, "history", "missing; is {parent} a finished zoo run?")
+    header = next(rows, (1, []))[1]
+    if header != HISTORY_COLUMNS:
+        raise RunFolderError(
+            f"{path}:1: not a zoo history (its columns are {schema.shown(header)}, "
+            f"not {', '.join(HISTORY_COLUMNS)})"
+        )
+    history = [_log_row(path, line, cells) for line, cells in rows]
+    if not history:
+        raise RunFolderError(f"{path}: holds no log rows; is {path.parent} a finished zoo run?")
+    return history
+
+
+def _log_row(path: Path, line: int, cells: list[str]) -> LogRow:
+    try:
+        if len(cells) != len(HISTORY_COLUMNS):
+            raise schema.SchemaError("", f"{len(cells)} cells, not {len(HISTORY_COLUMNS)}")
+        row = dict(zip(HISTORY_COLUMNS, map(_number, cells)))
+        return LogRow(**schema.fields(row, "", schema.LOG_ROW_FIELDS))
+    except schema.SchemaError as exc:
+        raise RunFolderError(f"{path}:{line}: not a zoo history row ({exc})") from None
+
+
+def _number(cell: str) -> int | float | str:
+    """A cell as the number it holds (``12`` as an int), or as itself."""
+    if len(cell) > bounded.MAX_DIGITS:
+        return cell
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        return float(cell)
+    except ValueError:
+        return cell

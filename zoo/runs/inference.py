@@ -22,7 +22,7 @@ from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import load_plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.runs import folder
-from zoo.runs.data_record import check_file, check_split, recorded_params
+from zoo.runs.data_record import check_split, checked_params
 from zoo.runs.run import Run
 from zoo.tables import read_table
 from zoo.training.data import Split, load_split
@@ -47,7 +47,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
     target = resolve_device(device or config.device)
     state = folder.load_weights(run_dir / folder.WEIGHTS)
     model, task = rebuild(spec, record, state, target, (run_dir / folder.WEIGHTS, run_dir))
-    summary = folder.read_json(run_dir / folder.SUMMARY)
+    summary = folder.read_summary(run_dir / folder.SUMMARY)
     history = folder.read_history(run_dir / folder.HISTORY)
     return Run(
         model,
@@ -103,9 +103,8 @@ def run_split(run_dir: Path, plugins: Plugins) -> Split:
             f"{run_dir}: was trained on arrays given to zoo.train, which zoo cannot load "
             "again; evaluate it on a CSV file with: zoo eval RUN --data FILE"
         )
-    check_file(run_dir, record.data)
+    params = checked_params(run_dir, config, record.data)
     dataset = plugins.dataset(config.dataset)
-    params = recorded_params(config.dataset_params, record.data)
     split = load_split(dataset, params, config.test_size, config.split_seed)
     if split.classes != record.classes or split.features != record.features:
         raise RunFolderError(

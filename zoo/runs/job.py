@@ -170,10 +170,25 @@ def _fit(trainer: Trainer, checkpoint: Checkpoint | None, run_dir: Path) -> FitR
     except (RuntimeError, ValueError) as exc:  # a checkpoint of another model
         if checkpoint is None:
             raise
-        raise RunFolderError(
-            f"{run_dir / folder.CHECKPOINT}: does not fit the model "
-            f"({str(exc).strip().splitlines()[-1].strip()}); nothing was changed"
-        ) from None
+        raise unfit_checkpoint(run_dir, exc) from None
+
+
+def check_resumable(
+    experiment: Experiment, model: nn.Module, checkpoint: Checkpoint, run_dir: Path
+) -> None:
+    """Refuse, before anything in the folder changes, a checkpoint the model cannot go on
+    from: its weights, its optimizer's state, its generators, tried on a copy."""
+    try:
+        Trainer(model, experiment.data, experiment.config).check_resume(checkpoint)
+    except (RuntimeError, ValueError) as exc:
+        raise unfit_checkpoint(run_dir, exc) from None
+
+
+def unfit_checkpoint(run_dir: Path, exc: Exception) -> RunFolderError:
+    return RunFolderError(
+        f"{run_dir / folder.CHECKPOINT}: does not fit the model "
+        f"({str(exc).strip().splitlines()[-1].strip()}); nothing was changed"
+    )
 
 
 def finish(

@@ -19,10 +19,11 @@ class RunListing:
     run_dir: str
     model: str | None
     dataset: str | None
-    status: str  # completed, diverged, stopped, started (no checkpoint yet) or damaged
+    status: str  # completed, diverged, stopped, started (no checkpoint yet) or unreadable
     epochs: int | None  # trained so far
     test_acc: float | None
     date: str  # when it started: config.json's time
+    problem: str | None = None  # why an unreadable folder cannot be read
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,28 +36,34 @@ def list_runs(root: str | os.PathLike[str] = "runs") -> list[RunListing]:
         return []
     found = sorted(
         (path.parent for path in base.glob("**/" + folder.CONFIG) if path.is_file()),
-        key=lambda run_dir: (run_dir / folder.CONFIG).stat().st_mtime,
+        key=_started,
     )
     return [describe(run_dir) for run_dir in found]
 
 
 def describe(run_dir: Path) -> RunListing:
-    started = time.strftime(
-        "%Y-%m-%d %H:%M", time.localtime((run_dir / folder.CONFIG).stat().st_mtime)
-    )
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(_started(run_dir)))
     try:
         config = folder.read_record(run_dir).config
         model, dataset = config.model, config.dataset
         status, epochs, accuracy = _progress(run_dir)
-    except ZooError:
-        return RunListing(str(run_dir), None, None, "damaged", None, None, started)
+    except ZooError as exc:  # one folder's problem, not the listing's: shown with it
+        return RunListing(str(run_dir), None, None, "unreadable", None, None, started, str(exc))
     return RunListing(str(run_dir), model, dataset, status, epochs, accuracy, started)
+
+
+def _started(run_dir: Path) -> float:
+    """When config.json was written (0 if it went away meanwhile)."""
+    try:
+        return (run_dir / folder.CONFIG).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _progress(run_dir: Path) -> tuple[str, int | None, float | None]:
     if (run_dir / folder.SUMMARY).exists():
-        summary = folder.read_json(run_dir / folder.SUMMARY)
-        return str(summary.get("status")), summary.get("epochs"), summary.get("test_acc")
+        summary = folder.read_summary(run_dir / folder.SUMMARY)
+        return summary["status"], summary["epochs"], summary["test_acc"]
     if (run_dir / folder.CHECKPOINT).exists():
         checkpoint = folder.load_checkpoint(run_dir / folder.CHECKPOINT)
         return "stopped", checkpoint.epoch, checkpoint.history[-1].test_acc

@@ -12,12 +12,17 @@ same moment exactly one succeeds, and the folder is no longer empty for the othe
 The file is removed when the lock is released, so a finished folder holds only zoo's files. A
 process that opened the file just before it was removed notices that the name now points
 elsewhere (or nowhere) and tries again.
+
+Only a lock file zoo made is ever opened for writing: a regular file with one name, holding
+nothing or a pid. A link (followed, it would truncate its target, or create one), a FIFO, a
+folder or a file holding anything else is refused in one line, untouched.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +36,8 @@ except ImportError:  # pragma: no cover - not POSIX: folders are not locked
 
 LOCK_NAME = ".zoo-lock"
 _ATTEMPTS = 50  # opens of a lock file that its holder removed meanwhile: a live lock race
+_NO_WAIT = os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)  # never a link's target, never a FIFO
+_OWNER_BYTES = 32  # a pid and a newline: a lock file holding more is not zoo's
 
 
 class FolderBusy(RunFolderError):
@@ -97,7 +104,7 @@ def claim(folder: Path) -> None:
     Raises :class:`FolderBusy` or :class:`RunFolderError` when another process got there first.
     """
     try:
-        handle = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        handle = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NO_WAIT, 0o644)
     except FileExistsError:
         raise in_use_or_taken(folder) from None
     _write_owner(handle)
@@ -107,7 +114,7 @@ def claim(folder: Path) -> None:
 def in_use_or_taken(folder: Path) -> RunFolderError:
     """The error for a folder that is not free: busy when its lock is held, else not empty."""
     try:
-        handle = os.open(folder / LOCK_NAME, os.O_RDONLY)
+        handle = os.open(folder / LOCK_NAME, os.O_RDONLY | _NO_WAIT)
     except OSError:
         handle = None
     if handle is not None:
@@ -133,21 +140,65 @@ def _open(folder: Path) -> int:
     """The lock file, created if needed; read-only where the folder cannot be written."""
     path = folder / LOCK_NAME
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return _checked(path, os.open(path, os.O_RDWR | os.O_CREAT | _NO_WAIT, 0o644))
     except FileNotFoundError:
         raise RunFolderError(f"{folder}: no such run folder") from None
     except NotADirectoryError:
         raise RunFolderError(f"{folder}: not a folder") from None
     except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):  # a link, a folder, a socket
+            raise RunFolderError(foreign_message(path, _kind(path))) from None
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise RunFolderError(f"{folder}: cannot lock the folder ({exc.strerror})") from None
         problem = exc.strerror
     try:
-        return os.open(path, os.O_RDONLY)  # a lock works on a file opened for reading too
+        handle = os.open(path, os.O_RDONLY | _NO_WAIT)  # a lock works on a read-only file too
     except OSError:
         raise RunFolderError(
             f"{folder}: cannot write here ({problem}); nothing was changed"
         ) from None
+    return _checked(path, handle)
+
+
+def _checked(path: Path, handle: int) -> int:
+    """``handle`` if it is a lock file zoo made: one regular file, empty or holding a pid."""
+    info = os.fstat(handle)
+    kind = None
+    if not stat.S_ISREG(info.st_mode):
+        kind = _kind(path)
+    elif info.st_nlink != 1:
+        kind = "a file with another name too (a hard link)"
+    elif info.st_size > _OWNER_BYTES or not _is_pid(os.pread(handle, _OWNER_BYTES, 0)):
+        kind = "a file holding something other than a pid"
+    if kind is None:
+        return handle
+    os.close(handle)
+    raise RunFolderError(foreign_message(path, kind))
+
+
+def foreign_message(path: Path, kind: str) -> str:
+    return (
+        f"{path}: not a lock file zoo made ({kind}); nothing was changed; "
+        "remove it if no zoo process uses the folder, then try again"
+    )
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "gone"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "not a regular file"
+
+
+def _is_pid(content: bytes) -> bool:
+    return content.strip() == b"" or content.strip().isdigit()
 
 
 def _lock(handle: int) -> None:

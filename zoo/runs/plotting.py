@@ -102,11 +102,16 @@ def draw_curves(axes: Sequence[Axes], history: Sequence[LogRow]) -> None:
         axis.legend()
 
 
-def save_figure(path: Path, figure: Figure) -> None:
-    """The figure as a PNG at ``path``, written atomically."""
+def png(figure: Figure) -> bytes:
+    """The figure as a PNG file's bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_figure(path: Path, figure: Figure) -> None:
+    """The figure as a PNG at ``path`` (a run folder's), written atomically."""
+    write_atomic(path, png(figure))
 
 
 def save_boundaries(path: Path, panels: Sequence[Panel], columns: int = 2) -> None:

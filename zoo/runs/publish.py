@@ -25,7 +25,7 @@ from zoo.names import NAME, NAME_RULE
 from zoo.plugins.loader import load_plugins
 from zoo.runs import bounded, weights_file
 from zoo.runs.card import model_card, recorded_training
-from zoo.runs.outputs import output_file
+from zoo.runs.outputs import output_file, run_inputs
 from zoo.runs.run import Run
 
 MAX_CATALOGUE_BYTES = 2**20
@@ -82,12 +82,13 @@ def publish(
     _refuse_overwrite(catalogue, name, weights, digest, force)
     new_text = with_entry(path, text, catalogue, name, entry)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    with output_file(weights, run.run_dir, mode="wb") as file:
+    inputs = run_inputs(run)  # the catalogue is not one: publishing rewrites it
+    with output_file(weights, inputs=inputs, binary=True, what="weights") as file:
         file.write(data)
     card = model_card({**record, "training": recorded_training(run.run_dir)}, name)
-    with output_file(weights.with_suffix(".md"), run.run_dir) as file:
+    with output_file(weights.with_suffix(".md"), inputs=inputs, what="model card") as file:
         file.write(card)
-    with output_file(path, run.run_dir) as file:  # last: it names the files above
+    with output_file(path, inputs=inputs, what="catalogue") as file:  # last: it names the above
         file.write(new_text)
     return published
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from zoo.errors import ConfigError, RunFolderError
 from zoo.plugins.loaded import Plugins
 from zoo.runs import folder
-from zoo.runs.data_record import check_file, check_split, recorded_params
+from zoo.runs.data_record import check_split, checked_params
 from zoo.runs.files import remove_leftovers
 from zoo.runs.inference import model_of_run
-from zoo.runs.job import Callbacks, run_record, train_in_folder
+from zoo.runs.job import Callbacks, check_resumable, run_record, train_in_folder
 from zoo.runs.lock import hold
 from zoo.runs.run import Run
 from zoo.settings import InvalidSetting, check_setting
@@ -45,13 +45,12 @@ def resume_run(
 def _resume_run(
     run_dir: Path, plugins: Plugins, epochs: int | None, plot: bool, callbacks: Callbacks | None
 ) -> Run:
+    """Everything is checked first; the folder changes only once all of it passed."""
     record = folder.read_record(run_dir)
     checkpoint = _checkpoint(run_dir, epochs)
     check_writable(run_dir)
-    remove_leftovers(run_dir)  # half-written temporary files of a killed run
-    check_file(run_dir, record.data)
     config = replace(
-        record.config, dataset_params=recorded_params(record.config.dataset_params, record.data)
+        record.config, dataset_params=checked_params(run_dir, record.config, record.data)
     )
     config = config if epochs is None else replace(config, epochs=epochs)
     spec = model_of_run(run_dir, config, plugins)
@@ -63,10 +62,13 @@ def _resume_run(
             f"{record.factory_kwargs}; its plugin or data changed, so it cannot be resumed"
         )
     check_split(run_dir, record.data, experiment.split, config.dataset)
+    model = experiment.build(config.seed)
+    if checkpoint is not None:
+        check_resumable(experiment, model, checkpoint, run_dir)
+    remove_leftovers(run_dir)  # half-written temporary files of a killed run
     if epochs is not None:  # the run now goes further: say so before any epoch is trained
         (run_dir / folder.SUMMARY).unlink(missing_ok=True)
         folder.write_json(run_dir / folder.CONFIG, run_record(experiment).to_json())
-    model = experiment.build(config.seed)
     return train_in_folder(experiment, model, run_dir, checkpoint, plot, callbacks)
 
 
@@ -83,11 +85,11 @@ def _checkpoint(run_dir: Path, epochs: int | None) -> Checkpoint | None:
             check_setting("epochs", epochs)
         except InvalidSetting as exc:
             raise ConfigError(str(exc)) from None
+    if finished and folder.read_summary(run_dir / folder.SUMMARY)["status"] == "diverged":
+        raise RunFolderError(f"{run_dir}: this run diverged; train a new one instead")
     if not (run_dir / folder.CHECKPOINT).exists():  # killed before the first one: start over
         return None
     checkpoint = folder.load_checkpoint(run_dir / folder.CHECKPOINT)
-    if finished and folder.read_json(run_dir / folder.SUMMARY).get("status") == "diverged":
-        raise RunFolderError(f"{run_dir}: this run diverged; train a new one instead")
     if epochs is not None and epochs <= checkpoint.epoch:
         raise ConfigError(
             f"--epochs {epochs}: the run has trained {checkpoint.epoch} epochs already; "

@@ -223,19 +223,18 @@ def _label(value: Any, field: str) -> Any:
 # -- checkpoint.pt -------------------------------------------------------------------------------
 
 
+_percent = number(0, 100)
+LOG_ROW_FIELDS: dict[str, Check] = {
+    "epoch": whole(0),
+    "train_loss": number(finite=False),
+    "train_acc": _percent,
+    "test_loss": number(finite=False),
+    "test_acc": _percent,
+}
+
+
 def _log_row(value: Any, field: str) -> dict[str, Any]:
-    loss, percent = number(finite=False), number(0, 100)
-    return fields(
-        value,
-        field,
-        {
-            "epoch": whole(0),
-            "train_loss": loss,
-            "train_acc": percent,
-            "test_loss": loss,
-            "test_acc": percent,
-        },
-    )
+    return fields(value, field, LOG_ROW_FIELDS)
 
 
 log_rows = items(_log_row, least=1)
@@ -313,3 +312,53 @@ def check_checkpoint(data: Any) -> None:
     fields(data, "", CHECKPOINT_FIELDS)
     if data["kept_epoch"] > data["epoch"]:
         raise SchemaError("kept_epoch", f"is after epoch {data['epoch']}")
+
+
+# -- summary.json, and each record of a comparison ------------------------------------------
+
+
+def phrase(value: Any, field: str) -> str:
+    """A text, maybe empty (a verdict)."""
+    if not isinstance(value, str):
+        raise SchemaError(field, f"must be a text, got {shown(value)}")
+    return value
+
+
+_loss = optional(number(finite=False))
+SUMMARY_FIELDS: dict[str, Check] = {
+    "model": text,
+    "builds": optional(text),
+    "dataset": text,
+    "task": one_of("binary", "multi-class"),
+    "epochs": optional(whole(0, 10**9)),
+    "train_acc": number(0, 100),
+    "test_acc": number(0, 100),
+    "train_loss": _loss,
+    "test_loss": _loss,
+    "seconds": number(0),
+    "device": text,
+    "seed": whole(0, 2**63 - 1),
+    "params": optional(whole(0)),
+    "status": one_of("completed", "diverged"),
+    "run_dir": optional(text),
+}
+# Fields a summary gained later: checked where present, absent from older run folders and parts.
+NEWER_SUMMARY_FIELDS: dict[str, Check] = {
+    "majority_acc": optional(number(0, 100)),  # since feature scaling
+    "learned_nothing": boolean,
+    "warning": optional(text),
+}
+
+
+def summary_checks(value: Any) -> dict[str, Check]:
+    """The checks of a summary: every field of the oldest, and the newer ones it holds."""
+    given = value if isinstance(value, dict) else {}
+    newer = {key: check for key, check in NEWER_SUMMARY_FIELDS.items() if key in given}
+    return {**SUMMARY_FIELDS, **newer}
+
+
+def check_summary(data: Any) -> dict[str, Any]:
+    """A summary.json's content has the shape ``zoo train --json`` prints (fields a newer zoo
+    may add are left as they are)."""
+    fields(data, "", summary_checks(data), exact=False)
+    return dict(data)

@@ -19,7 +19,7 @@ from zoo.tables.limits import (
     MOST_CLASSES,
     ROWS_PER_CLASS,
 )
-from zoo.tables.lines import feature, file_sha256, is_header, number, read_lines
+from zoo.tables.lines import feature, is_header, number, read_lines
 from zoo.tables.reading import HEADERS, Table, check_options, last_column, read_table
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "Table",
     "check_options",
     "feature",
-    "file_sha256",
     "is_header",
     "last_column",
     "number",

@@ -11,7 +11,6 @@ and goes to it only to read quotes or to name the line of a block that failed.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import math
 import os
@@ -119,15 +118,6 @@ def shown(text: str) -> str:
     """A name from a file as a message shows it: as written, or quoted with escapes where it
     holds a line end or another character a terminal would not print as itself."""
     return text if text.isprintable() else repr(text)
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def open_file(path: str | os.PathLike[str]) -> AbstractContextManager[IO[bytes]]:

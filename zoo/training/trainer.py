@@ -144,8 +144,10 @@ class Trainer(TrainingLoop):
         )
         return True
 
-    def _restore(self, checkpoint: Checkpoint) -> None:
-        """Everything is checked first (ValueError: the checkpoint does not fit the model)."""
+    def check_resume(self, checkpoint: Checkpoint) -> None:
+        """Raise ValueError naming the first thing in ``checkpoint`` this trainer cannot go on
+        from; nothing is changed (the model, its optimizer and the generators stay as they
+        were), so a caller can check before it touches anything."""
         check_fits(checkpoint, self.model, self.optimizer)
         if checkpoint.epoch > self.schedule.epochs:
             raise ValueError(
@@ -156,6 +158,9 @@ class Trainer(TrainingLoop):
             if batches.numel() != self.batches.generator.get_state().numel():
                 raise ValueError("rng.batches: not a state of the batch order's generator")
         self._trial(checkpoint)
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        self.check_resume(checkpoint)
         self.model.load_state_dict(checkpoint.model)
         self.optimizer.load_state_dict(checkpoint.optimizer)
         torch.set_rng_state(checkpoint.rng["torch"])

@@ -16,7 +16,13 @@ from zoo.runs.card import model_card, recorded_training, training
 from zoo.runs.export import FORMATS, TOLERANCE, graph, onnx_file, torchscript_file
 from zoo.runs.files import write_atomic
 from zoo.runs.folder import write_json
-from zoo.runs.outputs import output_file, output_folder
+from zoo.runs.outputs import (
+    check_output,
+    check_output_folder,
+    output_file,
+    output_folder,
+    run_inputs,
+)
 from zoo.runs.run import Run
 from zoo.training.data import Split
 
@@ -50,7 +56,10 @@ def export_run(run: Run, path: str | os.PathLike[str], format: str) -> ExportRep
     path = Path(path)
     if path.name in ("", ".", ".."):
         raise ConfigError(f"--output must name a {_what(format)}, got {str(path)!r}")
-    _not_an_input(path, run)
+    if format == "safetensors":  # never over the run folder or one of its files
+        check_output_folder(path, what="export", flag="--output")
+    else:
+        check_output(path, inputs=run_inputs(run), what="export", flag="--output")
     if format == "onnx":
         onnx_file.require()
     split = _test_split(run)
@@ -65,8 +74,9 @@ def export_run(run: Run, path: str | os.PathLike[str], format: str) -> ExportRep
         data = writer.to_bytes(module, graph.example(rows), record)
         difference = _difference(writer.run(data, rows), reference, format)
         checker = writer.checker()
-        with output_file(path, _an_input(run), mode="wb") as file:
-            file.write(data)
+        inputs = run_inputs(run)
+        with output_file(path, inputs=inputs, binary=True, what="export", flag="--output") as out:
+            out.write(data)
     partial = bool(run.summary.get("partial"))
     epochs = run.summary.get("epochs")
     return ExportReport(
@@ -84,7 +94,7 @@ def _write_folder(
     difference = _difference(
         graph.compute(graph.probabilities_of(rebuilt), rows), reference, "safetensors"
     )
-    with output_folder(path) as folder:
+    with output_folder(path, what="export", flag="--output") as folder:
         write_atomic(folder / FOLDER_FILES[0], data)
         write_json(folder / FOLDER_FILES[1], record)
         card = model_card({**record, "training": _training(run)}, str(path))
@@ -123,22 +133,6 @@ def _training(run: Run) -> dict[str, Any]:
     if run.run_dir is None:
         return training(run.summary.get("seconds"))
     return recorded_training(run.run_dir)
-
-
-def _not_an_input(path: Path, run: Run) -> None:
-    """Never over the run folder or one of its files."""
-    if run.run_dir is None or not path.exists():
-        return
-    if os.path.samefile(path, run.run_dir) or any(
-        os.path.samefile(path, own) for own in run.run_dir.iterdir()
-    ):
-        raise ConfigError(
-            f"--output {path} is the run folder or one of its files; write the export elsewhere"
-        )
-
-
-def _an_input(run: Run) -> str:
-    return str(run.run_dir) if run.run_dir is not None else "-"
 
 
 def _what(format: str) -> str:
