@@ -402,8 +402,9 @@ def test_a_label_column_that_looks_measured_warns_in_one_line(zoo_here, tmp_path
     assert len(measured) == 1 and all(
         line in measured or "learned nothing" in line for line in warned
     )
-    assert "zoo: warning: the labels of dataset 'grades.csv' look like a measurement (" in (
-        measured[0]
+    assert (
+        "zoo: warning: the labels of dataset 'grades.csv' look like a measurement ("
+        in (measured[0])
     )
     assert (
         "is this a regression target? zoo trains classifiers, one class per distinct value"

@@ -191,10 +191,16 @@ RECORD_FIELDS: dict[str, schema.Check] = {
     "status": schema.one_of("completed", "diverged"),
     "run_dir": schema.optional(schema.text),
 }
-NEWER_RECORD_FIELDS: dict[str, schema.Check] = {  # since feature scaling
+NEWER_RECORD_FIELDS: dict[str, schema.Check] = {
+    # since feature scaling
     "majority_acc": schema.optional(schema.number(0, 100)),
     "learned_nothing": schema.boolean,
     "warning": schema.optional(schema.text),
+    # since validation splits
+    "val_acc": schema.optional(schema.number(0, 100)),
+    "val_loss": _loss,
+    "best_epoch": schema.optional(schema.whole(0, 10**9)),
+    "stopped_early": schema.boolean,
 }
 PART_FIELDS: dict[str, schema.Check] = {
     "records": schema.items(_record, least=1),

@@ -34,7 +34,7 @@ MAX_DIGITS = 100
 
 def read_json(path: Path) -> Any:
     """A strict JSON file of at most :data:`MAX_JSON_BYTES`."""
-    with _open_regular(path, "missing; is {parent} a zoo run folder?") as file:
+    with open_regular(path, "missing; is {parent} a zoo run folder?") as file:
         _check_size(path, file, MAX_JSON_BYTES)
         raw = file.read(MAX_JSON_BYTES + 1)
     try:
@@ -51,7 +51,7 @@ def read_json(path: Path) -> Any:
 
 def load_tensors(path: Path, what: str) -> Any:
     """torch.load with weights_only=True of a zip file zoo could have written: never code."""
-    with _open_regular(path, f"missing; this run folder has no {what}") as file:
+    with open_regular(path, f"missing; this run folder has no {what}") as file:
         _check_size(path, file, MAX_TENSOR_FILE_BYTES)
         if not zipfile.is_zipfile(file):
             file.seek(0)
@@ -74,7 +74,9 @@ def load_tensors(path: Path, what: str) -> Any:
             raise RunFolderError(f"{path}: {reason}; nothing was loaded") from None
 
 
-def _open_regular(path: Path, missing: str) -> IO[bytes]:
+def open_regular(path: Path, missing: str) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file (a FIFO is never waited on);
+    ``missing`` says what its absence means (``{parent}``: its folder)."""
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO: no wait
     except FileNotFoundError:

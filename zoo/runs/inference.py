@@ -76,6 +76,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         target,
         lambda: run_split(run_dir, plugins),
         record.feature_scaling,
+        folder.read_epochs(run_dir / folder.EPOCHS),
     )
 
 
@@ -91,7 +92,7 @@ def run_split(run_dir: Path, plugins: Plugins) -> Split:
     check_file(run_dir, record.data)
     dataset = plugins.dataset(config.dataset)
     params = recorded_params(config.dataset_params, record.data)
-    split = load_split(dataset, params, config.test_size, config.split_seed)
+    split = load_split(dataset, params, config.test_size, config.split_seed, config.val_size)
     if split.classes != record.classes or split.features != record.features:
         raise RunFolderError(
             f"{run_dir}: dataset {config.dataset!r} gives {split.features} features and "

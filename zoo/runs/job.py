@@ -28,6 +28,7 @@ from zoo.plugins.events import Events
 from zoo.runs import folder
 from zoo.runs.data_record import data_record
 from zoo.runs.lock import hold
+from zoo.runs.logs import RunLogs
 from zoo.runs.run import Run
 from zoo.runs.run_events import RunEvents, run_info
 from zoo.runs.run_events import open_events as open_events  # for the API: one import
@@ -126,10 +127,7 @@ def train_in_folder(
 ) -> Run:
     """Train (from ``checkpoint``, if any) with checkpoints in ``run_dir``, then finish it."""
     callbacks = callbacks or Callbacks()
-
-    def save(latest: Checkpoint) -> None:
-        folder.save_checkpoint(run_dir / folder.CHECKPOINT, latest)
-
+    logs = RunLogs(run_dir)  # history.csv and epochs.csv appended at each checkpoint
     resume = f"zoo train --resume {run_dir}"
     start = checkpoint.epoch if checkpoint is not None else 0
     try:
@@ -139,7 +137,7 @@ def train_in_folder(
                     model,
                     experiment.data,
                     experiment.config,
-                    on_checkpoint=save,
+                    on_checkpoint=logs.save,
                     should_stop=stop,
                     **callbacks.for_trainer(events),
                 )
@@ -201,6 +199,7 @@ def finish(
         experiment.device,
         lambda: split,
         experiment.scaling,
+        list(result.steps),
     )
     diverged = result.diverged_at is not None
     message = _divergence_message(experiment, result, run_dir) if diverged else ""
@@ -227,6 +226,8 @@ def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
     assert run.run_dir is not None
     run_dir = run.run_dir
     folder.save_weights(run_dir / folder.WEIGHTS, run.model.state_dict())
+    if run.steps:  # whole: a diverged run has rows after its last checkpoint
+        folder.write_history(run_dir / folder.EPOCHS, (row.to_dict() for row in run.steps))
     if plot:
         save_pictures(run)
     events.end(run.summary, run.history)  # history.csv first (zoo's own hook), then loggers'
@@ -251,7 +252,8 @@ def save_pictures(run: Run) -> list[Path]:
         figure.tight_layout()
         save_figure(run.run_dir / folder.BOUNDARY, figure)
         written.append(run.run_dir / folder.BOUNDARY)
-    save_figure(run.run_dir / folder.CURVES, curves_figure(run.history, run.title()))
+    figure = curves_figure(run.history, run.title(), run.steps, run.summary.get("best_epoch"))
+    save_figure(run.run_dir / folder.CURVES, figure)
     return [*written, run.run_dir / folder.CURVES]
 
 
