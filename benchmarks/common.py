@@ -49,12 +49,19 @@ def circles() -> tuple[torch.Tensor, ...]:
 
 
 def lesson_loop(
-    data: tuple[torch.Tensor, ...], seed: int, epochs: int, momentum: float, log_every: int
+    data: tuple[torch.Tensor, ...],
+    seed: int,
+    epochs: int,
+    momentum: float,
+    log_every: int,
+    every_epoch: bool = False,
 ) -> tuple[float, float]:
     """The lesson's loop, written by hand: (training seconds, final test accuracy).
 
     Full batch, BCEWithLogitsLoss, SGD at lr 0.1; train and test evaluated in eval mode under
     inference_mode at epoch 0, every ``log_every`` epochs and at the end, as zoo's trainer does.
+    ``every_epoch``: also keep each epoch's loss and the accuracy of its logits, as the lesson
+    computes them in its loop (and zoo records them, for its curves).
     """
     X_train, y_train, X_test, y_test = data
     torch.manual_seed(seed)
@@ -75,6 +82,7 @@ def lesson_loop(
         return accuracy
 
     evaluate()
+    curve: list[tuple[float, float]] = []
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         logits = model(X_train).squeeze(1)
@@ -82,6 +90,9 @@ def lesson_loop(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if every_epoch:  # the lesson's acc = accuracy_fn(y_train, round(sigmoid(logits)))
+            right = torch.eq(torch.round(torch.sigmoid(logits.detach())), y_train).sum().item()
+            curve.append((loss.item(), right / len(y_train) * 100))
         if epoch % log_every == 0 or epoch == epochs:
             accuracy = evaluate()
     return time.perf_counter() - start, accuracy

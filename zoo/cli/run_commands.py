@@ -182,9 +182,12 @@ def eval_command(
             f"(loss {metrics['loss']:.5f})"
         )
     else:
+        val = ""
+        if "val_acc" in metrics:
+            val = f"val {percent(metrics['val_acc'])} (loss {metrics['val_loss']:.5f}), "
         echo(
             f"{metrics['model']} on {metrics['dataset']} ({metrics['device']}): "
-            f"train {percent(metrics['train_acc'])} (loss {metrics['train_loss']:.5f}), "
+            f"train {percent(metrics['train_acc'])} (loss {metrics['train_loss']:.5f}), {val}"
             f"test {percent(metrics['test_acc'])} (loss {metrics['test_loss']:.5f})"
         )
 

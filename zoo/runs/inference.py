@@ -30,7 +30,7 @@ from zoo.training.experiment import TensorSplit
 from zoo.training.models import build_model, check_output
 from zoo.training.scaling import Scaling
 from zoo.training.tasks import Task, accuracy
-from zoo.training.trainer import evaluate
+from zoo.training.trainer import evaluate, split_scores
 
 PathLike = str | os.PathLike[str]
 
@@ -134,8 +134,13 @@ def evaluate_run(
             split = run.load_split() if run.load_split else None
             assert split is not None
             scaling = run.scaling or Scaling.identity(split.features)
-            scores = evaluate(run.model, TensorSplit.from_split(split, run.device, scaling))
+            data = TensorSplit.from_split(split, run.device, scaling)
+            scores = evaluate(run.model, data)
             record |= dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), scores))
+            if data.X_val is not None and data.y_val is not None:
+                loss_fn = data.task.loss_function()
+                val = split_scores(run.model, data.task, data.X_val, data.y_val, loss_fn)
+                record |= dict(zip(("val_loss", "val_acc"), val))
         else:
             record |= {"dataset": str(data), **_score_file(run, data, target)}
     return {**record, "device": str(run.device), "seed": run.config.seed, "run_dir": str(run_dir)}

@@ -127,7 +127,7 @@ def train_in_folder(
 ) -> Run:
     """Train (from ``checkpoint``, if any) with checkpoints in ``run_dir``, then finish it."""
     callbacks = callbacks or Callbacks()
-    logs = RunLogs(run_dir)  # history.csv and epochs.csv appended at each checkpoint
+    logs = RunLogs(run_dir, resumed=checkpoint is not None)  # appended at each checkpoint
     resume = f"zoo train --resume {run_dir}"
     start = checkpoint.epoch if checkpoint is not None else 0
     try:
