@@ -134,12 +134,12 @@ def evaluate_run(
             split = run.load_split() if run.load_split else None
             assert split is not None
             scaling = run.scaling or Scaling.identity(split.features)
-            data = TensorSplit.from_split(split, run.device, scaling)
-            scores = evaluate(run.model, data)
+            tensors = TensorSplit.from_split(split, run.device, scaling)
+            scores = evaluate(run.model, tensors)
             record |= dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), scores))
-            if data.X_val is not None and data.y_val is not None:
-                loss_fn = data.task.loss_function()
-                val = split_scores(run.model, data.task, data.X_val, data.y_val, loss_fn)
+            if tensors.X_val is not None and tensors.y_val is not None:
+                loss_fn, task = tensors.task.loss_function(), tensors.task
+                val = split_scores(run.model, task, tensors.X_val, tensors.y_val, loss_fn)
                 record |= dict(zip(("val_loss", "val_acc"), val))
         else:
             record |= {"dataset": str(data), **_score_file(run, data, target)}
