@@ -105,6 +105,7 @@ def draw_curves(
     validation from ``history`` (validation from ``steps`` where measured every epoch)."""
     logged = [row.epoch for row in history]
     every = [row.epoch for row in steps]
+    points = {"marker": "o", "markersize": 3} if steps else {}  # log points among epochs
     per_epoch_val = bool(steps) and steps[0].val_loss is not None
     panels = ((axes[0], "Loss", "loss", "loss"), (axes[1], "Accuracy (%)", "acc", "accuracy"))
     for axis, what, key, word in panels:
@@ -118,8 +119,9 @@ def draw_curves(
             axis.plot(every, val, label=f"Validation {word}")
         elif history and history[0].val_loss is not None:
             val = [getattr(r, f"val_{key}") for r in history]
-            axis.plot(logged, val, label=f"Validation {word}")
-        axis.plot(logged, [getattr(r, f"test_{key}") for r in history], label=f"Test {word}")
+            axis.plot(logged, val, label=f"Validation {word}", **points)
+        test = [getattr(r, f"test_{key}") for r in history]
+        axis.plot(logged, test, label=f"Test {word}", **points)
         if best_epoch is not None:
             kept = f"Kept (epoch {best_epoch})"
             axis.axvline(best_epoch, color="grey", linestyle="--", label=kept)
