@@ -189,9 +189,8 @@ class TrainingLoop:
         def seconds() -> float:
             return (earlier + time.perf_counter() - start) / len(tracks)
 
-        for epoch in range(first, last + 1):
-            if self.all_done():  # resumed after it had stopped early
-                break
+        end = first if self.all_done() else last + 1  # resumed after it had stopped early
+        for epoch in range(first, end):
             steps = self.train_epoch(epoch)
             if self.on_progress is not None:
                 self.on_progress(epoch, last)
@@ -208,7 +207,7 @@ class TrainingLoop:
                 if self.all_diverged():
                     break
             stop = self.should_stop is not None and self.should_stop()
-            done = self.all_done()
+            done = bool(stopping) and self.all_done()  # the last member stopped early
             if schedule.checkpoints_at(epoch, stop or done) and not self.checkpoint(
                 epoch, seconds()
             ):
