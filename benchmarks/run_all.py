@@ -1,4 +1,4 @@
-"""Run the seven CPU benchmarks one after another (several minutes on a 2-core machine).
+"""Run the CPU benchmarks one after another (several minutes on a 2-core machine).
 
 .venv/bin/python benchmarks/run_all.py
 """
@@ -9,6 +9,7 @@ import against_sklearn
 import cold_train
 import compare_statistics
 import csv_read
+import log_every
 import seeds_together
 import startup
 import sweep_stack
@@ -23,6 +24,7 @@ for benchmark in (
     sweep_stack,
     csv_read,
     compare_statistics,
+    log_every,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()
