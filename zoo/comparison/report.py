@@ -71,8 +71,12 @@ SUMMARY_FIELDS = [
     "failed",
     "verdict",
 ]
-VALIDATION_SUMMARY_FIELDS = ["val_acc_mean", "val_acc_std", "val_acc_min", "val_acc_max"]
-VALIDATION_RESULT_FIELDS = ["val_acc", "val_loss", "best_epoch", "stopped_early"]
+# With a validation split: more columns, each list before the column named.
+VALIDATION_FIELDS = {
+    "test_acc_mean": ["val_acc_mean", "val_acc_std", "val_acc_min", "val_acc_max"],
+    "train_acc": ["best_epoch", "stopped_early"],  # after a result's epochs
+    "test_acc": ["val_acc", "val_loss"],
+}
 RESULT_FIELDS = [
     "dataset",
     "model",
@@ -170,23 +174,19 @@ def summary_csv(comparison: Comparison) -> str:
             for part in ("low", "high", "method"):
                 flat[f"{key}_{part}"] = interval.get(part)
         rows.append(flat)
-    fields = _with_validation(SUMMARY_FIELDS, VALIDATION_SUMMARY_FIELDS, comparison)
-    return _csv(_with_grid(fields, comparison), rows)
+    return _csv(_with_grid(_with_validation(SUMMARY_FIELDS, comparison), comparison), rows)
 
 
 def results_csv(comparison: Comparison) -> str:
-    fields = _with_validation(RESULT_FIELDS, VALIDATION_RESULT_FIELDS, comparison)
-    return _csv(_with_grid(fields, comparison), comparison.results)
+    fields = _with_grid(_with_validation(RESULT_FIELDS, comparison), comparison)
+    return _csv(fields, comparison.results)
 
 
-def _with_validation(
-    fields: Sequence[str], validation: Sequence[str], comparison: Comparison
-) -> list[str]:
-    """``fields`` with the validation columns before the test accuracy's, if there are any."""
+def _with_validation(fields: Sequence[str], comparison: Comparison) -> list[str]:
+    """``fields`` with the validation columns (:data:`VALIDATION_FIELDS`), if there are any."""
     if not has_validation(comparison.summary):
         return list(fields)
-    at = next(k for k, name in enumerate(fields) if name.startswith("test_acc"))
-    return [*fields[:at], *validation, *fields[at:]]
+    return [new for name in fields for new in [*VALIDATION_FIELDS.get(name, []), name]]
 
 
 def has_validation(rows: Sequence[dict[str, Any]]) -> bool:
