@@ -105,7 +105,7 @@ def draw_curves(
     validation from ``history`` (validation from ``steps`` where measured every epoch)."""
     logged = [row.epoch for row in history]
     every = [row.epoch for row in steps]
-    points = {"marker": "o", "markersize": 3} if steps else {}  # log points among epochs
+    points: dict[str, Any] = {"marker": "o", "markersize": 3} if steps else {}  # log points
     per_epoch_val = bool(steps) and steps[0].val_loss is not None
     panels = ((axes[0], "Loss", "loss", "loss"), (axes[1], "Accuracy (%)", "acc", "accuracy"))
     for axis, what, key, word in panels:
