@@ -100,12 +100,6 @@ def _holdout(value: Any) -> float:
     return float(value)
 
 
-def _factor(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise InvalidSetting(f"must be a number between 0 and 1, got {_short(value)}")
-    return float(value)
-
-
 def _seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise InvalidSetting(f"must be a whole number from 0 to 2**63-1, got {_short(value)}")
@@ -224,7 +218,7 @@ _ALL = [
         "none",
     ),
     Setting("lr_step_size", "epochs between the step schedule's cuts", _whole(1), 100),
-    Setting("lr_gamma", "what the step and plateau schedules multiply lr by", _factor, 0.1),
+    Setting("lr_gamma", "what the step and plateau schedules multiply lr by", _fraction, 0.1),
     Setting(
         "lr_patience",
         "epochs without a better validation loss before the plateau schedule cuts lr",
