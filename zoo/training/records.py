@@ -31,7 +31,10 @@ class LogRow:
         )
 
     def finite(self) -> bool:
-        return math.isfinite(self.train_loss) and math.isfinite(self.test_loss)
+        val = self.val_loss if self.val_loss is not None else 0.0
+        return (
+            math.isfinite(self.train_loss) and math.isfinite(self.test_loss) and math.isfinite(val)
+        )
 
     def to_dict(self) -> dict[str, float]:
         """history.csv's columns: the validation ones only for a run that has them."""
