@@ -56,6 +56,7 @@ def lesson_loop(
     log_every: int,
     foreach: bool | None = None,
     device: str = "cpu",
+    every_epoch: bool = False,
 ) -> tuple[float, float]:
     """The lesson's loop, written by hand: (training seconds, final test accuracy).
 
@@ -63,6 +64,8 @@ def lesson_loop(
     inference_mode at epoch 0, every ``log_every`` epochs and at the end, as zoo's trainer does.
     ``foreach``: torch's SGD as it chooses (None, as the lesson writes it) or told to use its
     foreach kernels (True: the faster on this project's CPU).
+    ``every_epoch``: also keep each epoch's loss and the accuracy of its logits, as the lesson
+    computes them in its loop (and zoo records them, for its curves).
     """
     X_train, y_train, X_test, y_test = (t.to(device) for t in data)
     torch.manual_seed(seed)
@@ -83,6 +86,7 @@ def lesson_loop(
         return accuracy
 
     evaluate()
+    curve: list[tuple[float, float]] = []
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         logits = model(X_train).squeeze(1)
@@ -90,6 +94,9 @@ def lesson_loop(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if every_epoch:  # the lesson's acc = accuracy_fn(y_train, round(sigmoid(logits)))
+            right = torch.eq(torch.round(torch.sigmoid(logits.detach())), y_train).sum().item()
+            curve.append((loss.item(), right / len(y_train) * 100))
         if epoch % log_every == 0 or epoch == epochs:
             accuracy = evaluate()
     if device.startswith("cuda"):

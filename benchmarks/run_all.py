@@ -11,6 +11,7 @@ import against_sklearn
 import cold_train
 import compare_statistics
 import csv_read
+import log_every
 import scaling
 import seeds_together
 import startup
@@ -27,6 +28,7 @@ for benchmark in (
     csv_read,
     compare_statistics,
     scaling,
+    log_every,
 ):
     print(f"== {benchmark.__name__} ==")
     benchmark.main()

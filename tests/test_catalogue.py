@@ -46,8 +46,9 @@ def test_an_unknown_key_names_file_line_and_key_with_a_suggestion(tmp_path):
     assert catalogue_error(path) == (
         f"{path}:4: models.circle-v2.learning_rate: unknown key (allowed: model, description, "
         "dataset, dataset_params, scale, params, epochs, lr, optimizer, momentum, weight_decay, "
-        "batch_size, seed, split_seed, order_seed, test_size, device, threads, log_every, "
-        "checkpoint_every, weights)"
+        "batch_size, seed, split_seed, order_seed, test_size, val_size, early_stop, lr_schedule, "
+        "lr_step_size, lr_gamma, lr_patience, device, threads, log_every, checkpoint_every, "
+        "weights)"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import SUMMARY_KEYS, Result, assert_one_line_error
+from markdown_it import MarkdownIt
 
 import zoo
 from zoo.cli import main
@@ -511,7 +513,78 @@ def test_every_format_carries_the_same_numbers():
         assert float(flat["circle-v0"][column]) == linear["iqm"][key]
     iqm = linear["iqm"]
     shown = f"{iqm['estimate']:.2f} [{iqm['low']:.2f}, {iqm['high']:.2f}]"
-    for fmt in ("table", "markdown"):
-        text = comparison.render(fmt)
-        assert shown in text and linear["verdict"] in text
+    table = comparison.render("table")
+    assert shown in table and linear["verdict"] in table
+    markdown = MarkdownIt().enable("table").render(comparison.render("markdown"))  # as read
+    assert shown in markdown and html.escape(linear["verdict"]) in markdown
     assert json.loads(comparison.render("json"))["summary"] == comparison.summary
+
+
+# -- validation, early stopping and schedules in a comparison -----------------------------
+
+ON_THEIR_OWN = {
+    "early-stop": ({"epochs": 60, "val_size": 0.2, "early_stop": 10}, "init"),
+    "early-stop-mini-batch": (
+        {"epochs": 40, "val_size": 0.2, "early_stop": 3, "batch_size": 64, "lr": 0.3},
+        "all",
+    ),
+    "cosine": ({"epochs": 30, "lr_schedule": "cosine"}, "split"),
+    "step-adam": (
+        {"epochs": 30, "lr_schedule": "step", "lr_step_size": 7, "optimizer": "adam", "lr": 0.01},
+        "init",
+    ),
+    "plateau": ({"epochs": 30, "lr_schedule": "plateau", "val_size": 0.2, "lr_patience": 2}, "all"),
+}
+
+
+@pytest.mark.parametrize(("settings", "vary"), ON_THEIR_OWN.values(), ids=list(ON_THEIR_OWN))
+def test_each_compared_seed_stops_and_schedules_as_its_solo_run_to_the_bit(
+    tmp_path, settings, vary
+):
+    comparison = zoo.compare(["circle-v2"], seed_list=[3, 11, 12], vary=vary, workers=1, **settings)
+    result = comparison.job_results[0]
+    assert result.batched
+    keys = ("epochs", "best_epoch", "stopped_early", "train_loss", "test_acc", "val_loss")
+    for record, state in zip(comparison.results, result.states):
+        run_dir = tmp_path / str(record["seed"])
+        solo = zoo.train(
+            "circle-v2",
+            seed=record["init_seed"],
+            split_seed=record["split_seed"],
+            order_seed=record["order_seed"],
+            out=run_dir,
+            plot=False,
+            **settings,
+        )
+        own = torch.load(run_dir / "weights.pt", weights_only=True)
+        assert all(torch.equal(own[name], state[name]) for name in own), record["seed"]
+        assert [record[k] for k in keys] == [solo[k] for k in keys], record["seed"]
+    if "early_stop" in settings:  # each member stopped on its own
+        assert len({record["epochs"] for record in comparison.results}) > 1
+
+
+def test_a_grid_of_learning_rates_on_the_plateau_schedule_keeps_each_members_own_rate():
+    settings = {"epochs": 30, "lr_schedule": "plateau", "val_size": 0.2, "lr_patience": 2}
+    comparison = zoo.compare(
+        ["circle-v2"], seed_list=[3, 4], grid={"lr": [0.05, 0.2]}, workers=1, **settings
+    )
+    assert comparison.job_results[0].batched  # one stack, a plateau optimizer per member
+    for record in comparison.results:
+        solo = zoo.train("circle-v2", seed=record["seed"], lr=record["lr"], **settings)
+        assert (record["test_acc"], record["val_loss"]) == (solo["test_acc"], solo["val_loss"])
+
+
+def test_baselines_are_scored_on_the_same_validation_rows_and_ranked_with_the_models():
+    comparison = zoo.compare(
+        ["circle-v2"], seeds=2, epochs=100, val_size=0.2, early_stop=20, baselines=True
+    )
+    rows = comparison.summary
+    assert all(row["val_acc"] is not None for row in rows)
+    assert [row["val_acc"]["mean"] for row in rows] == sorted(
+        (row["val_acc"]["mean"] for row in rows), reverse=True
+    )
+    assert (
+        comparison.render("table")
+        .splitlines()[0]
+        .endswith("ranked on validation, verdicts on test")
+    )

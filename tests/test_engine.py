@@ -15,7 +15,9 @@ import zoo
 from zoo.batched.plan import batch_plan
 from zoo.batched.trainer import BatchedTrainer
 from zoo.comparison.execute import JobResult
-from zoo.training.engine import CapturedStep, Engine, choose_engine, solo_engine
+from zoo.training.engine import SCHEDULED, CapturedStep, Engine, choose_engine, solo_engine
+from zoo.training.setup import prepare
+from zoo.training.trainer import Trainer
 
 
 @pytest.mark.parametrize(
@@ -155,3 +157,27 @@ def test_the_choice_of_kernels_is_kept_for_resume(tmp_path):
     assert json.loads((tmp_path / "kept" / "compare.json").read_text())["exact"] is False
     with pytest.raises(zoo.errors.ConfigError, match="exact: must be True, False or None"):
         zoo.compare(["circle-v0"], seeds=2, exact="yes")
+
+
+def test_an_lr_schedule_keeps_the_step_eager_a_graph_would_replay_the_captured_rate():
+    weights = [torch.zeros(3, requires_grad=True)]
+    sgd = torch.optim.SGD(weights, lr=0.1, momentum=0.9)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=10)
+    assert solo_engine("cuda", True, sgd, cosine).eager_because == SCHEDULED
+    assert choose_engine("cuda", False, True, scheduled=True).eager_because == SCHEDULED
+
+
+def test_a_replayed_full_batch_step_gives_each_epochs_numbers_as_the_eager_one():
+    # On the CPU a "graph" that runs the step at each replay: what CUDA's replay computes.
+    def replaying(step):
+        output = torch.zeros(2)  # the step's (loss, labels right)
+        return (lambda: output.copy_(step())), output
+
+    experiment = prepare("circle-v2", overrides={"epochs": 30, "val_size": 0.2, "early_stop": 50})
+    eager = Trainer(experiment.build(42), experiment.data, experiment.config).fit()
+    trainer = Trainer(experiment.build(42), experiment.data, experiment.config)
+    trainer.engine = Engine(True, None)
+    trainer.captured = CapturedStep(trainer._whole_step, trainer.engine, capture=replaying)
+    replayed = trainer.fit()
+    assert trainer.captured.calls == 30
+    assert replayed.steps == eager.steps and replayed.final == eager.final

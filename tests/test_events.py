@@ -498,5 +498,5 @@ def test_an_unknown_hook_marked_optional_is_accepted_as_pluggy_promises():
     recorder = Optional()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        zoo.train("circle-v0", epochs=5, loggers=[recorder])
+        zoo.train("blob-v0", epochs=5, loggers=[recorder])
     assert recorder.kinds()[-1] == "end"

@@ -175,7 +175,7 @@ def test_every_output_rule_of_predict_holds(zoo_here, runs, tmp_path):
     run = str(runs["circles"])
     before = (runs["circles"] / "config.json").read_bytes()
     into_run = zoo_here("export", run, "--format", "onnx", "--output", f"{run}/config.json")
-    assert_one_line_error(into_run, "one of its files")
+    assert_one_line_error(into_run, "is an input file of this command")
     assert (runs["circles"] / "config.json").read_bytes() == before
     (tmp_path / "folder").mkdir()
     assert_one_line_error(

@@ -150,6 +150,45 @@ def test_sigkill_at_any_point_then_resume_gives_the_same_weights_bit_for_bit(ref
     assert all(same for _, _, same in outcomes), outcomes
 
 
+# Early stopping (it stops at epoch 34) and the plateau schedule, on a validation split: their
+# state is in each checkpoint, and the rows of history.csv and epochs.csv are appended.
+VALIDATED = [
+    *RUN,
+    "--val-size", "0.2", "--early-stop", "30", "--lr-schedule", "plateau", "--lr-patience", "5",
+]  # fmt: skip
+
+
+def test_sigkill_of_an_early_stopping_scheduled_run_resumes_to_the_same_files(tmp_path):
+    pid, lines = fork_zoo([*VALIDATED, "--out", "reference"], tmp_path)
+    next(line for line in lines if line.startswith("Epoch: 0"))
+    began = time.monotonic()
+    assert wait_child(pid) == 0
+    duration = time.monotonic() - began
+    killed = attempt = 0
+    while killed < 8 and attempt < 24:
+        cwd = tmp_path / f"kill-{attempt}"
+        cwd.mkdir()
+        pid, lines = fork_zoo([*VALIDATED, "--out", "run"], cwd)
+        next(line for line in lines if line.startswith("Epoch: 0"))
+        time.sleep(duration * (attempt * 0.618 % 0.95))
+        os.kill(pid, signal.SIGKILL)
+        if wait_child(pid) == -signal.SIGKILL:
+            killed += 1
+        else:  # it finished first: the machine is faster now than for the reference
+            duration *= 0.8
+        attempt += 1
+        run_dir = cwd / "run"
+        if not (run_dir / "summary.json").exists():
+            pid, _ = fork_zoo(["train", "--resume", "run", "--no-plot"], cwd)
+            assert wait_child(pid) == 0, f"kill point {attempt}: resume failed"
+        assert same_outcome(run_dir, tmp_path / "reference"), f"kill point {attempt}"
+        epochs = (run_dir / "epochs.csv").read_text()
+        assert epochs == (tmp_path / "reference" / "epochs.csv").read_text()
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["stopped_early"] and summary["best_epoch"] == summary["epochs"] - 30
+    assert killed >= 8
+
+
 def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
     args = [
         "train",

@@ -77,9 +77,9 @@ def without(key: str) -> Callable[[dict[str, Any]], None]:
             "checkpoint.pt: does not fit the model (kept.layer_1.weight: shape [4, 4]",
         ),
         (
-            lambda s: s["history"][0].update(test_acc="high"),
-            "checkpoint.pt: not a zoo checkpoint (history[0].test_acc: must be a number from 0 "
-            "to 100, got 'high')",
+            lambda s: s.update(history_rows="all"),
+            "checkpoint.pt: not a zoo checkpoint (history_rows: must be a whole number from 1 "
+            "to 1000000000, got 'all')",
         ),
         (
             lambda s: s.update(epoch=10**6),
@@ -105,7 +105,7 @@ def without(key: str) -> Callable[[dict[str, Any]], None]:
         "lr-text",
         "buffer-shape",
         "kept-shape",
-        "acc-text",
+        "history-rows-text",
         "epoch-future",
         "rng-size",
         "buffer-text",
@@ -116,6 +116,47 @@ def test_a_tampered_checkpoint_is_one_line_naming_the_field_and_nothing_changes(
     zoo_cli, interrupted, change, message
 ):
     edit_checkpoint(interrupted, change)
+    before = digest(interrupted)
+    assert_one_line_error(zoo_cli("train", "--resume", str(interrupted)), message, status=1)
+    assert digest(interrupted) == before
+
+
+def last_cell_of_line(number: int, text: str) -> Callable[[list[str]], list[str]]:
+    def change(lines: list[str]) -> list[str]:
+        lines[number - 1] = lines[number - 1].rsplit(",", 1)[0] + "," + text
+        return lines
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        (
+            "history.csv",
+            last_cell_of_line(2, "high"),
+            "history.csv:2: not a zoo history row (test_acc: must be a number from 0 to 100",
+        ),
+        (
+            "history.csv",
+            lambda lines: lines[:2],
+            "history.csv: holds 1 of the 11 rows its checkpoint counts",
+        ),
+        (
+            "epochs.csv",
+            last_cell_of_line(3, "high"),
+            "epochs.csv:3: not a zoo epoch log row (step_acc: must be a number from 0 to 100",
+        ),
+    ],
+    ids=["text-in-history", "history-cut", "text-in-epochs"],
+)
+def test_a_tampered_log_is_one_line_naming_it_and_nothing_changes(
+    zoo_cli, interrupted, name, change, message
+):
+    # The checkpoint counts its rows of history.csv and epochs.csv, read back and checked
+    # before anything is resumed.
+    path = interrupted / name
+    path.write_text("\n".join(change(path.read_text().splitlines())) + "\n")
     before = digest(interrupted)
     assert_one_line_error(zoo_cli("train", "--resume", str(interrupted)), message, status=1)
     assert digest(interrupted) == before

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow  # zoo processes with pip-installed plugins
         ("exits_in_hook", "SystemExit: the plugin called sys.exit(2) (exits_in_hook.py:8)"),
     ],
 )
-@pytest.mark.parametrize("command", [["list"], ["plugins"], ["train", "circle-v0"]])
+@pytest.mark.parametrize("command", [["list"], ["plugins"], ["train", "blob-v0"]])
 def test_a_plugin_that_calls_sys_exit_is_a_failed_plugin_not_the_end_of_zoo(
     zoo_cli, with_plugins, plugin, message, command
 ):

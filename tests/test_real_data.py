@@ -443,3 +443,21 @@ def test_baselines_on_a_csv_file_see_its_scaled_features_under_its_name(tables):
     svm = next(r for r in comparison.results if r["model"] == "sklearn:svm-rbf")
     assert svm["test_acc"] == 100.0  # on raw wine features the same SVM scores 80.56%
     assert svm["majority_acc"] == pytest.approx(38.89, abs=0.01)
+
+
+def test_early_stopping_on_breast_cancer_keeps_its_best_validation_weights(zoo_here, tables):
+    args = ["--val-size", "0.2", "--early-stop", "20", "--out", "run", "--json"]
+    result = zoo_here("train", "circle-v2", "--dataset", str(tables["bc"]), *args)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["stopped_early"] and summary["epochs"] == summary["best_epoch"] + 20 < 1000
+    assert summary["test_acc"] >= 95.0 and summary["val_acc"] >= 95.0
+    run = zoo.load("run")
+    split = run.load_split()
+    # 569 rows: 455 train+validation, of which 91 validate; scaling fitted on the other 364.
+    assert (len(split.X_train), len(split.X_val), len(split.X_test)) == (364, 91, 114)
+    assert np.allclose(run.scaling.offset, split.X_train.astype(np.float64).mean(axis=0))
+    again = zoo.evaluate("run")  # the kept weights, measured again
+    assert (again["test_acc"], again["val_acc"]) == (summary["test_acc"], summary["val_acc"])
+    assert ", val 9" in zoo_here("eval", "run").stdout
+    assert run.plot() is not None

@@ -35,6 +35,7 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
         "checkpoint.pt",
         "config.json",
         "curves.png",  # loss and accuracy per log point (issue #9)
+        "epochs.csv",  # each epoch's step loss and accuracy (issue #16)
         "history.csv",
         "summary.json",
         "weights.pt",

@@ -223,3 +223,49 @@ def test_bad_grid_flags_are_one_line_and_write_nothing(zoo_cli, tmp_path, args, 
     result = zoo_cli("compare", "circle-v2", *args, "--out", str(out))
     assert_one_line_error(result, message, status=status)
     assert not out.exists()
+
+
+# -- selection without peeking ---------------------------------------------------------------
+
+
+def test_a_sweep_with_a_validation_split_is_ranked_on_validation_and_judged_on_test():
+    comparison = zoo.compare(
+        ["circle-v2"], seeds=3, epochs=60, val_size=0.25, grid={"lr": [0.01, 0.1, 0.3]}
+    )
+    rows = comparison.summary
+    validation = [row["val_acc"]["mean"] for row in rows]
+    assert validation == sorted(validation, reverse=True)  # the best first, on validation
+    table = comparison.render("table").splitlines()
+    assert table[0].endswith("; ranked on validation, verdicts on test")
+    assert table[1].split()[:5] == ["MODEL", "LR", "PARAMS", "VAL", "ACC"]
+    # The verdicts compare test accuracies, paired by seed, against the row chosen on
+    # validation.
+    chosen = rows[0]
+    by_seed = {(record["lr"], record["seed"]): record["test_acc"] for record in comparison.results}
+    for row in rows[1:]:
+        differences = [
+            by_seed[(row["lr"], seed)] - by_seed[(chosen["lr"], seed)] for seed in (42, 43, 44)
+        ]
+        assert row["difference"]["estimate"] == pytest.approx(sum(differences) / 3)
+        assert row["against"] == f"circle-v2 lr={chosen['lr']:g}"
+
+
+def test_a_sweep_without_a_validation_split_says_it_ranks_on_the_test_split():
+    comparison = zoo.compare(["circle-v0"], seeds=2, epochs=5, grid={"lr": [0.1, 0.3]})
+    heading = comparison.render("table").splitlines()[0]
+    assert heading.endswith(
+        "; ranked on the test split, so the best row's test accuracy is optimistic "
+        "(--val-size F ranks on validation)"
+    )
+    assert "VAL ACC" not in comparison.render("table")
+    assert "val_acc_mean" not in comparison.render("csv").splitlines()[0]
+    plain = zoo.compare(["circle-v0"], seeds=2, epochs=5)  # no sweep: nothing was selected
+    assert plain.render("table").splitlines()[0] == "circles: 2 seeds (42, 43); varied: init"
+
+
+def test_a_validation_sweeps_csv_and_markdown_carry_the_validation_columns():
+    comparison = zoo.compare(["circle-v0"], seeds=2, epochs=5, val_size=0.2, grid={"lr": [0.1]})
+    header = comparison.render("csv").splitlines()[0].split(",")
+    assert header.index("val_acc_mean") < header.index("test_acc_mean")
+    assert "Val Acc" in comparison.render("markdown")
+    assert all(record["val_acc"] is not None for record in comparison.results)

@@ -58,7 +58,7 @@ __all__ = [
 from zoo.plugins.status import PluginStatus  # noqa: E402  (torch-free; a public record)
 from zoo.runs.run import Run  # noqa: E402  (torch-free; what train and load return)
 
-# -- what is installed -------------------------------------------------------------------------
+# -- what is installed, and a model's settings -------------------------------------------------
 
 
 def list_models(pattern: str | None = None, *, registry: Registry = None) -> list[str]:
@@ -93,9 +93,6 @@ def list_plugins() -> list[PluginStatus]:
     from zoo.plugins.status import plugin_statuses
 
     return plugin_statuses(load_plugins())
-
-
-# -- a model and its settings ------------------------------------------------------------------
 
 
 def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> TrainConfig:
@@ -395,10 +392,9 @@ def html_report(comparison: Comparison | PathLike, path: PathLike | None = None)
     """
     from zoo.comparison.html_report import from_comparison, from_folder, write_report
 
-    if isinstance(comparison, (str, os.PathLike)):
-        if path is None:  # zoo's own name in zoo's own folder: a link there is not followed
-            return write_report(from_folder(comparison), Path(comparison) / REPORT, follow=False)
-        return write_report(from_folder(comparison), path)
+    if isinstance(comparison, (str, os.PathLike)):  # without path: the folder's own page,
+        page = Path(comparison) / REPORT if path is None else path  # where no link is followed
+        return write_report(from_folder(comparison), page, follow=path is not None)
     if path is None:
         raise TypeError("html_report(comparison, path): name the page's file")
     return write_report(from_comparison(comparison), path)

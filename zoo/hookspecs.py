@@ -220,12 +220,12 @@ def on_run_start(run: RunInfo) -> None:
 
 @hookspec
 def on_log_point(run: RunInfo, epoch: int, metrics: Mapping[str, float]) -> None:
-    """The model was evaluated on both splits: one row of history.csv.
+    """The model was evaluated on every split: one row of history.csv.
 
     :param run: the run.
     :param epoch: epochs trained so far (0: the untrained model).
     :param metrics: ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` (accuracies
-        in percent), all finite.
+        in percent), all finite; with a validation split also ``val_loss``, ``val_acc``.
     :returns: nothing; return values are ignored.
 
     Called at every log point (every ``log_every`` epochs and at the last), never between.

@@ -29,6 +29,9 @@ OPTIMIZERS: dict[str, str] = {
 DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps"
 # How features are scaled before the model sees them (see zoo/training/scaling.py).
 SCALES = ("none", "standard", "minmax")
+# Learning-rate schedules (torch.optim.lr_scheduler), stepped once an epoch: see
+# zoo/training/optim.py. ``plateau`` watches the validation loss.
+LR_SCHEDULES = ("none", "cosine", "step", "plateau")
 
 
 class InvalidSetting(ValueError):
@@ -90,6 +93,13 @@ def _fraction(value: Any) -> float:
     return float(value)
 
 
+def _holdout(value: Any) -> float:
+    """A fraction of the rows held out, or 0 for none."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise InvalidSetting(f"must be a number from 0 (none) to below 1, got {_short(value)}")
+    return float(value)
+
+
 def _seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise InvalidSetting(f"must be a whole number from 0 to 2**63-1, got {_short(value)}")
@@ -129,6 +139,15 @@ def _scale(value: Any) -> str:
         return value
     hint = did_you_mean(value, SCALES) if isinstance(value, str) else ""
     raise InvalidSetting(f"unknown scale {_short(value)}{hint}; choose from {', '.join(SCALES)}")
+
+
+def _lr_schedule(value: Any) -> str:
+    if isinstance(value, str) and value in LR_SCHEDULES:
+        return value
+    hint = did_you_mean(value, LR_SCHEDULES) if isinstance(value, str) else ""
+    raise InvalidSetting(
+        f"unknown schedule {_short(value)}{hint}; choose from {', '.join(LR_SCHEDULES)}"
+    )
 
 
 def _count_or(word: str) -> Callable[[Any], int | str]:
@@ -176,6 +195,36 @@ _ALL = [
         "seed",
     ),
     Setting("test_size", "fraction of the data held out for testing", _fraction, 0.2),
+    Setting(
+        "val_size",
+        "fraction of the training rows held out for validation, split off with split_seed "
+        "(0: none)",
+        _holdout,
+        0.0,
+    ),
+    Setting(
+        "early_stop",
+        "stop once the validation loss has not improved for this many epochs, keeping the "
+        "best weights (0: never; needs val_size)",
+        _whole(0),
+        0,
+    ),
+    Setting(
+        "lr_schedule",
+        "learning-rate schedule, stepped each epoch: none, cosine (to 0 at the last epoch), "
+        "step (times lr_gamma every lr_step_size epochs) or plateau (times lr_gamma after "
+        "lr_patience epochs without a better validation loss; needs val_size)",
+        _lr_schedule,
+        "none",
+    ),
+    Setting("lr_step_size", "epochs between the step schedule's cuts", _whole(1), 100),
+    Setting("lr_gamma", "what the step and plateau schedules multiply lr by", _fraction, 0.1),
+    Setting(
+        "lr_patience",
+        "epochs without a better validation loss before the plateau schedule cuts lr",
+        _whole(0),
+        10,
+    ),
     Setting("device", f"where to train: {DEVICE_HELP}", _text, "auto"),
     Setting(
         "threads",

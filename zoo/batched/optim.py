@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import torch
 
 from zoo.config.resolve import TrainConfig
-from zoo.training.optim import build_optimizer, options
+from zoo.training.optim import SCHEDULE_SETTINGS, build_optimizer, build_scheduler, options, step
 
 
 class MemberOptimizers:
@@ -31,6 +31,9 @@ class MemberOptimizers:
 
     ``capturable``: keep the optimizers' step counts on the device, so that a CUDA graph can
     capture their steps (Adam and its kin; the fast engine only: it rounds differently).
+    Each optimizer has its learning-rate schedule, built as the solo run builds it; the
+    plateau schedule follows one member's validation loss, so there each member has an
+    optimizer of its own.
     """
 
     def __init__(
@@ -49,6 +52,10 @@ class MemberOptimizers:
                 if "capturable" in group:
                     group["capturable"] = True
             self.groups.append((members, views, optimizer))
+        self.schedulers = [
+            build_scheduler(optimizer, configs[members.start])
+            for members, _, optimizer in self.groups
+        ]
 
     def zero_grad(self) -> None:
         for parameter in self.parameters:
@@ -61,20 +68,33 @@ class MemberOptimizers:
                 view.grad = None if parameter.grad is None else parameter.grad[members]
             optimizer.step()
 
+    def step_schedules(self, val_losses: list[float] | None) -> None:
+        """Each schedule's step at the end of an epoch; plateau on its member's loss."""
+        for (members, _, _), scheduler in zip(self.groups, self.schedulers):
+            step(scheduler, None if val_losses is None else val_losses[members.start])
+
     @property
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return [optimizer for _, _, optimizer in self.groups]
 
 
 def _runs(configs: Sequence[TrainConfig]) -> list[tuple[slice, TrainConfig]]:
-    """Consecutive members with the same optimizer options, as (slice, first config)."""
+    """Consecutive members with the same optimizer options and schedule, as (slice, first
+    config); with the plateau schedule each member alone."""
     runs: list[tuple[slice, TrainConfig]] = []
     start = 0
     for k in range(1, len(configs) + 1):
-        if k == len(configs) or options(configs[k]) != options(configs[start]):
+        alone = configs[start].lr_schedule == "plateau"  # it follows its own member's loss
+        if k == len(configs) or alone or _shared(configs[k]) != _shared(configs[start]):
             runs.append((slice(start, k), configs[start]))
             start = k
     return runs
+
+
+def _shared(config: TrainConfig) -> tuple[object, ...]:
+    """What the members of one optimizer have in common: its options and its schedule."""
+    keys = ("lr_schedule", *SCHEDULE_SETTINGS[config.lr_schedule])
+    return (options(config), *(getattr(config, key) for key in keys))
 
 
 class StackedSGD:
@@ -109,10 +129,14 @@ class StackedSGD:
 
     @staticmethod
     def fits(configs: Sequence[TrainConfig]) -> bool:
-        return all(config.optimizer == "sgd" for config in configs)
+        """SGD without a learning-rate schedule (a schedule needs torch's optimizer)."""
+        return all(config.optimizer == "sgd" and config.lr_schedule == "none" for config in configs)
 
     def zero_grad(self) -> None:
         """Nothing to do: every step writes the gradients afresh."""
+
+    def step_schedules(self, val_losses: list[float] | None) -> None:
+        """Nothing to do: there is no schedule (see :meth:`fits`)."""
 
     def step(self) -> None:
         grad = self.grad

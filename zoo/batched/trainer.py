@@ -29,8 +29,8 @@ from zoo.config.resolve import TrainConfig
 from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, choose_engine
 from zoo.training.experiment import TensorSplit
-from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
-from zoo.training.optim import BatchOrder, batch_order
+from zoo.training.loop import Progress, Schedule, TrainingLoop, Weights
+from zoo.training.optim import BatchOrder, batch_order, validates_every_epoch
 from zoo.training.records import FitResult, LogRow
 
 
@@ -58,12 +58,19 @@ class BatchedTrainer(TrainingLoop):
         should_stop: Callable[[], bool] | None = None,
     ) -> None:
         config = configs[0]
-        super().__init__(Schedule(config.epochs, config.log_interval), on_progress, should_stop)
+        super().__init__(
+            Schedule(config.epochs, config.log_interval),
+            on_progress,
+            should_stop,
+            patience=config.early_stop,
+            validate_every_epoch=validates_every_epoch(config),
+        )
         self.config, self.data = config, data
         rows, device = data.X_train.shape[-2], data.X_train.device
         self.own_splits = data.X_train.dim() == 3  # each member its own rows
         self.orders = [batch_order(c, rows, device) for c in configs]
-        self.engine = choose_engine(device.type, exact, self.orders[0] is None)
+        scheduled = config.lr_schedule != "none"
+        self.engine = choose_engine(device.type, exact, self.orders[0] is None, scheduled)
         self.loss_fn = data.task.loss_function()
         self.stacked = _formulation(plan, models, self.engine.exact, device.type)
         self.optimizer = self._member_optimizers(configs)
@@ -71,11 +78,11 @@ class BatchedTrainer(TrainingLoop):
             lambda: self._fast_step(data.X_train, data.y_train), self.engine
         )
         self._snapshot: Weights | None = None  # every member's weights since the last epoch
+        self._best: Weights = {}  # early stopping: every member's best weights, stacked
 
     def fit(self) -> tuple[list[FitResult], Stack]:
         with torch_threads(self.config.threads):
-            first_rows = self.log_rows(0)
-            self.tracks = [RunTrack([row], self.weights(k)) for k, row in enumerate(first_rows)]
+            self.begin(self.log_rows(0))
             return self.run(), self.stacked
 
     def train_epoch(self, epoch: int) -> None:
@@ -84,7 +91,7 @@ class BatchedTrainer(TrainingLoop):
             self._fast_epoch(epoch)
             return
         tracks = self.tracks
-        alive = [k for k, track in enumerate(tracks) if track.diverged_at is None]
+        alive = [k for k, track in enumerate(tracks) if track.live]
         for X, targets in self._batches():
             losses = self._step(X, targets, alive)
             for k in alive:
@@ -146,7 +153,7 @@ class BatchedTrainer(TrainingLoop):
         for X, targets in self._batches():
             losses = self.captured() if full_batch else self._fast_step(X, targets)
             for k in torch.nonzero(~torch.isfinite(losses)).flatten().tolist():
-                if self.tracks[k].diverged_at is None:
+                if self.tracks[k].live:  # one stopped early keeps its best weights whatever
                     self.tracks[k].diverged_at = epoch
 
     def _fast_step(self, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -172,31 +179,44 @@ class BatchedTrainer(TrainingLoop):
         parameters = list(stacked.parameters.values())
         return MemberOptimizers(parameters, configs, capturable=self.engine.graphs)
 
+    def step_schedules(self, val_losses: list[float] | None) -> None:
+        self.optimizer.step_schedules(val_losses)
+
     def log_rows(self, epoch: int) -> list[LogRow]:
         """Every seed's log row, with the numbers its solo evaluation gives (exact kernels)."""
-        data, task, stacked = self.data, self.data.task, self.stacked
+        data = self.data
+        train = self._scores(data.X_train, data.y_train)
+        test = self._scores(data.X_test, data.y_test)
+        val = self.validate() if data.X_val is not None else [(None, None)] * len(train)
+        return [LogRow(epoch, *t, *s, *v) for t, s, v in zip(train, test, val)]
+
+    def validate(self) -> list[tuple[float, float]]:
+        data = self.data
+        assert data.X_val is not None and data.y_val is not None
+        return self._scores(data.X_val, data.y_val)
+
+    def _scores(self, X: torch.Tensor, y: torch.Tensor) -> list[tuple[float, float]]:
+        """Every seed's (loss, accuracy) on one split, as its solo evaluation gives them."""
+        task, stacked = self.data.task, self.stacked
         with torch.inference_mode():
-            scores = []
-            for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
-                logits = task.logits(stacked(X))
-                if not self.engine.exact:
-                    loss_values = fast_losses(task.binary, logits, y).tolist()
-                elif task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
-                    targets = y.expand_as(logits)
-                    losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-                    loss_values = losses.mean(1).tolist()
-                else:  # cross-entropy reduces differently when batched: per seed
-                    own = self.own_splits
-                    loss_values = torch.stack(
-                        [
-                            self.loss_fn(seed_slice(logits, k), y[k] if own else y)
-                            for k in range(stacked.count)
-                        ]
-                    ).tolist()
-                correct = torch.eq(task.labels(logits), y).sum(1).tolist()
-                rows = y.shape[-1]
-                scores.append([(loss, c / rows * 100) for loss, c in zip(loss_values, correct)])
-        return [LogRow(epoch, train[0], train[1], test[0], test[1]) for train, test in zip(*scores)]
+            logits = task.logits(stacked(X))
+            if not self.engine.exact:
+                loss_values = fast_losses(task.binary, logits, y).tolist()
+            elif task.binary and whole_vectors(logits):  # equal to the solo mean, bit for bit
+                targets = y.expand_as(logits)
+                losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+                loss_values = losses.mean(1).tolist()
+            else:  # cross-entropy reduces differently when batched: per seed
+                own = self.own_splits
+                loss_values = torch.stack(
+                    [
+                        self.loss_fn(seed_slice(logits, k), y[k] if own else y)
+                        for k in range(stacked.count)
+                    ]
+                ).tolist()
+            correct = torch.eq(task.labels(logits), y).sum(1).tolist()
+        rows = y.shape[-1]
+        return [(loss, c / rows * 100) for loss, c in zip(loss_values, correct)]
 
     def weights(self, member: int) -> Weights:
         """Every member's weights since the last epoch, stacked ([K, ...]): one copy per log
@@ -206,6 +226,19 @@ class BatchedTrainer(TrainingLoop):
             stacked = self.stacked.parameters.items()
             self._snapshot = {name: tensor.detach().clone() for name, tensor in stacked}
         return self._snapshot
+
+    def keep_best(self, members: list[int]) -> None:
+        """Copy the members' slices of the stacked weights into one stacked buffer: one copy
+        of the model however many members improve, whenever."""
+        rows = torch.tensor(members, device=self.data.X_train.device)
+        for name, tensor in self.stacked.parameters.items():
+            if name not in self._best:
+                self._best[name] = tensor.detach().clone()
+            else:
+                self._best[name][rows] = tensor.detach()[rows]
+
+    def best_weights(self, member: int) -> Weights:
+        return self._best
 
     def restore(self, member: int, weights: Weights) -> None:
         self.stacked.load(member, {name: stack[member] for name, stack in weights.items()})

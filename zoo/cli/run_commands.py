@@ -136,9 +136,19 @@ def _print_done(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         echo_json_line(summary)
         return
+    best = summary.get("best_epoch")
+    if summary.get("stopped_early"):
+        echo(
+            f"Stopped early after epoch {summary['epochs']}: the validation loss was best at "
+            f"epoch {best}; its weights were kept"
+        )
+    elif best is not None:
+        echo(f"The validation loss was best at epoch {best}; its weights were kept")
+    val = summary.get("val_acc")
+    val_text = "" if val is None else f", val {percent(val)}"
     echo(
         f"Done in {summary['seconds']:.2f}s on {summary['device']}: "
-        f"train {percent(summary['train_acc'])}, test {percent(summary['test_acc'])} "
+        f"train {percent(summary['train_acc'])}{val_text}, test {percent(summary['test_acc'])} "
         f"({summary['params']:,} parameters)"
     )
     echo(f"Run folder: {summary['run_dir']}")
@@ -172,9 +182,12 @@ def eval_command(
             f"(loss {metrics['loss']:.5f})"
         )
     else:
+        val = ""
+        if "val_acc" in metrics:
+            val = f"val {percent(metrics['val_acc'])} (loss {metrics['val_loss']:.5f}), "
         echo(
             f"{metrics['model']} on {metrics['dataset']} ({metrics['device']}): "
-            f"train {percent(metrics['train_acc'])} (loss {metrics['train_loss']:.5f}), "
+            f"train {percent(metrics['train_acc'])} (loss {metrics['train_loss']:.5f}), {val}"
             f"test {percent(metrics['test_acc'])} (loss {metrics['test_loss']:.5f})"
         )
 

@@ -115,8 +115,9 @@ def _fit_all(baseline: Baseline, job: Job) -> JobResult:
 def fit_baseline(
     baseline: Baseline, split: Split, job: Job, seed: int, random_state: int
 ) -> RunSummary:
-    """Fit on the training split; accuracy (percent) and log-loss on both splits. ``seed``
-    is the comparison's (rows are paired on it), ``random_state`` the estimator's."""
+    """Fit on the training rows; accuracy (percent) and log-loss on every split (validation
+    too, where there is one: the rows are ranked on it). ``seed`` is the comparison's (rows
+    are paired on it), ``random_state`` the estimator's."""
     from sklearn.metrics import log_loss
 
     estimator = baseline.make(random_state)
@@ -126,10 +127,10 @@ def fit_baseline(
         estimator.fit(split.X_train, split.y_train)
     seconds = time.perf_counter() - start
     scores: dict[str, Any] = {}
-    for part, X, y in (
-        ("train", split.X_train, split.y_train),
-        ("test", split.X_test, split.y_test),
-    ):
+    parts = [("train", split.X_train, split.y_train), ("test", split.X_test, split.y_test)]
+    if split.X_val is not None and split.y_val is not None:
+        parts.append(("val", split.X_val, split.y_val))
+    for part, X, y in parts:
         scores[f"{part}_acc"] = float(np.mean(estimator.predict(X) == y) * 100)
         scores[f"{part}_loss"] = None
         # No log-loss without probabilities, nor for a model that never saw every class.

@@ -163,14 +163,10 @@ def stacked_data(experiments: Sequence[Experiment]) -> TensorSplit:
     if all(e.split is experiments[0].split for e in experiments):
         return experiments[0].data
     splits = [e.data for e in experiments]
-    first = splits[0]
-    return TensorSplit(
-        first.task,
-        torch.stack([s.X_train for s in splits]),
-        torch.stack([s.y_train for s in splits]),
-        torch.stack([s.X_test for s in splits]),
-        torch.stack([s.y_test for s in splits]),
-    )
+    names = ("X_train", "y_train", "X_test", "y_test", "X_val", "y_val")
+    present = [name for name in names if getattr(splits[0], name) is not None]
+    stacked = {name: torch.stack([getattr(s, name) for s in splits]) for name in present}
+    return TensorSplit(splits[0].task, **stacked)
 
 
 def _job_result(

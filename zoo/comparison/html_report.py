@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
 from zoo.comparison.plan import SOURCES, Job
-from zoo.comparison.report import heading, summary_cells, summary_headers
+from zoo.comparison.report import has_validation, heading, summary_cells, summary_headers
 from zoo.comparison.runner import Request, plan_request
 from zoo.comparison.store import ComparisonFolder
 from zoo.config.layers import user_paths
@@ -161,15 +161,16 @@ VERDICTS = (
 
 def _summary_section(data: dict[str, Any]) -> str:
     grid = list(data.get("grid") or {})
-    headers = summary_headers(data["reach"], grid)
+    validation = has_validation(data["summary"])
+    headers = summary_headers(data["reach"], grid, validation)
     parts = ["<section id='summary'>", "<h2>Summary</h2>"]
     for dataset in dict.fromkeys(row["dataset"] for row in data["summary"]):
         rows = [row for row in data["summary"] if row["dataset"] == dataset]
         results = [r for r in data["results"] if r["dataset"] == dataset]
-        parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows))}</h3>"]
+        parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows, bool(grid)))}</h3>"]
         parts += ['<div class="wide"><table class="summary">', _head(headers), "<tbody>"]
         nothing = [_learned_nothing(row, results, grid) for row in rows]
-        cells = (_summary_row(row, grid, seeds) for row, seeds in zip(rows, nothing))
+        cells = (_summary_row(row, grid, seeds, validation) for row, seeds in zip(rows, nothing))
         parts += [*cells, "</tbody></table></div>"]
         parts += [_nothing_note(row, grid, n) for row, n in zip(rows, nothing) if n[0]]
         picture = report_figures.intervals(rows, grid)
@@ -186,13 +187,15 @@ def _summary_section(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _summary_row(row: dict[str, Any], grid: list[str], nothing: tuple[int, int, float]) -> str:
+def _summary_row(
+    row: dict[str, Any], grid: list[str], nothing: tuple[int, int, float], validation: bool
+) -> str:
     everywhere = 0 < nothing[0] == nothing[1]  # every seed learned nothing: never "best"
     kind = "nothing" if everywhere else "baseline" if row.get("baseline") else ""
     kind = kind or ("best" if _is_best(row) else "")
     cells = "".join(
         f'<td class="num">{_e(cell)}</td>' if cell[:1].isdigit() else f"<td>{_e(cell)}</td>"
-        for cell in summary_cells(row, grid)
+        for cell in summary_cells(row, grid, validation)
     )
     return f'<tr class="{kind}">{cells}</tr>' if kind else f"<tr>{cells}</tr>"
 

@@ -222,12 +222,20 @@ def _split(config: TrainConfig, plugins: Plugins, loaded: dict[str, Any]) -> Spl
     dataset's loader is called once however many split seeds it is split with."""
     spec = _loading_once(plugins.dataset(config.dataset), loaded)
     key = json.dumps(
-        [spec.qualified_name, config.dataset_params, config.test_size, config.split_seed],
+        [
+            spec.qualified_name,
+            config.dataset_params,
+            config.test_size,
+            config.split_seed,
+            config.val_size,
+        ],
         sort_keys=True,
         default=repr,
     )
     if key not in loaded:
-        loaded[key] = load_split(spec, config.dataset_params, config.test_size, config.split_seed)
+        loaded[key] = load_split(
+            spec, config.dataset_params, config.test_size, config.split_seed, config.val_size
+        )
     split: Split = loaded[key]
     return split
 

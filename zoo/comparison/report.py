@@ -1,7 +1,10 @@
 """A comparison as text: an aligned table, markdown, CSV, JSON or HTML (for notebooks).
 
 Every format renders the same numbers, computed once by :mod:`zoo.comparison.summary`. A
-sweep's settings are columns of their own, after the model's name."""
+sweep's settings are columns of their own, after the model's name; with a validation split,
+so is the validation accuracy the rows are ranked on. Each block's heading says what the
+rows are ranked on where it matters: always with a validation split, and for a sweep without
+one (then it is the test split, and the best setting's test accuracy is optimistic)."""
 
 from __future__ import annotations
 
@@ -69,6 +72,12 @@ SUMMARY_FIELDS = [
     "failed",
     "verdict",
 ]
+# With a validation split: more columns, each list before the column named.
+VALIDATION_FIELDS = {
+    "test_acc_mean": ["val_acc_mean", "val_acc_std", "val_acc_min", "val_acc_max"],
+    "train_acc": ["best_epoch", "stopped_early"],  # after a result's epochs
+    "test_acc": ["val_acc", "val_loss"],
+}
 RESULT_FIELDS = [
     "dataset",
     "model",
@@ -118,7 +127,8 @@ def markdown(comparison: Comparison) -> str:
     blocks = []
     for dataset in comparison.datasets():
         rows = [_cells(comparison, row) for row in comparison.summary if row["dataset"] == dataset]
-        headers = [h.title() if h.isupper() else h for h in _headers(comparison)]
+        swept = {key.upper() for key in comparison.grid}  # a setting's name as it is written
+        headers = [h.lower() if h in swept else _sentence_case(h) for h in _headers(comparison)]
         lines = [
             f"### {markdown_cell(_heading(comparison, dataset))}",
             "",
@@ -155,7 +165,7 @@ def summary_csv(comparison: Comparison) -> str:
     for row in comparison.summary:
         flat = {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
         flat["varied"] = ",".join(row["varied"])
-        for key in ("test_acc", "train_acc"):
+        for key in ("test_acc", "train_acc", "val_acc"):
             for stat, value in (row[key] or {}).items():
                 flat[f"{key}_{stat}"] = value
         for key in ("iqm", "difference"):
@@ -164,11 +174,24 @@ def summary_csv(comparison: Comparison) -> str:
             for part in ("low", "high", "method"):
                 flat[f"{key}_{part}"] = interval.get(part)
         rows.append(flat)
-    return _csv(_with_grid(SUMMARY_FIELDS, comparison), rows)
+    return _csv(_with_grid(_with_validation(SUMMARY_FIELDS, comparison), comparison), rows)
 
 
 def results_csv(comparison: Comparison) -> str:
-    return _csv(_with_grid(RESULT_FIELDS, comparison), comparison.results)
+    fields = _with_grid(_with_validation(RESULT_FIELDS, comparison), comparison)
+    return _csv(fields, comparison.results)
+
+
+def _with_validation(fields: Sequence[str], comparison: Comparison) -> list[str]:
+    """``fields`` with the validation columns (:data:`VALIDATION_FIELDS`), if there are any."""
+    if not has_validation(comparison.summary):
+        return list(fields)
+    return [new for name in fields for new in [*VALIDATION_FIELDS.get(name, []), name]]
+
+
+def has_validation(rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether any summary row (JSON form) has validation accuracies."""
+    return any(row.get("val_acc") for row in rows)
 
 
 def _with_grid(fields: Sequence[str], comparison: Comparison) -> list[str]:
@@ -186,34 +209,55 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def _sentence_case(header: str) -> str:
+    """``TEST ACC`` as ``Test acc``, ``P(BEST>ROW)`` as ``P(best>row)``; IQM and CI stay."""
+    words = [w if w.strip("[]") in ("IQM", "CI") else w.lower() for w in header.split(" ")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
 def _headers(comparison: Comparison) -> list[str]:
-    return summary_headers(comparison.reach, list(comparison.grid))
+    validation = has_validation(comparison.summary)
+    return summary_headers(comparison.reach, list(comparison.grid), validation)
 
 
-def summary_headers(reach: float, grid: Sequence[str]) -> list[str]:
-    """The summary table's column names: a column per swept setting after the model's."""
+def summary_headers(reach: float, grid: Sequence[str], validation: bool = False) -> list[str]:
+    """The summary table's column names: a column per swept setting after the model's, and
+    the validation accuracy before the test accuracy where there is one."""
     headers = [h.format(reach=f"{reach:g}") for h in HEADERS]
-    return [headers[0], *(key.upper() for key in grid), *headers[1:]]
+    val = ["VAL ACC"] if validation else []
+    return [headers[0], *(key.upper() for key in grid), headers[1], *val, *headers[2:]]
 
 
 def _heading(comparison: Comparison, dataset: str) -> str:
     rows = [row for row in comparison.summary if row["dataset"] == dataset]
-    return heading(dataset, comparison.seeds, rows)
+    return heading(dataset, comparison.seeds, rows, sweep=bool(comparison.grid))
 
 
-def heading(dataset: str, seeds: Sequence[int], rows: Sequence[dict[str, Any]]) -> str:
-    """``circles: 10 seeds (42 ... 51); varied: init, split``: what differed between seeds."""
+def heading(
+    dataset: str, seeds: Sequence[int], rows: Sequence[dict[str, Any]], sweep: bool = False
+) -> str:
+    """``circles: 10 seeds (42 ... 51); varied: init, split``: what differed between seeds,
+    and what the rows are ranked on (with a validation split, or for a sweep)."""
     listed = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} ... {seeds[-1]}"
     found = {source for row in rows for source in row.get("varied", ())}
     varied = ", ".join(s for s in ("init", "split", "order") if s in found) or "nothing"
-    return f"{dataset}: {len(seeds)} seeds ({listed}); varied: {varied}"
+    text = f"{dataset}: {len(seeds)} seeds ({listed}); varied: {varied}"
+    ranked = [row for row in rows if not row.get("failed")]
+    if ranked and all(row.get("val_acc") for row in ranked):
+        return text + "; ranked on validation, verdicts on test"
+    if sweep:
+        return text + (
+            "; ranked on the test split, so the best row's test accuracy is optimistic "
+            "(--val-size F ranks on validation)"
+        )
+    return text
 
 
 def _cells(comparison: Comparison, row: dict[str, Any]) -> list[str]:
-    return summary_cells(row, list(comparison.grid))
+    return summary_cells(row, list(comparison.grid), has_validation(comparison.summary))
 
 
-def summary_cells(row: dict[str, Any], grid: Sequence[str]) -> list[str]:
+def summary_cells(row: dict[str, Any], grid: Sequence[str], validation: bool = False) -> list[str]:
     """One summary row (its JSON form) as the table's cells, in :func:`summary_headers` order."""
     test, train = row["test_acc"], row["train_acc"]
     reached = (
@@ -228,11 +272,14 @@ def summary_cells(row: dict[str, Any], grid: Sequence[str]) -> list[str]:
         verdict += f"; {row['diverged']} seed(s) diverged"
     swept = [shown(row[key]) if key in row else "-" for key in grid]
     improvement = row.get("p_improvement")
+    val = row.get("val_acc")
+    val_cells = [] if not validation else ["-" if not val else _spread(val)]
     return [
         row["model"],
         *swept,
         "-" if row["params"] is None else f"{row['params']:,}",
-        "-" if test is None else f"{test['mean']:.2f} ± {test['std']:.2f}",
+        *val_cells,
+        "-" if test is None else _spread(test),
         _interval(row.get("iqm")),
         "-" if test is None else f"{test['min']:.1f}-{test['max']:.1f}",
         "-" if train is None else f"{train['mean']:.2f} ± {train['std']:.2f}",
@@ -242,6 +289,10 @@ def summary_cells(row: dict[str, Any], grid: Sequence[str]) -> list[str]:
         "-" if improvement is None else f"{improvement:.2f}",
         verdict,
     ]
+
+
+def _spread(stats: dict[str, float]) -> str:
+    return f"{stats['mean']:.2f} ± {stats['std']:.2f}"
 
 
 def _interval(interval: dict[str, Any] | None) -> str:

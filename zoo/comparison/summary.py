@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,7 @@ class SummaryRow:
     failed: str | None = None  # why a baseline gave no numbers
     varied: tuple[str, ...] = ()  # the sources of variance that differ between its seeds
     point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
+    val_acc: Stats | None = None  # None: no validation split
 
     @property
     def label(self) -> str:
@@ -117,6 +118,7 @@ class SummaryRow:
             baseline=seeds[0].baseline,
             varied=result.job.varied(),
             point=seeds[0].point,
+            val_acc=_stats([s.summary.val_acc for s in seeds]),
         )
 
     @classmethod
@@ -146,7 +148,7 @@ class SummaryRow:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("point", "versus", "iqm", "train_acc", "test_acc", "varied")
+        skip = ("point", "versus", "iqm", "train_acc", "test_acc", "val_acc", "varied")
         row = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in skip}
         return {
             "model": self.model,
@@ -155,6 +157,7 @@ class SummaryRow:
             **row,
             "train_acc": None if self.train_acc is None else self.train_acc.to_dict(),
             "test_acc": None if self.test_acc is None else self.test_acc.to_dict(),
+            "val_acc": None if self.val_acc is None else self.val_acc.to_dict(),
             "iqm": None if self.iqm is None else self.iqm.to_dict(),
             **(EMPTY if self.versus is None else self.versus.to_dict()),
             "varied": list(self.varied),
@@ -245,7 +248,13 @@ def summarise(
     vary: Sequence[str] = ("init",),
 ) -> Comparison:
     """Per-seed records and per-(model, dataset, settings) statistics, best first, with
-    verdicts."""
+    verdicts.
+
+    Best first: by mean validation accuracy where every row of a dataset has a validation
+    split, else by mean test accuracy. Selection without peeking: with a validation split the
+    best row is chosen on the validation rows, and the verdicts then compare the rows' test
+    accuracies, paired by seed, against that chosen row (see :func:`ranked_on_validation`).
+    """
     records: list[SeedResult] = []
     rows: list[SummaryRow] = []
     for result in results:
@@ -268,11 +277,30 @@ def summarise(
     ordered: list[SummaryRow] = []
     for dataset in dict.fromkeys(row.dataset for row in rows):
         block = [r for r in rows if r.dataset == dataset and r.failed is None]
-        block.sort(key=lambda r: -r.test_acc.mean if r.test_acc else 0.0)
+        block.sort(key=_ranking(ranked_on_validation(block)))
         ordered += _judge(block, records) if block else []
         ordered += [r for r in rows if r.dataset == dataset and r.failed is not None]
     seeds = list(dict.fromkeys(seed for result in results for seed in result.job.seeds))
     return Comparison(records, ordered, seeds, reach, list(results), dict(grid or {}), list(vary))
+
+
+def ranked_on_validation(rows: Sequence[SummaryRow]) -> bool:
+    """Whether a dataset's rows are ranked on validation: every one has a validation split."""
+    return bool(rows) and all(row.val_acc is not None for row in rows)
+
+
+def _ranking(validation: bool) -> Callable[[SummaryRow], float]:
+    def key(row: SummaryRow) -> float:
+        score = row.val_acc if validation else row.test_acc
+        return -score.mean if score else 0.0
+
+    return key
+
+
+def _stats(values: Sequence[float | None]) -> Stats | None:
+    """The statistics of scores every seed has (validation: None where there is none)."""
+    known = [value for value in values if value is not None]
+    return Stats.of(known) if known and len(known) == len(values) else None
 
 
 def _sources(result: JobResult, seed: int) -> dict[str, int]:
@@ -291,7 +319,8 @@ def _first_at(history: Sequence[Any], reach: float) -> int | None:
 
 
 def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[SummaryRow]:
-    """The rows with verdicts: each against the best over the seeds they share (see
+    """The rows with verdicts: each row's test accuracies against the best's (the first row,
+    chosen on validation where there is one), over the seeds they share (see
     :mod:`zoo.comparison.verdicts`)."""
     by_seed: dict[str, dict[int, float]] = {}
     for record in records:
@@ -304,7 +333,8 @@ def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[Summa
         replace(row, versus=versus, verdict=row_verdict(versus, comparisons))
         for row, versus in zip(others, found)
     ]
-    verdict = best_verdict([(row.label, versus) for row, versus in zip(others, found)])
+    pairs = [(row.label, versus) for row, versus in zip(others, found)]
+    verdict = best_verdict(pairs, ranked_on_validation(block))
     return [replace(best, verdict=verdict), *judged]
 
 

@@ -5,6 +5,11 @@ p-value is below 0.05 *and* the 95% interval of the mean difference leaves out z
 says a difference is there, the interval says how large. Otherwise there is no clear
 difference, and with fewer shared seeds than the test needs to reach p<0.05 at all, the
 verdict says so and how many it would need (see :mod:`zoo.comparison.statistics`).
+
+The scores compared are always test accuracies, paired by seed. With a validation split the
+best row is the one with the best mean *validation* accuracy (chosen without looking at the
+test rows); the verdicts then say how the other rows' test accuracies stand against the
+chosen row's, so a row may well be "better than" it on test.
 """
 
 from __future__ import annotations
@@ -121,19 +126,21 @@ def row_verdict(versus: Versus, comparisons: int) -> str:
     return f"no clear difference from {best} ({d.estimate:+.1f} pp {_bounds(d)}{why})"
 
 
-def best_verdict(others: Sequence[tuple[str, Versus]]) -> str:
-    """The best row's verdict: ``best`` when it is clearly ahead of every other row; else
-    which rows it is not clearly better than, or that no row had seeds enough to tell."""
+def best_verdict(others: Sequence[tuple[str, Versus]], on_validation: bool = False) -> str:
+    """The best row's verdict: ``best`` when it is clearly ahead of every other row on test;
+    else which rows it is not clearly better than, or that no row had seeds enough to tell.
+    ``on_validation``: the row was chosen by its validation accuracy."""
     if not others:
         return "only entry"
     unclear = [(label, versus) for label, versus in others if not clearly_behind(versus)]
     if not unclear:
         return "best"
+    lead = "best on validation" if on_validation else "best mean"
     comparisons = sum(versus.shared_seeds > 0 for _, versus in others)
     needed = seeds_needed(comparisons)
     if all(0 < versus.shared_seeds < needed for _, versus in others):
-        return "best mean; " + row_verdict(others[0][1], comparisons)
-    return "best mean; not clearly better than " + ", ".join(label for label, _ in unclear)
+        return f"{lead}; " + row_verdict(others[0][1], comparisons)
+    return f"{lead}; not clearly better than " + ", ".join(label for label, _ in unclear)
 
 
 def _bounds(interval: Interval) -> str:

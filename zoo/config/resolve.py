@@ -48,6 +48,12 @@ class TrainConfig:
     split_seed: int
     order_seed: int | str  # 'seed': the mini-batches are shuffled by ``seed``
     test_size: float
+    val_size: float  # of the training rows; 0: no validation split
+    early_stop: int  # patience in epochs; 0: never stop early
+    lr_schedule: str  # none, cosine, step or plateau (training/optim.py)
+    lr_step_size: int
+    lr_gamma: float
+    lr_patience: int
     device: str
     threads: int
     log_every: int | str

@@ -43,7 +43,7 @@ MAX_DIGITS = 100
 
 def read_json(path: Path) -> Any:
     """A strict JSON file of at most :data:`MAX_JSON_BYTES`."""
-    with _open_regular(path, "missing; is {parent} a zoo run folder?") as file:
+    with open_regular(path, "missing; is {parent} a zoo run folder?") as file:
         _check_size(path, file, MAX_JSON_BYTES)
         raw = file.read(MAX_JSON_BYTES + 1)
     try:
@@ -60,7 +60,7 @@ def read_json(path: Path) -> Any:
 
 def read_bytes(path: Path, limit: int, missing: str) -> bytes:
     """A regular file's bytes, at most ``limit`` of them (``missing``: what to say if absent)."""
-    with _open_regular(path, missing) as file:
+    with open_regular(path, missing) as file:
         _check_size(path, file, limit)
         return file.read(limit + 1)
 
@@ -82,13 +82,13 @@ def read_csv(path: Path, what: str, missing: str) -> Iterator[tuple[int, list[st
 def check_regular(path: str | os.PathLike[str], named: str) -> None:
     """Refuse, before its reader waits on it, a file ``named`` by a folder that is not a
     regular file (a FIFO, a device, a folder)."""
-    _open_regular(Path(path), f"missing; {named}").close()
+    open_regular(Path(path), f"missing; {named}").close()
 
 
 def sha256(path: str | os.PathLike[str], named: str) -> str:
     """The SHA-256 of a regular file's bytes (``named``: see :func:`check_regular`)."""
     digest = hashlib.sha256()
-    with _open_regular(Path(path), f"missing; {named}") as file:
+    with open_regular(Path(path), f"missing; {named}") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -96,7 +96,7 @@ def sha256(path: str | os.PathLike[str], named: str) -> str:
 
 def load_tensors(path: Path, what: str) -> Any:
     """torch.load with weights_only=True of a zip file zoo could have written: never code."""
-    with _open_regular(path, f"missing; this run folder has no {what}") as file:
+    with open_regular(path, f"missing; this run folder has no {what}") as file:
         _check_size(path, file, MAX_TENSOR_FILE_BYTES)
         if not zipfile.is_zipfile(file):
             file.seek(0)
@@ -119,7 +119,9 @@ def load_tensors(path: Path, what: str) -> Any:
             raise RunFolderError(f"{path}: {reason}; nothing was loaded") from None
 
 
-def _open_regular(path: Path, missing: str) -> IO[bytes]:
+def open_regular(path: Path, missing: str) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file (a FIFO is never waited on);
+    ``missing`` says what its absence means (``{parent}``: its folder)."""
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO: no wait
     except FileNotFoundError:

@@ -5,16 +5,23 @@ A run folder holds::
     config.json    the resolved settings, the factory's arguments, the class labels and the
                    feature scaling fitted on the training rows (``scaling``: kind, offset,
                    scale): written first, so an interrupted run can be resumed
-    checkpoint.pt  weights, optimizer state, random generator states and history, every
-                   checkpoint interval and at the end (what ``zoo train --resume`` reads)
+    checkpoint.pt  weights, optimizer and schedule state, early stopping's best weights,
+                   random generator states and how many rows of history.csv and epochs.csv
+                   are its own, every checkpoint interval and at the end (what ``zoo train
+                   --resume`` reads); its size does not grow with the run
     weights.pt     the final model's state_dict (torch.save; read back with weights_only=True)
-    history.csv    one row per log point
+    history.csv    one row per log point: every split in eval mode after that epoch
+                   (val_loss, val_acc with a validation split)
+    epochs.csv     one row per epoch: the training step's own loss and accuracy (step_loss,
+                   step_acc), and val_loss, val_acc where validation runs every epoch
     summary.json   the final metrics, as ``zoo train --json`` prints them; written last, so
                    its presence means the run finished
     boundary.png   the decision boundary on the train and test splits (two-feature data)
 
 Every file is written atomically (a temporary name in the same folder, flushed, then renamed),
-so a crash leaves the old file or the new one, never half of one. Nothing here unpickles
+so a crash leaves the old file or the new one, never half of one; history.csv and epochs.csv
+are also appended while the run trains, and a checkpoint counts only rows already on disk
+(see :mod:`zoo.runs.logs`). Nothing here unpickles
 arbitrary objects: the weights load with ``weights_only=True`` and are checked to be tensors.
 """
 
@@ -27,8 +34,9 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -38,13 +46,14 @@ from zoo.runs import bounded, lock, schema
 from zoo.runs.files import json_text, write_atomic
 from zoo.settings import FALLBACKS
 from zoo.training.checkpoint import Checkpoint
-from zoo.training.records import LogRow
+from zoo.training.records import EpochRow, LogRow
 from zoo.training.scaling import Scaling
 
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
 HISTORY = "history.csv"
+EPOCHS = "epochs.csv"
 SUMMARY = "summary.json"
 BOUNDARY = "boundary.png"
 CURVES = "curves.png"
@@ -194,12 +203,18 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def write_history(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    rows = list(rows)
+    """A CSV file of rows (history.csv, epochs.csv), replaced atomically."""
+    write_atomic(path, csv_text(list(rows), header=True).encode())
+
+
+def csv_text(rows: list[dict[str, Any]], header: bool) -> str:
+    """Rows as CSV lines, their columns the first row's keys."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     writer.writerows(rows)
-    write_atomic(path, buffer.getvalue().encode())
+    return buffer.getvalue()
 
 
 def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
@@ -226,11 +241,19 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
-    """The run's last checkpoint, checked; a damaged or foreign file is refused."""
+    """The run's last checkpoint, checked, with its rows of history.csv and epochs.csv beside
+    it; a damaged or foreign file is refused."""
     data = load_safely(path, "checkpoint")
     try:
         schema.check_checkpoint(data)
-        return Checkpoint.from_dict(data)
+    except ValueError as exc:
+        raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
+    history = steps = None
+    if "history_rows" in data:  # else a checkpoint that holds its history itself
+        history = read_log(path.parent / HISTORY, LogRow, rows=data["history_rows"])
+        steps = read_log(path.parent / EPOCHS, EpochRow, rows=data["step_rows"])
+    try:
+        return Checkpoint.from_dict(data, history, steps)
     except ValueError as exc:
         raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
 
@@ -272,32 +295,63 @@ def read_summary(path: Path) -> dict[str, Any]:
         raise RunFolderError(f"{path}: not a zoo run summary ({exc})") from None
 
 
-HISTORY_COLUMNS = list(LogRow.__dataclass_fields__)
-
-
 def read_history(path: Path) -> list[LogRow]:
     """The log rows of a run's history.csv, within bounds (see :mod:`zoo.runs.bounded`)."""
-    rows = bounded.read_csv(path, "history", "missing; is {parent} a finished zoo run?")
-    header = next(rows, (1, []))[1]
-    if header != HISTORY_COLUMNS:
+    return read_log(path, LogRow, "missing; is {parent} a finished zoo run?")
+
+
+def read_epochs(path: Path) -> list[EpochRow]:
+    """The rows of a run's epochs.csv; none for a run from before it existed."""
+    return read_log(path, EpochRow) if path.exists() else []
+
+
+Row = TypeVar("Row", LogRow, EpochRow)
+_LOGS: dict[type, tuple[str, dict[str, schema.Check]]] = {
+    LogRow: ("history", schema.LOG_ROW_FIELDS),
+    EpochRow: ("epoch log", schema.EPOCH_ROW_FIELDS),
+}
+
+
+def read_log(
+    path: Path,
+    make: type[Row],
+    missing: str = "missing; the run folder is damaged",
+    rows: int | None = None,
+) -> list[Row]:
+    """A run's log (history.csv, epochs.csv) as ``make`` rows, within bounds: all, or its first
+    ``rows`` (the ones a checkpoint counts; a killed run may have written more, or half a line).
+    Its columns are ``make``'s, with the validation split's or without."""
+    if rows == 0:
+        return []
+    what, fields = _LOGS[make]
+    columns: list[str] = list(fields)
+    lines = bounded.read_csv(path, what, missing)
+    header = next(lines, (1, []))[1]
+    if header not in (columns, [*columns, *schema.VALIDATION_FIELDS]):
         raise RunFolderError(
-            f"{path}:1: not a zoo history (its columns are {schema.shown(header)}, "
-            f"not {', '.join(HISTORY_COLUMNS)})"
+            f"{path}:1: not a zoo {what} (its columns are {schema.shown(header)}, "
+            f"not {', '.join(columns)}, maybe with {', '.join(schema.VALIDATION_FIELDS)})"
         )
-    history = [_log_row(path, line, cells) for line, cells in rows]
-    if not history:
+    found = [_log_row(path, line, cells, header, make) for line, cells in islice(lines, rows)]
+    if rows is not None and len(found) < rows:
+        raise RunFolderError(
+            f"{path}: holds {len(found)} of the {rows} rows its checkpoint counts; the run "
+            "folder is damaged, so it cannot be resumed; nothing was changed"
+        )
+    if not found and make is LogRow:
         raise RunFolderError(f"{path}: holds no log rows; is {path.parent} a finished zoo run?")
-    return history
+    return found
 
 
-def _log_row(path: Path, line: int, cells: list[str]) -> LogRow:
+def _log_row(path: Path, line: int, cells: list[str], header: list[str], make: type[Row]) -> Row:
     try:
-        if len(cells) != len(HISTORY_COLUMNS):
-            raise schema.SchemaError("", f"{len(cells)} cells, not {len(HISTORY_COLUMNS)}")
-        row = dict(zip(HISTORY_COLUMNS, map(_number, cells)))
-        return LogRow(**schema.fields(row, "", schema.LOG_ROW_FIELDS))
+        if len(cells) != len(header):
+            raise schema.SchemaError("", f"{len(cells)} cells, not {len(header)}")
+        row = dict(zip(header, map(_number, cells)))
+        check = schema.log_row if make is LogRow else schema.epoch_row
+        return make(**check(row, ""))
     except schema.SchemaError as exc:
-        raise RunFolderError(f"{path}:{line}: not a zoo history row ({exc})") from None
+        raise RunFolderError(f"{path}:{line}: not a zoo {_LOGS[make][0]} row ({exc})") from None
 
 
 def _number(cell: str) -> int | float | str:

@@ -31,7 +31,7 @@ from zoo.training.experiment import TensorSplit
 from zoo.training.models import build_model, check_output
 from zoo.training.scaling import Scaling
 from zoo.training.tasks import Task, accuracy
-from zoo.training.trainer import evaluate
+from zoo.training.trainer import evaluate, split_scores
 
 PathLike = str | os.PathLike[str]
 
@@ -61,6 +61,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         target,
         lambda: run_split(run_dir, plugins),
         record.feature_scaling,
+        folder.read_epochs(run_dir / folder.EPOCHS),
     )
 
 
@@ -105,7 +106,7 @@ def run_split(run_dir: Path, plugins: Plugins) -> Split:
         )
     params = checked_params(run_dir, config, record.data)
     dataset = plugins.dataset(config.dataset)
-    split = load_split(dataset, params, config.test_size, config.split_seed)
+    split = load_split(dataset, params, config.test_size, config.split_seed, config.val_size)
     if split.classes != record.classes or split.features != record.features:
         raise RunFolderError(
             f"{run_dir}: dataset {config.dataset!r} gives {split.features} features and "
@@ -147,8 +148,13 @@ def evaluate_run(
             split = run.load_split() if run.load_split else None
             assert split is not None
             scaling = run.scaling or Scaling.identity(split.features)
-            scores = evaluate(run.model, TensorSplit.from_split(split, run.device, scaling))
+            tensors = TensorSplit.from_split(split, run.device, scaling)
+            scores = evaluate(run.model, tensors)
             record |= dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), scores))
+            if tensors.X_val is not None and tensors.y_val is not None:
+                loss_fn, task = tensors.task.loss_function(), tensors.task
+                val = split_scores(run.model, task, tensors.X_val, tensors.y_val, loss_fn)
+                record |= dict(zip(("val_loss", "val_acc"), val))
         else:
             record |= {"dataset": str(data), **_score_file(run, data, target)}
     return {**record, "device": str(run.device), "seed": run.config.seed, "run_dir": str(run_dir)}

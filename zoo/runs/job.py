@@ -29,6 +29,7 @@ from zoo.runs import folder
 from zoo.runs.card_files import write_run_card
 from zoo.runs.data_record import data_record
 from zoo.runs.lock import hold
+from zoo.runs.logs import RunLogs
 from zoo.runs.run import Run
 from zoo.runs.run_events import RunEvents, run_info
 from zoo.runs.run_events import open_events as open_events  # for the API: one import
@@ -127,10 +128,7 @@ def train_in_folder(
 ) -> Run:
     """Train (from ``checkpoint``, if any) with checkpoints in ``run_dir``, then finish it."""
     callbacks = callbacks or Callbacks()
-
-    def save(latest: Checkpoint) -> None:
-        folder.save_checkpoint(run_dir / folder.CHECKPOINT, latest)
-
+    logs = RunLogs(run_dir, resumed=checkpoint is not None)  # appended at each checkpoint
     resume = f"zoo train --resume {run_dir}"
     start = checkpoint.epoch if checkpoint is not None else 0
     try:
@@ -140,7 +138,7 @@ def train_in_folder(
                     model,
                     experiment.data,
                     experiment.config,
-                    on_checkpoint=save,
+                    on_checkpoint=logs.save,
                     should_stop=stop,
                     **callbacks.for_trainer(events),
                 )
@@ -217,6 +215,7 @@ def finish(
         experiment.device,
         lambda: split,
         experiment.scaling,
+        list(result.steps),
     )
     diverged = result.diverged_at is not None
     message = _divergence_message(experiment, result, run_dir) if diverged else ""
@@ -244,6 +243,8 @@ def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
     run_dir = run.run_dir
     folder.save_weights(run_dir / folder.WEIGHTS, run.model.state_dict())
     write_run_card(run)  # README.md: what the model is and is good for
+    if run.steps:  # whole: a diverged run has rows after its last checkpoint
+        folder.write_history(run_dir / folder.EPOCHS, (row.to_dict() for row in run.steps))
     if plot:
         save_pictures(run)
     events.end(run.summary, run.history)  # history.csv first (zoo's own hook), then loggers'
@@ -268,7 +269,8 @@ def save_pictures(run: Run) -> list[Path]:
         figure.tight_layout()
         save_figure(run.run_dir / folder.BOUNDARY, figure)
         written.append(run.run_dir / folder.BOUNDARY)
-    save_figure(run.run_dir / folder.CURVES, curves_figure(run.history, run.title()))
+    figure = curves_figure(run.history, run.title(), run.steps, run.summary.get("best_epoch"))
+    save_figure(run.run_dir / folder.CURVES, figure)
     return [*written, run.run_dir / folder.CURVES]
 
 

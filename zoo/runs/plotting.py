@@ -3,7 +3,9 @@
 Boundaries: a 101x101 grid over the data's range (±0.1), the model's labels on the grid as a
 filled contour in the RdYlBu colour map, the points on top. The model stays on its device:
 only the grid goes to it and only the labels come back (the lesson's helper moved the model to
-the CPU for good). Curves: loss and accuracy per log point, train and test. Figures are made
+the CPU for good). Curves: loss and accuracy; training as each epoch's step saw it (every
+epoch, smooth), test (and validation) at each log point, validation every epoch where it was
+measured every epoch; early stopping's kept epoch as a dashed line. Figures are made
 with matplotlib's object API (no pyplot state), so a notebook shows them as they are.
 """
 
@@ -19,7 +21,7 @@ import torch
 from torch import nn
 
 from zoo.runs.files import write_atomic
-from zoo.training.records import LogRow
+from zoo.training.records import EpochRow, LogRow
 from zoo.training.tasks import Task
 
 if TYPE_CHECKING:
@@ -77,25 +79,52 @@ def draw_boundary(axis: Axes, panel: Panel) -> None:
     axis.set_title(title)
 
 
-def curves_figure(history: Sequence[LogRow], title: str = "") -> Figure:
-    """Loss and accuracy at each log point, train and test, under ``title``."""
+def curves_figure(
+    history: Sequence[LogRow],
+    title: str = "",
+    steps: Sequence[EpochRow] = (),
+    best_epoch: int | None = None,
+) -> Figure:
+    """Loss and accuracy over the epochs, under ``title`` (see :func:`draw_curves`)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(12, 4.5))
-    draw_curves(figure.subplots(1, 2), history)
+    draw_curves(figure.subplots(1, 2), history, steps, best_epoch)
     figure.suptitle(title)
     figure.tight_layout()
     return figure
 
 
-def draw_curves(axes: Sequence[Axes], history: Sequence[LogRow]) -> None:
-    epochs = [row.epoch for row in history]
-    loss, accuracy = axes[0], axes[1]
-    loss.plot(epochs, [row.train_loss for row in history], label="Train loss")
-    loss.plot(epochs, [row.test_loss for row in history], label="Test loss")
-    accuracy.plot(epochs, [row.train_acc for row in history], label="Train accuracy")
-    accuracy.plot(epochs, [row.test_acc for row in history], label="Test accuracy")
-    for axis, what in ((loss, "Loss"), (accuracy, "Accuracy (%)")):
+def draw_curves(
+    axes: Sequence[Axes],
+    history: Sequence[LogRow],
+    steps: Sequence[EpochRow] = (),
+    best_epoch: int | None = None,
+) -> None:
+    """Training loss and accuracy from ``steps`` (every epoch; else the log points), test and
+    validation from ``history`` (validation from ``steps`` where measured every epoch)."""
+    logged = [row.epoch for row in history]
+    every = [row.epoch for row in steps]
+    points: dict[str, Any] = {"marker": "o", "markersize": 3} if steps else {}  # log points
+    per_epoch_val = bool(steps) and steps[0].val_loss is not None
+    panels = ((axes[0], "Loss", "loss", "loss"), (axes[1], "Accuracy (%)", "acc", "accuracy"))
+    for axis, what, key, word in panels:
+        if steps:
+            axis.plot(every, [getattr(r, f"step_{key}") for r in steps], label=f"Train {word}")
+        else:
+            train = [getattr(r, f"train_{key}") for r in history]
+            axis.plot(logged, train, label=f"Train {word}")
+        if per_epoch_val:
+            val = [getattr(r, f"val_{key}") for r in steps]
+            axis.plot(every, val, label=f"Validation {word}")
+        elif history and history[0].val_loss is not None:
+            val = [getattr(r, f"val_{key}") for r in history]
+            axis.plot(logged, val, label=f"Validation {word}", **points)
+        test = [getattr(r, f"test_{key}") for r in history]
+        axis.plot(logged, test, label=f"Test {word}", **points)
+        if best_epoch is not None:
+            kept = f"Kept (epoch {best_epoch})"
+            axis.axvline(best_epoch, color="grey", linestyle="--", label=kept)
         axis.set_xlabel("Epochs")
         axis.set_ylabel(what)
         axis.set_title(what.partition(" (")[0])

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from zoo.config.resolve import TrainConfig
 from zoo.errors import ConfigError, RunFolderError
 from zoo.plugins.loaded import Plugins
 from zoo.runs import folder
@@ -48,6 +49,8 @@ def _resume_run(
     """Everything is checked first; the folder changes only once all of it passed."""
     record = folder.read_record(run_dir)
     checkpoint = _checkpoint(run_dir, epochs)
+    if epochs is not None:
+        check_extendable(run_dir, record.config, checkpoint, epochs)
     check_writable(run_dir)
     config = replace(
         record.config, dataset_params=checked_params(run_dir, record.config, record.data)
@@ -96,6 +99,27 @@ def _checkpoint(run_dir: Path, epochs: int | None) -> Checkpoint | None:
             f"give more than {checkpoint.epoch}"
         )
     return checkpoint
+
+
+def check_extendable(
+    run_dir: Path, config: TrainConfig, checkpoint: Checkpoint | None, epochs: int
+) -> None:
+    """Refuse to train further a run whose going on would not be the run trained that far:
+    one that stopped early would stop at once, and a cosine schedule anneals over the
+    epochs the run was started with."""
+    early = checkpoint.early if checkpoint is not None else None
+    if early is not None and early["stopped_at"] is not None:
+        raise ConfigError(
+            f"{run_dir}: stopped early at epoch {early['stopped_at']} (no better validation loss "
+            f"for {config.early_stop} epochs), so training it further would stop at once; "
+            "train a new run instead"
+        )
+    if config.lr_schedule == "cosine":
+        raise ConfigError(
+            f"{run_dir}: its cosine schedule anneals the learning rate to 0 over its "
+            f"{config.epochs} epochs, so it would not become the run trained to {epochs}; "
+            f"train a new run with --epochs {epochs} instead"
+        )
 
 
 def check_writable(directory: Path) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from zoo.runs.export.writer import ExportReport
     from zoo.runs.publish import Published
     from zoo.training.data import Split
-    from zoo.training.records import LogRow
+    from zoo.training.records import EpochRow, LogRow
     from zoo.training.scaling import Scaling
     from zoo.training.tasks import Task
 
@@ -39,7 +39,7 @@ class Run(Mapping[str, Any]):
 
     model: nn.Module
     summary: dict[str, Any]  # the record of `zoo train --json`
-    history: list[LogRow]  # one row per log point
+    history: list[LogRow]  # one row per log point, every split evaluated
     run_dir: Path | None  # where it was written, if anywhere
     config: TrainConfig
     classes: list[Any]  # the dataset's label for each class index
@@ -48,6 +48,7 @@ class Run(Mapping[str, Any]):
     device: torch.device
     load_split: Callable[[], Split] | None = field(default=None)  # the data, when wanted
     scaling: Scaling | None = None  # what the features go through first; None: nothing
+    steps: list[EpochRow] = field(default_factory=list)  # one row per epoch, as trained
 
     @property
     def scaled_model(self) -> nn.Module:
@@ -123,7 +124,7 @@ class Run(Mapping[str, Any]):
                 (grid[0][1], "Test", split.X_test, split.y_test),
             ):
                 draw_boundary(axis, (part, self.scaled_model, self.task, X, y))
-        draw_curves(grid[-1], self.history)
+        draw_curves(grid[-1], self.history, self.steps, self.summary.get("best_epoch"))
         figure.suptitle(self.title())
         figure.tight_layout()
         return figure

@@ -223,21 +223,32 @@ def _label(value: Any, field: str) -> Any:
 # -- checkpoint.pt -------------------------------------------------------------------------------
 
 
-_percent = number(0, 100)
+_LOSS, _PERCENT = number(finite=False), number(0, 100)
 LOG_ROW_FIELDS: dict[str, Check] = {
     "epoch": whole(0),
-    "train_loss": number(finite=False),
-    "train_acc": _percent,
-    "test_loss": number(finite=False),
-    "test_acc": _percent,
+    "train_loss": _LOSS,
+    "train_acc": _PERCENT,
+    "test_loss": _LOSS,
+    "test_acc": _PERCENT,
 }
+# a run with a validation split
+VALIDATION_FIELDS: dict[str, Check] = {"val_loss": _LOSS, "val_acc": _PERCENT}
+EPOCH_ROW_FIELDS: dict[str, Check] = {"epoch": whole(1), "step_loss": _LOSS, "step_acc": _PERCENT}
 
 
-def _log_row(value: Any, field: str) -> dict[str, Any]:
-    return fields(value, field, LOG_ROW_FIELDS)
+def _row(checks: dict[str, Check]) -> Check:
+    """A row of ``checks``' columns, and the validation split's when it has them."""
+
+    def check(value: Any, field: str) -> dict[str, Any]:
+        validation = isinstance(value, dict) and "val_loss" in value
+        return fields(value, field, {**checks, **(VALIDATION_FIELDS if validation else {})})
+
+    return check
 
 
-log_rows = items(_log_row, least=1)
+log_row = _row(LOG_ROW_FIELDS)  # history.csv, a comparison's histories
+epoch_row = _row(EPOCH_ROW_FIELDS)  # epochs.csv
+log_rows = items(log_row, least=1)
 
 
 def _state_value(value: Any, field: str) -> Any:
@@ -295,21 +306,58 @@ def _rng(value: Any, field: str) -> dict[str, Any]:
     return value
 
 
+def _plain(value: Any, field: str) -> Any:
+    """Numbers, texts, booleans and None, in lists: a learning-rate schedule's state."""
+    if isinstance(value, list):
+        return [_plain(item, at(field, i)) for i, item in enumerate(value[:1000])]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise SchemaError(field, f"must be a number, a text or a list of them, got {shown(value)}")
+
+
+def _schedule(value: Any, field: str) -> dict[str, Any]:
+    for key, item in mapping(value, field).items():
+        text(key, f"{field} key")
+        _plain(item, at(field, key))
+    return value
+
+
+def _early_stopping(value: Any, field: str) -> dict[str, Any]:
+    """Early stopping's state: the best validation loss, its epoch and weights, and the
+    epoch it stopped at (None: not yet)."""
+    checks = {
+        "best_loss": number(finite=False),
+        "best_epoch": whole(0, 10**9),
+        "stopped_at": optional(whole(1, 10**9)),
+        "best": state_dict,
+    }
+    return fields(value, field, checks)
+
+
 CHECKPOINT_FIELDS: dict[str, Check] = {
     "epoch": whole(0, 10**9),
     "model": state_dict,
     "optimizer": _optimizer,
     "kept": state_dict,
     "kept_epoch": whole(0, 10**9),
-    "history": log_rows,
     "seconds": number(0),
     "rng": _rng,
 }
+# Since history.csv and epochs.csv are appended as a run goes: the checkpoint counts its rows.
+NEWER_CHECKPOINT_FIELDS: dict[str, Check] = {
+    "history_rows": whole(1, 10**9),
+    "step_rows": whole(0, 10**9),
+    "scheduler": optional(_schedule),
+    "early": optional(_early_stopping),
+}
+OLDER_CHECKPOINT_FIELDS: dict[str, Check] = {"history": log_rows}  # the rows themselves
 
 
 def check_checkpoint(data: Any) -> None:
     """A checkpoint.pt's content has the shape zoo writes; raises :class:`SchemaError`."""
-    fields(data, "", CHECKPOINT_FIELDS)
+    older = isinstance(data, dict) and "history" in data
+    rows = OLDER_CHECKPOINT_FIELDS if older else NEWER_CHECKPOINT_FIELDS
+    fields(data, "", {**CHECKPOINT_FIELDS, **rows})
     if data["kept_epoch"] > data["epoch"]:
         raise SchemaError("kept_epoch", f"is after epoch {data['epoch']}")
 
@@ -347,6 +395,10 @@ NEWER_SUMMARY_FIELDS: dict[str, Check] = {
     "majority_acc": optional(number(0, 100)),  # since feature scaling
     "learned_nothing": boolean,
     "warning": optional(text),
+    "val_acc": optional(number(0, 100)),  # since validation splits
+    "val_loss": _loss,
+    "best_epoch": optional(whole(0, 10**9)),
+    "stopped_early": boolean,
 }
 
 

@@ -7,7 +7,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,14 +21,17 @@ from zoo.tables.lines import number
 
 @dataclass(frozen=True)
 class Split:
-    """A dataset split into train and test; labels are encoded as 0..K-1."""
+    """A dataset split into train and test, and optionally validation rows taken out of the
+    training rows; labels are encoded as 0..K-1."""
 
     name: str
-    X_train: np.ndarray  # float32 [N, F]
+    X_train: np.ndarray  # float32 [N, F]: the rows the model trains on
     X_test: np.ndarray
     y_train: np.ndarray  # int64 [N]
     y_test: np.ndarray
     classes: list[Any]  # the loader's label for each encoded class
+    X_val: np.ndarray | None = None  # None: no validation split
+    y_val: np.ndarray | None = None
 
     @property
     def features(self) -> int:
@@ -41,15 +44,21 @@ class Split:
     def sha256(self) -> str:
         """A digest of the split's contents: the same data, split the same way, gives the same."""
         digest = hashlib.sha256(json.dumps(self.classes).encode())
-        for array in (self.X_train, self.X_test, self.y_train, self.y_test):
+        arrays = [self.X_train, self.X_test, self.y_train, self.y_test]
+        for array in arrays + ([] if self.X_val is None else [self.X_val, self.y_val]):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
 
 
 def load_split(
-    spec: DatasetSpec, params: Mapping[str, Any], test_size: float, split_seed: int
+    spec: DatasetSpec,
+    params: Mapping[str, Any],
+    test_size: float,
+    split_seed: int,
+    val_size: float = 0.0,
 ) -> Split:
-    """The dataset's train/test split; the loader's output is checked first."""
+    """The dataset's train/test split, and with ``val_size`` its validation rows taken out
+    of the training rows (both with ``split_seed``); the loader's output is checked first."""
     refused = refused_parameter(f"dataset {spec.name!r}", spec.loader, params)
     if refused:
         raise DataError(refused)
@@ -80,7 +89,26 @@ def load_split(
     X_train, X_test, y_train, y_test = train_test_split(
         X, y.astype(np.int64), test_size=test_size, random_state=split_seed
     )
-    return Split(spec.name, X_train, X_test, y_train, y_test, classes.tolist())
+    split = Split(spec.name, X_train, X_test, y_train, y_test, classes.tolist())
+    return with_validation(split, val_size, split_seed) if val_size else split
+
+
+def with_validation(split: Split, val_size: float, split_seed: int) -> Split:
+    """``split`` with ``val_size`` of its training rows held out for validation, chosen by
+    ``split_seed`` as the test rows were: a seed's validation rows follow its split."""
+    from sklearn.model_selection import train_test_split
+
+    rows = len(split.X_train)
+    val_rows = int(np.ceil(val_size * rows))
+    if rows - val_rows < 1:
+        raise DataError(
+            f"dataset {split.name!r} has {rows} training rows: val_size {val_size} would leave "
+            "none to train on; give a smaller --val-size"
+        )
+    X_train, X_val, y_train, y_val = train_test_split(
+        split.X_train, split.y_train, test_size=val_rows, random_state=split_seed
+    )
+    return replace(split, X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
 
 
 def check_classes(name: str, classes: np.ndarray, rows: int, target: Any = None) -> None:

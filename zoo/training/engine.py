@@ -37,11 +37,17 @@ class Engine:
         return self.eager_because is None
 
 
-def choose_engine(device: str, exact: bool | None, full_batch: bool) -> Engine:
+SCHEDULED = "an lr schedule changes the learning rate; a graph replays the one it captured"
+
+
+def choose_engine(
+    device: str, exact: bool | None, full_batch: bool, scheduled: bool = False
+) -> Engine:
     """The engine for stacked seeds on ``device`` (a device type: cpu, cuda, mps).
 
     ``exact`` None is the default: exact on the CPU (and MPS), fast on CUDA. Graphs need
-    CUDA, fast kernels (the exact ones probe and pick kernels as they go) and full batch.
+    CUDA, fast kernels (the exact ones probe and pick kernels as they go), full batch and a
+    learning rate that stays as captured (no ``scheduled`` lr).
     """
     if exact is None:
         exact = device != "cuda"
@@ -51,13 +57,17 @@ def choose_engine(device: str, exact: bool | None, full_batch: bool) -> Engine:
         return Engine(exact, "exact kernels are chosen step by step, outside any graph")
     if not full_batch:
         return Engine(exact, "mini-batches change the step's tensors; graphs need the same ones")
+    if scheduled:
+        return Engine(exact, SCHEDULED)
     return Engine(exact, None)
 
 
-def solo_engine(device: str, full_batch: bool, optimizer: torch.optim.Optimizer) -> Engine:
+def solo_engine(
+    device: str, full_batch: bool, optimizer: torch.optim.Optimizer, scheduler: object = None
+) -> Engine:
     """The engine of one model's run: its own kernels (exact by definition), as a graph
-    where the device, the batches and the optimizer allow."""
-    engine = choose_engine(device, False, full_batch)
+    where the device, the batches, the optimizer and its schedule allow."""
+    engine = choose_engine(device, False, full_batch, scheduler is not None)
     if engine.graphs and not capturable(optimizer):
         return Engine(True, f"{type(optimizer).__name__}'s step cannot be captured as set up")
     return Engine(True, engine.eager_because)

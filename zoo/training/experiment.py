@@ -16,7 +16,7 @@ from zoo.plugins.specs import ModelSpec
 from zoo.training import diagnosis
 from zoo.training.data import Split, load_split
 from zoo.training.models import build_model, check_output, factory_kwargs, parameter_count
-from zoo.training.optim import batch_size, options
+from zoo.training.optim import batch_size, check_early_stop, options, schedule_options
 from zoo.training.records import FitResult, RunSummary
 from zoo.training.scaling import Scaling
 from zoo.training.tasks import Task
@@ -31,6 +31,8 @@ class TensorSplit:
     y_train: torch.Tensor
     X_test: torch.Tensor
     y_test: torch.Tensor
+    X_val: torch.Tensor | None = None  # None: no validation split
+    y_val: torch.Tensor | None = None
 
     @classmethod
     def from_split(cls, split: Split, device: torch.device, scaling: Scaling) -> TensorSplit:
@@ -40,12 +42,15 @@ class TensorSplit:
         def tensor(array: np.ndarray) -> torch.Tensor:
             return torch.tensor(array, device=device)  # a copy in torch's own aligned memory
 
+        def rows(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+            # scaled on the device, as inference scales
+            return scaling.apply_tensor(tensor(X)), task.targets(tensor(y))
+
+        val: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
+        if split.X_val is not None and split.y_val is not None:
+            val = rows(split.X_val, split.y_val)
         return cls(
-            task,
-            scaling.apply_tensor(tensor(split.X_train)),  # scaled there, as inference scales
-            task.targets(tensor(split.y_train)),
-            scaling.apply_tensor(tensor(split.X_test)),
-            task.targets(tensor(split.y_test)),
+            task, *rows(split.X_train, split.y_train), *rows(split.X_test, split.y_test), *val
         )
 
 
@@ -76,11 +81,15 @@ class Experiment:
         """
         if split is None:
             dataset = plugins.dataset(config.dataset)
-            split = load_split(dataset, config.dataset_params, config.test_size, config.split_seed)
+            split = load_split(
+                dataset, config.dataset_params, config.test_size, config.split_seed, config.val_size
+            )
         kwargs = factory_kwargs(
             spec, config.params, split.features, Task(split.class_count).out_features
         )
         options(config)  # an optimizer setting it cannot take
+        schedule_options(config)  # a schedule setting it cannot take, or one without validation
+        check_early_stop(config)
         batch_size(config, len(split.X_train))  # a batch larger than the data
         if scaling is None:
             scaling = Scaling.fit(config.scale, split.X_train)
@@ -127,6 +136,10 @@ class Experiment:
             majority_acc=majority,
             learned_nothing=nothing,
             warning=warning,
+            val_acc=final.val_acc,
+            val_loss=final.val_loss,
+            best_epoch=None if fit.best is None else fit.best.epoch,
+            stopped_early=fit.stopped_early,
         )
 
     def scale_note(self) -> str | None:

@@ -1,32 +1,62 @@
-"""What training produces: a log row per log point, a fit's outcome, a run's summary."""
+"""What training produces: a log row per log point, an epoch row per epoch, a fit's
+outcome, a run's summary."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class LogRow:
+    """The model after ``epoch`` epochs, evaluated on every split in eval mode."""
+
     epoch: int  # epochs completed; 0 is the untrained model
     train_loss: float
     train_acc: float
     test_loss: float
     test_acc: float
+    val_loss: float | None = None  # None: the run has no validation split
+    val_acc: float | None = None
 
     def line(self) -> str:
-        """The lesson's log line."""
+        """The lesson's log line (with the validation split's numbers before the test's)."""
+        val = ""
+        if self.val_loss is not None and self.val_acc is not None:
+            val = f"| Val loss: {self.val_loss:.5f}, Val acc: {self.val_acc:.2f}% "
         return (
             f"Epoch: {self.epoch} | Loss: {self.train_loss:.5f}, Accuracy: {self.train_acc:.2f}% "
-            f"| Test loss: {self.test_loss:.5f}, Test acc: {self.test_acc:.2f}%"
+            f"{val}| Test loss: {self.test_loss:.5f}, Test acc: {self.test_acc:.2f}%"
         )
 
     def finite(self) -> bool:
-        return math.isfinite(self.train_loss) and math.isfinite(self.test_loss)
+        val = self.val_loss if self.val_loss is not None else 0.0
+        return (
+            math.isfinite(self.train_loss) and math.isfinite(self.test_loss) and math.isfinite(val)
+        )
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        """history.csv's columns: the validation ones only for a run that has them."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One epoch as its training step saw it: the loss of the forward pass before each step
+    and the accuracy of the same logits (averaged over an epoch's mini-batches), in train
+    mode; and the validation split's numbers after the epoch when they are measured every
+    epoch (early stopping, the plateau schedule)."""
+
+    epoch: int
+    step_loss: float
+    step_acc: float
+    val_loss: float | None = None
+    val_acc: float | None = None
+
+    def to_dict(self) -> dict[str, float]:
+        """epochs.csv's columns."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -35,14 +65,18 @@ class FitResult:
 
     history: list[LogRow]
     seconds: float  # the training loop, log-point evaluations included
-    epochs: int  # epochs behind the final weights; fewer than asked when stopped early
+    epochs: int  # epochs trained; after divergence, those behind the kept weights
     diverged_at: int | None = None  # the epoch whose loss was not finite
     kept_epoch: int | None = None  # after divergence: the epoch whose weights were kept
     stopped_at: int | None = None  # the epoch after which a stop was requested
+    best: LogRow | None = None  # early stopping: the row of the best weights, which were kept
+    stopped_early: bool = False  # early stopping ended it before its last epoch
+    steps: list[EpochRow] = field(default_factory=list)  # one per epoch (solo runs)
 
     @property
     def final(self) -> LogRow:
-        return self.history[-1]
+        """The row of the weights the run ends with."""
+        return self.best or self.history[-1]
 
 
 @dataclass(frozen=True)
@@ -67,6 +101,10 @@ class RunSummary:
     majority_acc: float | None = None  # test accuracy (%) of always answering the top class
     learned_nothing: bool = False  # completed, at most 1 point above majority_acc
     warning: str | None = None  # the line that says so, and the likely why
+    val_acc: float | None = None  # None: no validation split
+    val_loss: float | None = None
+    best_epoch: int | None = None  # early stopping: the epoch whose weights were kept
+    stopped_early: bool = False  # early stopping ended training before its last epoch
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON can hold them: a loss that is not finite becomes None."""

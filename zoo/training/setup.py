@@ -44,6 +44,6 @@ def prepare(
     split = None
     if given is not None:
         config = replace(config, dataset="arrays", dataset_params={})
-        split = load_split(given, {}, config.test_size, config.split_seed)
+        split = load_split(given, {}, config.test_size, config.split_seed, config.val_size)
     target = resolve_device(device or config.device)
     return Experiment.prepare(config, spec, plugins, target, split)

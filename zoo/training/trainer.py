@@ -1,11 +1,13 @@
 """The shared trainer: lesson 02's loop, for any model and dataset.
 
 Per epoch: forward, loss on the raw logits, ``zero_grad``, ``backward``, ``step``; full batch
-unless a batch size is set. At log points the model is evaluated on both splits in eval mode
-under ``torch.inference_mode``; at checkpoint points the whole state goes to a callback. Per
-epoch there is only one check that the loss is finite and one that no stop was asked for, so
-the loop costs what a hand-written one costs. What happens at the end of an epoch is decided
-by :class:`zoo.training.loop.TrainingLoop`, shared with the batched trainer.
+unless a batch size is set; the step's loss and the accuracy of the same logits are kept for
+every epoch, as the lesson's loop computes them. At log points the model is evaluated on
+every split in eval mode under ``torch.inference_mode``; at checkpoint points the whole
+state goes to a callback. Per epoch there is only one check that the loss is finite and one
+that no stop was asked for, so the loop costs what a hand-written one costs. What happens at
+the end of an epoch is decided by :class:`zoo.training.loop.TrainingLoop`, shared with the
+batched trainer.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, solo_engine
 from zoo.training.experiment import TensorSplit
 from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
-from zoo.training.optim import batch_order, build_optimizer
+from zoo.training.optim import (
+    batch_order,
+    build_optimizer,
+    build_scheduler,
+    step,
+    validates_every_epoch,
+)
 from zoo.training.records import FitResult, LogRow
-from zoo.training.tasks import accuracy
+from zoo.training.tasks import Task, accuracy
 
 
 class Trainer(TrainingLoop):
@@ -52,70 +60,113 @@ class Trainer(TrainingLoop):
     ) -> None:
         every = config.checkpoint_interval if on_checkpoint is not None else None
         super().__init__(
-            Schedule(config.epochs, config.log_interval, every), on_progress, should_stop
+            Schedule(config.epochs, config.log_interval, every),
+            on_progress,
+            should_stop,
+            on_log,
+            patience=config.early_stop,
+            validate_every_epoch=validates_every_epoch(config),
         )
         self.model, self.data, self.config = model, data, config
-        self.on_log, self.on_checkpoint = on_log, on_checkpoint
+        self.on_checkpoint = on_checkpoint
         self.loss_fn = data.task.loss_function()
         self.optimizer = build_optimizer(model.parameters(), config)
+        self.scheduler = build_scheduler(self.optimizer, config)
         self.batches = batch_order(config, len(data.X_train), data.X_train.device)
         # On CUDA, full batch: the step is captured once and replayed (the same kernels).
-        self.engine = solo_engine(data.X_train.device.type, self.batches is None, self.optimizer)
+        self.engine = solo_engine(
+            data.X_train.device.type, self.batches is None, self.optimizer, self.scheduler
+        )
         self.captured = CapturedStep(self._whole_step, self.engine)
+        self.best: Weights | None = None  # early stopping's best weights so far
 
     def fit(self, resume: Checkpoint | None = None) -> FitResult:
         with torch_threads(self.config.threads):
             if resume is None:
-                self.tracks = [RunTrack(self.log_rows(0), self.weights(0))]
+                self.begin(self.log_rows(0))
                 first, earlier = 1, 0.0
             else:
-                self.tracks = [RunTrack(list(resume.history), resume.kept, resume.kept_epoch)]
-                first, earlier = resume.epoch + 1, resume.seconds
                 self._restore(resume)
+                self.tracks = [
+                    RunTrack(
+                        list(resume.history),
+                        resume.kept,
+                        resume.kept_epoch,
+                        steps=list(resume.steps),
+                    )
+                ]
+                self._resume_early(resume.early)
+                first, earlier = resume.epoch + 1, resume.seconds
             self.model.train()
             return self.run(first, earlier)[0]
 
-    def train_epoch(self, epoch: int) -> None:
+    def train_epoch(self, epoch: int) -> list[tuple[float, float]]:
+        """The epoch's steps; their loss (over mini-batches, weighted by rows) and accuracy."""
         data, step = self.data, self._step
+        rows = len(data.y_train)
         if self.batches is None and self.engine.graphs:
-            loss = self.captured().item()
+            loss, correct = self.captured().tolist()
         elif self.batches is None:
-            loss = step(data.X_train, data.y_train)
+            loss, correct = step(data.X_train, data.y_train)
         else:
-            for rows in self.batches.next_epoch():
-                loss = step(data.X_train[rows], data.y_train[rows])
-                if not math.isfinite(loss):
+            total = correct = 0.0
+            for batch in self.batches.next_epoch():
+                value, right = step(data.X_train[batch], data.y_train[batch])
+                total, correct = total + value * len(batch), correct + right
+                if not math.isfinite(value):
                     break
+            loss = total / rows
         if not math.isfinite(loss):
             self.tracks[0].diverged_at = epoch
+        return [(loss, correct / rows * 100)]
 
-    def _step(self, X: torch.Tensor, y: torch.Tensor) -> float:
-        loss = self.loss_fn(self.data.task.logits(self.model(X)), y)
+    def _step(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """One step; the loss before it, and how many of the same logits' labels were right."""
+        logits = self.data.task.logits(self.model(X))
+        loss = self.loss_fn(logits, y)
         value: float = loss.item()
         if math.isfinite(value):  # never step on a NaN: the weights stay as they were
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-        return value
+        right: float = torch.eq(self.data.task.labels(logits.detach()), y).sum().item()
+        return value, right
 
     def _whole_step(self) -> torch.Tensor:
         """A full-batch step that steps whatever the loss (a graph cannot branch on it): a
-        non-finite loss still ends the run, which then restores the last good weights."""
+        non-finite loss still ends the run, which then restores the last good weights.
+        Returns (loss, labels right) as one tensor."""
         data = self.data
-        loss = self.loss_fn(data.task.logits(self.model(data.X_train)), data.y_train)
+        logits = data.task.logits(self.model(data.X_train))
+        loss = self.loss_fn(logits, data.y_train)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        return loss.detach()
+        right = torch.eq(data.task.labels(logits.detach()), data.y_train).sum()
+        return torch.stack([loss.detach(), right.to(loss.dtype)])
 
     def log_rows(self, epoch: int) -> list[LogRow]:
-        row = LogRow(epoch, *evaluate(self.model, self.data, self.loss_fn))
-        if self.on_log is not None and row.finite():
-            self.on_log(row)
-        return [row]
+        train_and_test = evaluate(self.model, self.data, self.loss_fn)
+        val = self.validate()[0] if self.data.X_val is not None else (None, None)
+        return [LogRow(epoch, *train_and_test, *val)]
+
+    def validate(self) -> list[tuple[float, float]]:
+        data = self.data
+        assert data.X_val is not None and data.y_val is not None
+        return [split_scores(self.model, data.task, data.X_val, data.y_val, self.loss_fn)]
+
+    def step_schedules(self, val_losses: list[float] | None) -> None:
+        step(self.scheduler, val_losses[0] if val_losses else None)
 
     def weights(self, member: int) -> Weights:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def keep_best(self, members: list[int]) -> None:
+        self.best = self.weights(0)
+
+    def best_weights(self, member: int) -> Weights:
+        assert self.best is not None
+        return self.best
 
     def restore(self, member: int, weights: Weights) -> None:
         self.model.load_state_dict(weights)
@@ -137,18 +188,40 @@ class Trainer(TrainingLoop):
                 self.optimizer.state_dict(),
                 track.kept,
                 track.kept_epoch,
-                list(track.history),
+                track.history,  # read at once by the saver: not copied
                 seconds,
                 rng,
+                track.steps,
+                None if self.scheduler is None else self.scheduler.state_dict(),
+                self._early_state(),
             )
         )
         return True
+
+    def _early_state(self) -> dict[str, Any] | None:
+        if not self.patience:
+            return None
+        track = self.tracks[0]
+        return {
+            "best_loss": track.best_loss,
+            "best_epoch": track.best_epoch,
+            "stopped_at": track.stopped_early_at,
+            "best": self.best,
+        }
+
+    def _resume_early(self, early: dict[str, Any] | None) -> None:
+        if early is None:
+            return
+        track = self.tracks[0]
+        track.best_loss, track.best_epoch = float(early["best_loss"]), early["best_epoch"]
+        track.stopped_early_at = early["stopped_at"]
+        self.best = early["best"]
 
     def check_resume(self, checkpoint: Checkpoint) -> None:
         """Raise ValueError naming the first thing in ``checkpoint`` this trainer cannot go on
         from; nothing is changed (the model, its optimizer and the generators stay as they
         were), so a caller can check before it touches anything."""
-        check_fits(checkpoint, self.model, self.optimizer)
+        check_fits(checkpoint, self.model, self.optimizer, self.scheduler, self.patience)
         if checkpoint.epoch > self.schedule.epochs:
             raise ValueError(
                 f"epoch: {checkpoint.epoch}, after the run's last ({self.schedule.epochs})"
@@ -163,6 +236,8 @@ class Trainer(TrainingLoop):
         self.check_resume(checkpoint)
         self.model.load_state_dict(checkpoint.model)
         self.optimizer.load_state_dict(checkpoint.optimizer)
+        if self.scheduler is not None and checkpoint.scheduler is not None:
+            self.scheduler.load_state_dict(checkpoint.scheduler)
         torch.set_rng_state(checkpoint.rng["torch"])
         if self.batches is not None and "batches" in checkpoint.rng:
             self.batches.generator.set_state(checkpoint.rng["batches"])
@@ -186,6 +261,7 @@ class Trainer(TrainingLoop):
         try:
             model.load_state_dict(checkpoint.model)
             optimizer = build_optimizer(model.parameters(), self.config)
+            scheduler = build_scheduler(optimizer, self.config)
             optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer))  # its own buffers
             for parameter in model.parameters():
                 parameter.grad = torch.zeros_like(parameter)
@@ -193,6 +269,14 @@ class Trainer(TrainingLoop):
         except Exception as exc:
             raise ValueError(
                 f"optimizer: its saved state does not work ({_first_line(exc)})"
+            ) from None
+        try:
+            if scheduler is not None and checkpoint.scheduler is not None:
+                scheduler.load_state_dict(copy.deepcopy(checkpoint.scheduler))
+                step(scheduler, 0.0)
+        except Exception as exc:
+            raise ValueError(
+                f"scheduler: its saved state does not work ({_first_line(exc)})"
             ) from None
 
 
@@ -206,12 +290,19 @@ def evaluate(
 ) -> tuple[float, float, float, float]:
     """(train loss, train accuracy, test loss, test accuracy) in eval mode."""
     loss_fn = loss_fn or data.task.loss_function()
+    train = split_scores(model, data.task, data.X_train, data.y_train, loss_fn)
+    test = split_scores(model, data.task, data.X_test, data.y_test, loss_fn)
+    return train[0], train[1], test[0], test[1]
+
+
+def split_scores(
+    model: nn.Module, task: Task, X: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module
+) -> tuple[float, float]:
+    """(loss, accuracy) of one split: one forward pass in eval mode, under inference_mode."""
     was_training = model.training
     model.eval()
     with torch.inference_mode():
-        scores = []
-        for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
-            logits = data.task.logits(model(X))
-            scores += [loss_fn(logits, y).item(), accuracy(data.task.labels(logits), y)]
+        logits = task.logits(model(X))
+        scores = loss_fn(logits, y).item(), accuracy(task.labels(logits), y)
     model.train(was_training)
-    return scores[0], scores[1], scores[2], scores[3]
+    return scores
