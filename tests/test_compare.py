@@ -43,7 +43,7 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
     assert summary["circle-v2"]["verdict"] == f"best mean; {too_few}"
     for linear in ("circle-v0", "circle-v1"):
         assert 40.0 <= summary[linear]["test_acc"]["mean"] <= 60.0
-        assert summary[linear]["verdict"] == too_few
+        assert summary[linear]["verdict"].startswith(too_few)  # and "; learned nothing on ..."
         assert summary[linear]["p_improvement"] == 1.0  # yet every seed of v2 beat every one
         assert summary[linear]["difference"]["high"] < -40  # by over 40 points
     assert [row["model"] for row in report["summary"]][0] == "circle-v2"  # best first
@@ -112,8 +112,8 @@ def test_wildcards_and_several_datasets_give_one_block_per_dataset(zoo_cli):
     assert result.returncode == 0, result.stderr
     blocks = result.stdout.strip().split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [
-        "moons: 2 seeds (42, 43); varied: init",
-        "circles: 2 seeds (42, 43); varied: init",
+        "moons: 2 seeds (42, 43); varied: init; majority class 50.00%",
+        "circles: 2 seeds (42, 43); varied: init; majority class 50.00%",
     ]
     for block in blocks:
         models = [line.split()[0] for line in block.splitlines()[2:]]
@@ -192,7 +192,7 @@ def test_markdown_and_table_formats(zoo_cli):
         "compare", "circle-v0", "--seeds", "2", "--epochs", "10", "--format", "markdown"
     )
     assert markdown.stdout.startswith(
-        "### circles: 2 seeds (42, 43); varied: init\n\n| Model | Params |"
+        "### circles: 2 seeds (42, 43); varied: init; majority class 50.00%\n\n| Model | Params |"
     )
     table = zoo_cli("compare", "circle-v0", "--seeds", "2", "--epochs", "10")
     header = table.stdout.splitlines()[1]
@@ -251,7 +251,10 @@ def test_compare_takes_json_as_every_other_command_does(zoo_cli):
 def test_a_comparison_shows_itself_as_a_table_in_a_terminal_and_in_a_notebook():
     comparison = zoo.compare(["circle-v0", "circle-v1"], seeds=2, epochs=10)
     assert repr(comparison) == comparison.render("table").rstrip("\n")
-    assert repr(comparison).splitlines()[0] == "circles: 2 seeds (42, 43); varied: init"
+    assert (
+        repr(comparison).splitlines()[0]
+        == "circles: 2 seeds (42, 43); varied: init; majority class 50.00%"
+    )
     page = comparison._repr_html_()
     assert page.count("<table>") == 1 and page.count("<tr>") == 3  # header and two models
     assert "<th>MODEL</th>" in page and "<td>circle-v0</td>" in page
@@ -414,7 +417,8 @@ def test_each_varied_seed_equals_zoo_train_with_its_seeds_to_the_bit(
 )
 def test_the_report_says_which_sources_of_variance_varied(vary, settings, heading):
     comparison = zoo.compare(["circle-v0"], seeds=2, epochs=3, vary=vary, **settings)
-    assert comparison.render("table").splitlines()[0] == f"circles: 2 seeds (42, 43); {heading}"
+    first = comparison.render("table").splitlines()[0]
+    assert first.startswith(f"circles: 2 seeds (42, 43); {heading}; majority class ")
     assert comparison.to_json()["vary"] == list(vary_names(vary))
     assert comparison.render("markdown").startswith(f"### circles: 2 seeds (42, 43); {heading}")
 
@@ -468,6 +472,33 @@ def test_baselines_on_a_real_table_sit_in_its_block_with_a_majority_row(zoo_here
     # Scaled as the run is (standard, on a CSV file), the classic tools do what they should.
     assert summary["sklearn:logistic-regression"]["test_acc"]["min"] >= 95.0
     assert summary["sklearn:svm-rbf"]["test_acc"]["min"] >= 95.0
+
+
+def test_the_majority_rate_is_on_every_page_and_a_row_that_learned_nothing_says_so():
+    # Without --baselines too: "better than chance" needs the chance rate beside the rows.
+    comparison = zoo.compare(["circle-v0", "circle-v2"], epochs=60)
+    assert comparison.seeds == list(range(42, 52))  # 10 by default: enough for a verdict
+    rows = {row["model"]: row for row in comparison.summary}
+    linear = rows["circle-v0"]  # a straight line through two rings: 50% give or take a point
+    assert linear["majority_acc"] == 50.0 and linear["learned_nothing"] >= 5
+    assert linear["verdict"].startswith("worse than circle-v2 by")
+    assert linear["verdict"].endswith(
+        f"; learned nothing on {linear['learned_nothing']} of 10 seeds"
+    )
+    assert rows["circle-v2"]["learned_nothing"] == 0 and rows["circle-v2"]["verdict"] == "best"
+    for fmt in ("table", "markdown"):
+        assert "varied: init; majority class 50.00%" in comparison.render(fmt)
+
+
+def test_a_best_row_that_learned_nothing_is_not_called_best_alone(tmp_path):
+    # Raw breast-cancer features at a large lr: every model answers the majority class.
+    import sklearn.datasets
+
+    table = str(write_table(tmp_path / "bc.csv", sklearn.datasets.load_breast_cancer()))
+    comparison = zoo.compare(["circle-v0"], datasets=[table], seeds=2, epochs=3, scale="none")
+    (row,) = comparison.summary
+    assert row["learned_nothing"] == 2
+    assert row["verdict"] == "only entry; learned nothing on 2 of 2 seeds"
 
 
 def test_a_baseline_that_cannot_be_fitted_is_a_row_that_says_why_and_resume_finishes(

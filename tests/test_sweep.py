@@ -260,12 +260,15 @@ def test_a_sweep_without_a_validation_split_says_it_ranks_on_the_test_split():
     assert "VAL ACC" not in comparison.render("table")
     assert "val_acc_mean" not in comparison.render("csv").splitlines()[0]
     plain = zoo.compare(["circle-v0"], seeds=2, epochs=5)  # no sweep: nothing was selected
-    assert plain.render("table").splitlines()[0] == "circles: 2 seeds (42, 43); varied: init"
+    assert (
+        plain.render("table").splitlines()[0]
+        == "circles: 2 seeds (42, 43); varied: init; majority class 50.00%"
+    )
 
 
 def test_a_validation_sweeps_csv_and_markdown_carry_the_validation_columns():
     comparison = zoo.compare(["circle-v0"], seeds=2, epochs=5, val_size=0.2, grid={"lr": [0.1]})
     header = comparison.render("csv").splitlines()[0].split(",")
     assert header.index("val_acc_mean") < header.index("test_acc_mean")
-    assert "Val Acc" in comparison.render("markdown")
+    assert "Val acc" in comparison.render("markdown")
     assert all(record["val_acc"] is not None for record in comparison.results)

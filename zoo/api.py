@@ -303,7 +303,7 @@ def compare(
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
     ``models``: names or wildcards; ``datasets``: each model's own by default; ``seed_list``, or
-    ``seeds`` (5) from the configured seed on; ``reach``: the test accuracy (%) whose first epoch
+    ``seeds`` (10) from the configured seed on; ``reach``: the test accuracy (%) whose first epoch
     is reported; ``vary``: what each seed changes (``init``, ``split``, ``order``, or ``all``).
     ``overrides`` are settings for every model; ``grid`` sweeps them (``{"lr": [0.01, 0.1]}``).
     The rest are ``zoo compare``'s flags (``workers`` is ``--jobs``); ``out`` keeps chunks as

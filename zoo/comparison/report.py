@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +243,9 @@ def heading(
     found = {source for row in rows for source in row.get("varied", ())}
     varied = ", ".join(s for s in ("init", "split", "order") if s in found) or "nothing"
     text = f"{dataset}: {len(seeds)} seeds ({listed}); varied: {varied}"
+    majority = [row["majority_acc"] for row in rows if row.get("majority_acc") is not None]
+    if majority:  # what "better than chance" means here, always on the page
+        text += f"; majority class {statistics.fmean(majority):.2f}%"
     ranked = [row for row in rows if not row.get("failed")]
     if ranked and all(row.get("val_acc") for row in ranked):
         return text + "; ranked on validation, verdicts on test"

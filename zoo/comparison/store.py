@@ -232,11 +232,25 @@ _INTERVAL = {
 
 def _result(value: Any, field: str) -> dict[str, Any]:
     checks = {**schema.summary_checks(value), **RESULT_FIELDS}
-    return schema.fields(value, field, checks, exact=False)
+    checked = schema.fields(value, field, checks, exact=False)
+    return {**value, **checked}  # a newer zoo's fields kept as they are
 
 
-def _fields_of(checks: dict[str, schema.Check]) -> schema.Check:
-    return lambda value, field: schema.fields(value, field, checks, exact=False)
+def _fields_of(
+    checks: dict[str, schema.Check], newer: dict[str, schema.Check] | None = None
+) -> schema.Check:
+    """A mapping with ``checks``' fields, and ``newer``'s where it has them (a folder written
+    before they existed has not); other fields (a sweep's settings) are kept as they are."""
+
+    def check(value: Any, field: str) -> dict[str, Any]:
+        known = {
+            **checks,
+            **{k: c for k, c in (newer or {}).items() if isinstance(value, dict) and k in value},
+        }
+        checked = schema.fields(value, field, known, exact=False)
+        return {**value, **checked}
+
+    return check
 
 
 RESULT_FIELDS: dict[str, schema.Check] = {
@@ -264,11 +278,16 @@ SUMMARY_ROW_FIELDS: dict[str, schema.Check] = {  # a failed baseline: no numbers
     "p_improvement": schema.optional(schema.number(0, 1)),
     "varied": schema.items(schema.one_of("init", "split", "order"), 0, 3),
 }
+NEWER_SUMMARY_ROW_FIELDS: dict[str, schema.Check] = {
+    "val_acc": schema.optional(_fields_of(_STATS)),  # since validation splits
+    "majority_acc": schema.optional(_percent),  # since the majority rate in every block
+    "learned_nothing": schema.whole(0, 10**6),
+}
 RESULTS_FIELDS: dict[str, schema.Check] = {  # Comparison.to_json(); newer fields may join
     "seeds": REQUEST_FIELDS["seeds"],
     "reach": _percent,
     "vary": schema.items(schema.one_of("init", "split", "order"), 1, 3),
     "grid": schema.optional(schema.mapping),
     "results": schema.items(_result),
-    "summary": schema.items(_fields_of(SUMMARY_ROW_FIELDS), 1),
+    "summary": schema.items(_fields_of(SUMMARY_ROW_FIELDS, NEWER_SUMMARY_ROW_FIELDS), 1),
 }

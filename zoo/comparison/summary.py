@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from zoo.comparison.baselines import MAJORITY
 from zoo.comparison.execute import JobResult
 from zoo.comparison.grid import label
 from zoo.comparison.statistics import Interval, interquartile_mean
@@ -89,6 +90,8 @@ class SummaryRow:
     varied: tuple[str, ...] = ()  # the sources of variance that differ between its seeds
     point: dict[str, Any] = field(default_factory=dict)  # the swept settings' values
     val_acc: Stats | None = None  # None: no validation split
+    majority_acc: float | None = None  # mean test accuracy of always answering the top class
+    learned_nothing: int = 0  # seeds that ended at most 1 point above majority_acc
 
     @property
     def label(self) -> str:
@@ -119,6 +122,8 @@ class SummaryRow:
             varied=result.job.varied(),
             point=seeds[0].point,
             val_acc=_stats([s.summary.val_acc for s in seeds]),
+            majority_acc=_mean([s.summary.majority_acc for s in seeds]),
+            learned_nothing=sum(s.summary.learned_nothing for s in seeds),
         )
 
     @classmethod
@@ -330,12 +335,20 @@ def _judge(block: list[SummaryRow], records: Sequence[SeedResult]) -> list[Summa
     found = against_best(best.label, by_seed[best.label], [by_seed[r.label] for r in others])
     comparisons = sum(versus.shared_seeds > 0 for versus in found)  # Holm's family
     judged = [
-        replace(row, versus=versus, verdict=row_verdict(versus, comparisons))
+        replace(row, versus=versus, verdict=row_verdict(versus, comparisons) + _nothing(row))
         for row, versus in zip(others, found)
     ]
     pairs = [(row.label, versus) for row, versus in zip(others, found)]
-    verdict = best_verdict(pairs, ranked_on_validation(block))
+    verdict = best_verdict(pairs, ranked_on_validation(block)) + _nothing(best)
     return [replace(best, verdict=verdict), *judged]
+
+
+def _nothing(row: SummaryRow) -> str:
+    """``; learned nothing on 10 of 10 seeds``: the verdict's warning that a row's accuracy
+    is what always answering the majority class scores (see :mod:`zoo.training.diagnosis`)."""
+    if not row.learned_nothing or row.model == MAJORITY:  # that baseline is the rate itself
+        return ""
+    return f"; learned nothing on {row.learned_nothing} of {row.seeds} seeds"
 
 
 def _labelled(model: str, point: dict[str, Any]) -> str:

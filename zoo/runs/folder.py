@@ -42,7 +42,7 @@ import torch
 
 from zoo.config.resolve import TrainConfig
 from zoo.errors import RunFolderError
-from zoo.runs import bounded, lock, schema
+from zoo.runs import bounded, checkpoint_schema, lock, schema
 from zoo.runs.files import json_text, write_atomic
 from zoo.settings import FALLBACKS
 from zoo.training.checkpoint import Checkpoint
@@ -245,7 +245,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
     it; a damaged or foreign file is refused."""
     data = load_safely(path, "checkpoint")
     try:
-        schema.check_checkpoint(data)
+        checkpoint_schema.check_checkpoint(data)
     except ValueError as exc:
         raise RunFolderError(f"{path}: not a zoo checkpoint ({exc}); nothing was loaded") from None
     history = steps = None
