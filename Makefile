@@ -2,6 +2,7 @@
 # make test    set up .venv, then lint, type-check and run the whole test suite
 # make check   lint, type-check and the fast tests: the inner loop, under a minute
 # make lint    ruff (lint and format) and mypy only
+# make docs    build the documentation site into site/ (mkdocs build --strict: a broken link fails)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,14 +10,14 @@ BIN    := $(VENV)/bin
 # project's own `torch>=2.4` is already satisfied and never pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install demo lint check test clean
+.PHONY: install demo lint check test docs clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,ray,tensorboard,mlflow,onnx]"
+	$(BIN)/pip install --quiet -e ".[test,docs,ray,tensorboard,mlflow,onnx]"
 	touch $@
 
 demo: install
@@ -33,5 +34,8 @@ check: lint
 test: lint
 	$(BIN)/python -m pytest -n 2
 
+docs: install
+	$(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs build site *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -1,4 +1,13 @@
-"""README.md shows real output and the real example plugin: these tests keep it so."""
+"""README.md and the documentation pages (docs/*.md) show real output and the real example
+plugins: these tests keep them so.
+
+A ``console`` block marked ``<!-- rerun -->`` on the line before it is run again, command by
+command, in a fresh folder holding the repository's examples/data, and what it shows must be
+what zoo prints (``...`` stands for lines left out; the seconds a training took, run-folder
+timestamps and a comparison's SECONDS column may differ). Other blocks show what needs a
+setting these tests cannot make (a Ctrl-C, a plugin that fails, a cluster) and are checked by
+the tests of those features.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,19 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+TEXT = {page.relative_to(ROOT).as_posix(): page.read_text() for page in PAGES}
+README = TEXT["README.md"]
+ALL = "\n".join(TEXT.values())
+RERUN = "<!-- rerun -->\n```console\n"
 
 
 def console_block(command: str) -> list[str]:
-    """The lines README shows after ``$ command``, up to the next prompt or the block's end."""
-    block = README.split(f"$ {command}\n", 1)[1]
+    """The lines the docs show after ``$ command``, up to the next prompt or the block's end."""
+    block = ALL.split(f"$ {command}\n", 1)[1]
     lines = []
     for line in block.splitlines():
         if line.startswith(("$ ", "```")):
@@ -23,13 +38,13 @@ def console_block(command: str) -> list[str]:
 
 
 def test_the_write_a_plugin_section_is_the_example_package():
-    shown = README.split("# zoo_tanh.py\n", 1)[1].split("```", 1)[0]
+    shown = ALL.split("# zoo_tanh.py\n", 1)[1].split("```", 1)[0]
     source = (ROOT / "examples" / "zoo-tanh" / "zoo_tanh.py").read_text()
     assert shown.strip() == re.sub(r'^""".*?"""\n', "", source, flags=re.S).strip()
 
 
 def test_the_order_and_wrappers_plugin_shown_is_the_one_the_tests_install():
-    shown = README.split("# zoo_call_order.py\n", 1)[1].split("```", 1)[0]
+    shown = ALL.split("# zoo_call_order.py\n", 1)[1].split("```", 1)[0]
     source = (ROOT / "tests" / "plugins" / "zoo-call-order" / "zoo_call_order.py").read_text()
     assert shown.strip() == re.sub(r'^""".*?"""\n', "", source, flags=re.S).strip()
 
@@ -42,15 +57,6 @@ def test_the_call_order_shown_is_what_the_plugin_prints(zoo_cli, with_plugins):
     assert result.error_lines == shown
 
 
-def test_the_zoo_list_shown_is_what_zoo_list_prints(zoo_cli):
-    assert zoo_cli("list").stdout.splitlines() == console_block("zoo list")
-
-
-def test_the_errors_shown_are_the_errors_zoo_prints(zoo_cli):
-    for command in ("zoo train circle-v3", "zoo train circle-v2 --epochs 0"):
-        assert zoo_cli(*command.split()[1:]).stderr.splitlines() == console_block(command)
-
-
 def test_the_ten_line_logger_is_a_working_logger(tmp_path, monkeypatch):
     from types import ModuleType
 
@@ -58,7 +64,7 @@ def test_the_ten_line_logger_is_a_working_logger(tmp_path, monkeypatch):
     from zoo.plugins.loader import add_plugin_object, load_plugins
     from zoo.plugins.specs import PluginInfo
 
-    shown = README.split("# zoo_ledger.py\n", 1)[1].split("```", 1)[0]
+    shown = ALL.split("# zoo_ledger.py\n", 1)[1].split("```", 1)[0]
     module = ModuleType("zoo_ledger")
     exec(compile(shown, "zoo_ledger.py", "exec"), module.__dict__)
     add_plugin_object(load_plugins(), module, PluginInfo("ledger", "zoo_ledger"))
@@ -72,15 +78,19 @@ def test_the_ten_line_logger_is_a_working_logger(tmp_path, monkeypatch):
     ]
 
 
-def console_session(first: str) -> list[tuple[str, list[str]]]:
-    """The ``console`` block of README that starts with ``$ first``: each command (a
-    ``python -c '...'`` runs on until its closing quote) with the lines shown after it."""
-    block = next(
-        b.split("```", 1)[0]
-        for b in README.split("```console\n")[1:]
-        if b.startswith(f"$ {first}\n")
-    )
-    session: list[tuple[str, list[str]]] = []
+def rerun_blocks() -> list[tuple[str, str]]:
+    """Every console block marked for re-running: (page, block)."""
+    return [
+        (page, part.split("```", 1)[0])
+        for page, text in TEXT.items()
+        for part in text.split(RERUN)[1:]
+    ]
+
+
+def session(block: str) -> list[tuple[str, list[str]]]:
+    """Each command of a console block (a ``python -c '...'`` runs on until its closing
+    quote) with the lines shown after it."""
+    steps: list[tuple[str, list[str]]] = []
     lines = block.splitlines()
     while lines:
         command = lines.pop(0)[2:]
@@ -90,13 +100,13 @@ def console_session(first: str) -> list[tuple[str, list[str]]]:
         shown = []
         while lines and not lines[0].startswith("$ "):
             shown.append(lines.pop(0))
-        session.append((command, shown))
-    return session
+        steps.append((command, shown))
+    return steps
 
 
 def run_shown(command: str, capsys, monkeypatch) -> str:
-    """Run one of README's commands here, in this process (stderr into stdout, as a terminal
-    shows them): ``zoo ...``, ``head -N FILE``, ``printf '...' | zoo ...`` or ``python -c``."""
+    """Run one shown command here, in this process (stderr into stdout, as a terminal shows
+    them): ``zoo ...``, ``head -N FILE``, ``printf '...' | zoo ...`` or ``python -c``."""
     import contextlib
     import io
     import shlex
@@ -105,7 +115,7 @@ def run_shown(command: str, capsys, monkeypatch) -> str:
     from zoo.cli import main
 
     if command.startswith("python -c '"):
-        exec(compile(command[len("python -c '") : -1], "<README>", "exec"), {})
+        exec(compile(command[len("python -c '") : -1], "<docs>", "exec"), {})
         return ""
     if command.startswith("head -"):
         count, path = shlex.split(command)[1:]
@@ -117,28 +127,76 @@ def run_shown(command: str, capsys, monkeypatch) -> str:
     assert command.startswith("zoo "), command
     capsys.readouterr()
     with contextlib.redirect_stderr(sys.stdout):
-        assert main(shlex.split(command)[1:]) == 0, command
-    return capsys.readouterr().out
+        status = main(shlex.split(command)[1:])
+    printed = capsys.readouterr().out
+    assert (status == 0) != ("error:" in printed), (command, status, printed)
+    return printed
+
+
+def machine_free(text: str) -> str:
+    """``text`` without what depends on the machine and the moment: a training's seconds, a
+    run folder's timestamp, a comparison's SECONDS column."""
+    text = re.sub(r"Done in \d+\.\d+s", "Done in Xs", text)
+    text = re.sub(r"(runs/[\w.-]+/)\d{8}-\d{6}(-\d+)?", r"\1TIMESTAMP", text)
+    lines = text.split("\n")
+    column = None  # where a table's SECONDS column starts
+    for i, line in enumerate(lines):
+        if "  SECONDS  " in line:
+            column = line.index("SECONDS")
+        elif column is not None and line.strip() and not line.startswith(("$", "Written")):
+            lines[i] = line[:column] + re.sub(r"^\S+ +", "X ", line[column:])
+        else:
+            column = None
+    return "\n".join(lines)
 
 
 def assert_shown(shown: list[str], printed: str) -> None:
-    """What README shows is what zoo printed: ``...`` stands for lines left out, and the
-    seconds a training took may differ."""
-
-    def timeless(text: str) -> str:
-        return re.sub(r"Done in \d+\.\d+s", "Done in Xs", text)
-
+    """What the docs show is what zoo printed; ``...`` stands for lines left out."""
+    expected = machine_free("\n".join(shown)).split("\n") if shown else []
     pattern = "".join(
-        r"(?:.*\n)*?" if line == "..." else re.escape(timeless(line)) + r"\n" for line in shown
+        r"(?:.*\n)*?" if line.strip() == "..." else re.escape(line) + r"\n" for line in expected
     )
-    assert re.fullmatch(pattern, timeless(printed)), (
-        f"README shows:\n{shown}\nzoo printed:\n{printed}"
+    assert re.fullmatch(pattern, machine_free(printed)), (
+        f"the docs show:\n{shown}\nzoo printed:\n{printed}"
     )
 
 
-def test_readmes_csv_examples_run_as_written(tmp_path, capsys, monkeypatch):
+def test_some_console_blocks_of_readme_and_of_the_pages_are_rerun():
+    pages = {page for page, _ in rerun_blocks()}
+    assert {"README.md", "docs/getting-started.md", "docs/your-own-data.md"} <= pages
+
+
+@pytest.mark.slow  # a comparison of ten seeds among them
+@pytest.mark.parametrize(
+    "page, block",
+    rerun_blocks(),
+    ids=[f"{page}:{block.splitlines()[0][2:40]}" for page, block in rerun_blocks()],
+)
+def test_a_console_block_marked_rerun_shows_what_zoo_prints(
+    page, block, tmp_path, capsys, monkeypatch
+):
     shutil.copytree(ROOT / "examples" / "data", tmp_path / "examples" / "data")
     monkeypatch.chdir(tmp_path)
-    for first in ("head -3 examples/data/pets.csv", "python -c '"):
-        for command, shown in console_session(first):
-            assert_shown(shown, run_shown(command, capsys, monkeypatch))
+    for command, shown in session(block):
+        assert_shown(shown, run_shown(command, capsys, monkeypatch))
+
+
+@pytest.mark.slow
+def test_the_ten_line_model_plugin_is_the_same_everywhere_and_trains():
+    from types import ModuleType
+
+    import zoo
+    from zoo.plugins.loader import add_plugin_object, load_plugins
+    from zoo.plugins.specs import PluginInfo
+
+    shown = {text.split("# zoo_silu.py\n", 1)[1].split("```", 1)[0] for text in TEXT.values()
+             if "# zoo_silu.py\n" in text}  # fmt: skip
+    assert len(shown) == 1  # README and the plugin page show one plugin
+    (source,) = shown
+    assert len([line for line in source.splitlines() if line.strip()]) <= 10
+    module = ModuleType("zoo_silu")
+    exec(compile(source, "zoo_silu.py", "exec"), module.__dict__)
+    add_plugin_object(load_plugins(), module, PluginInfo("silu", "zoo_silu"))
+    assert "silu-mlp" in zoo.list_models()
+    run = zoo.train("silu-mlp", epochs=200, lr=0.1, momentum=0.9)
+    assert run.config.dataset == "moons" and run.summary["test_acc"] > 85.0

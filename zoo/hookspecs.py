@@ -49,6 +49,9 @@ hookimpl = pluggy.HookimplMarker("zoo")
 
 
 class RegisterModel(Protocol):
+    """The ``register`` callback :func:`register_models` receives; its arguments are
+    documented there."""
+
     def __call__(
         self,
         name: str,
@@ -61,6 +64,9 @@ class RegisterModel(Protocol):
 
 
 class RegisterDataset(Protocol):
+    """The ``register`` callback :func:`register_datasets` receives; its arguments are
+    documented there."""
+
     def __call__(
         self,
         name: str,
@@ -72,6 +78,9 @@ class RegisterDataset(Protocol):
 
 
 class RegisterLogger(Protocol):
+    """The ``register`` callback :func:`register_loggers` receives; its arguments are
+    documented there."""
+
     def __call__(
         self,
         name: str,
@@ -116,6 +125,8 @@ class RunInfo:
 def register_models(register: RegisterModel) -> None:
     """Register the plugin's models.
 
+    Called once per process, the first time zoo needs its list of models.
+
     :param register: call ``register(name, factory, *, description=None, defaults=None,
         weights=None)`` once per model.
 
@@ -132,25 +143,24 @@ def register_models(register: RegisterModel) -> None:
           seeds together in one stacked model (see :mod:`zoo.batched`); any other trains
           them one after another, with the same results.
         - ``description``: one line shown by ``zoo list``.
-        - ``defaults``: training settings the plugin suggests for this model, any of
-          :data:`zoo.settings.SETTINGS` (``dataset``, ``epochs``, ``lr``,
-          ``optimizer``, ``momentum``, ``params``, ...); an unknown key or a value out of
-          range is the plugin's error. registry.yaml and the command line override them.
+        - ``defaults``: training settings the plugin suggests for this model, any that
+          ``zoo info`` lists (``dataset``, ``epochs``, ``lr``, ``optimizer``, ``momentum``,
+          ``params``, ...); an unknown key or a value out of range is the plugin's error.
+          registry.yaml and the command line override them.
         - ``weights``: trained weights the plugin ships (``zoo.get_model(name,
           weights=True)``): ``{"file": ..., "sha256": ..., "metrics": {...}}``, ``file`` a
           safetensors file written by ``zoo export --format safetensors`` (its
           model.safetensors), relative to the plugin module's folder (package data) or a
           URL; zoo checks its SHA-256 every time it loads it.
-
     :returns: nothing; return values are ignored.
-
-    Called once per process, the first time zoo needs its list of models.
     """
 
 
 @hookspec
 def register_datasets(register: RegisterDataset) -> None:
     """Register the plugin's datasets.
+
+    Called once per process, the first time zoo needs its list of datasets.
 
     :param register: call ``register(name, loader, *, description=None, defaults=None)``
         once per dataset.
@@ -162,21 +172,20 @@ def register_datasets(register: RegisterDataset) -> None:
           ``zoo eval`` and ``zoo train --resume`` call it again to rebuild a run's split.
           zoo splits the data into train and test itself.
         - ``description``: one line shown by ``zoo datasets``.
-        - ``defaults``: training settings this data needs, any of
-          :data:`zoo.settings.SETTINGS` but ``dataset`` and ``dataset_params`` (e.g.
-          ``{"scale": "standard"}`` for a table whose columns have different units). They
+        - ``defaults``: training settings this data needs, any that ``zoo info`` lists
+          but ``dataset`` and ``dataset_params`` (e.g. ``{"scale": "standard"}`` for a
+          table whose columns have different units). They
           sit above the catalogues' ``defaults:`` and below the model's own defaults, its
           catalogue entry and the command line.
-
     :returns: nothing; return values are ignored.
-
-    Called once per process, the first time zoo needs its list of datasets.
     """
 
 
 @hookspec
 def register_loggers(register: RegisterLogger) -> None:
     """Register the plugin's loggers, which ``--logger NAME`` (``loggers=[NAME]``) chooses.
+
+    Called once per process, the first time zoo needs its list of loggers.
 
     :param register: call ``register(name, factory, *, description=None, install=None)``
         once per logger.
@@ -192,10 +201,7 @@ def register_loggers(register: RegisterLogger) -> None:
         - ``description``: one line shown by ``zoo plugins``.
         - ``install``: what ``pip install`` brings the factory's imports, e.g.
           ``"torch-zoo[mlflow]"``.
-
     :returns: nothing; return values are ignored.
-
-    Called once per process, the first time zoo needs its list of loggers.
     """
 
 
@@ -209,12 +215,12 @@ def register_loggers(register: RegisterLogger) -> None:
 def on_run_start(run: RunInfo) -> None:
     """A run begins.
 
-    :param run: the run; ``run.settings`` are its resolved settings.
-    :returns: nothing; return values are ignored.
-
     Called once per run: for ``zoo train`` (``zoo.train``, ``zoo.resume``) before the first
     epoch, after config.json is written; for a compared seed when its results reach the
     process that runs the comparison, so all of a compared seed's events come together.
+
+    :param run: the run; ``run.settings`` are its resolved settings.
+    :returns: nothing; return values are ignored.
     """
 
 
@@ -222,19 +228,22 @@ def on_run_start(run: RunInfo) -> None:
 def on_log_point(run: RunInfo, epoch: int, metrics: Mapping[str, float]) -> None:
     """The model was evaluated on every split: one row of history.csv.
 
+    Called at every log point (every ``log_every`` epochs and at the last), never between.
+
     :param run: the run.
     :param epoch: epochs trained so far (0: the untrained model).
     :param metrics: ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` (accuracies
         in percent), all finite; with a validation split also ``val_loss``, ``val_acc``.
     :returns: nothing; return values are ignored.
-
-    Called at every log point (every ``log_every`` epochs and at the last), never between.
     """
 
 
 @hookspec
 def on_run_stopped(run: RunInfo, reason: str, message: str) -> None:
     """A run stopped before its last epoch.
+
+    Called at most once per run. For ``"interrupted"`` and ``"failed"`` it is the run's last
+    event.
 
     :param run: the run.
     :param reason: ``"interrupted"`` (Ctrl-C or SIGTERM: the run folder keeps a checkpoint
@@ -243,9 +252,6 @@ def on_run_stopped(run: RunInfo, reason: str, message: str) -> None:
         are kept) or ``"failed"`` (an error ended it).
     :param message: why, in one line: zoo's own message, or the error.
     :returns: nothing; return values are ignored.
-
-    Called at most once per run. For ``"interrupted"`` and ``"failed"`` it is the run's last
-    event.
     """
 
 
@@ -256,16 +262,16 @@ def on_run_end(
     """A run has its result: it trained every epoch, or it diverged (``summary["status"]``
     is ``"completed"`` or ``"diverged"``).
 
+    Called once, the run's last event. With a run folder, weights.pt, the pictures and
+    history.csv (written by zoo's own implementation of this hook, first) are in it;
+    summary.json, which marks the run whole, is written right after.
+
     :param run: the run.
     :param summary: what ``zoo train --json`` prints: the final metrics, seconds, device,
         parameter count, status, run folder.
     :param history: every log row (``epoch`` and the metrics), a resumed run's earlier rows
         included: what history.csv holds.
     :returns: nothing; return values are ignored.
-
-    Called once, the run's last event. With a run folder, weights.pt, the pictures and
-    history.csv (written by zoo's own implementation of this hook, first) are in it;
-    summary.json, which marks the run whole, is written right after.
     """
 
 
@@ -273,11 +279,13 @@ def on_run_end(
 def on_comparison_start(comparison: ComparisonInfo) -> None:
     """A comparison begins: everything was checked, and its seeds are about to train.
 
-    :returns: nothing; return values are ignored.
-
     Its seeds' run events come between this and :func:`on_comparison_end`, each seed's
     together, as its results arrive (seeds already kept in a resumed ``--out`` folder send
     none).
+
+    :param comparison: the comparison: its id, models, datasets, seeds, settings and
+        ``--out`` folder.
+    :returns: nothing; return values are ignored.
     """
 
 
@@ -285,9 +293,10 @@ def on_comparison_start(comparison: ComparisonInfo) -> None:
 def on_comparison_end(comparison: ComparisonInfo, status: str, message: str | None) -> None:
     """A comparison ended.
 
+    Called once, the comparison's last event, after its last seed's.
+
+    :param comparison: the comparison, the same object :func:`on_comparison_start` received.
     :param status: ``"finished"``, ``"interrupted"`` (Ctrl-C or SIGTERM) or ``"failed"``.
     :param message: why it ended early, in one line; None when it finished.
     :returns: nothing; return values are ignored.
-
-    Called once, the comparison's last event, after its last seed's.
     """
