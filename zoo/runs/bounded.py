@@ -4,7 +4,7 @@ The bounds, checked before a file is parsed:
 
 * JSON files (config.json, summary.json, compare.json): at most :data:`MAX_JSON_BYTES`, strict
   JSON (no NaN or Infinity), numbers of at most :data:`MAX_DIGITS` characters.
-* CSV files (history.csv): at most :data:`MAX_CSV_BYTES`, UTF-8, fields of at most
+* CSV files (history.csv, epochs.csv): at most :data:`MAX_CSV_BYTES`, UTF-8, fields of at most
   ``csv.field_size_limit()`` characters.
 * Tensor files (weights.pt, checkpoint.pt, parts/*.pt): at most :data:`MAX_TENSOR_FILE_BYTES`,
   and in torch's zip format with every entry stored uncompressed, as ``torch.save`` writes
