@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
-from zoo.comparison.plan import SOURCES, Job
+from zoo.comparison.plan import SOURCES
 from zoo.comparison.report import has_validation, heading, summary_cells, summary_headers
-from zoo.comparison.runner import Request, plan_request
+from zoo.comparison.runner import comparison_inputs, kept_plan
 from zoo.comparison.store import ComparisonFolder
-from zoo.config.layers import user_paths
-from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
 from zoo.runs.outputs import check_output, write_output
 
@@ -82,19 +80,17 @@ def from_folder(path: PathLike) -> ReportData:
             f"{folder}: not a zoo compare folder (no {store.REQUEST}); "
             f"make one with: zoo compare MODELS --out {folder}"
         )
-    request = Request(**store.request())
+    store.request()  # compare.json is checked before results.json is looked for
     if not (folder / store.RESULTS).exists():
         raise RunFolderError(
             f"{folder}: the comparison has not finished (no {store.RESULTS}); "
             f"finish it with: zoo compare --resume {folder}"
         )
     data = store.results()
-    plugins, catalogue = open_zoo(request.registry)
-    planned = plan_request(request, plugins, catalogue)
+    request, planned = kept_plan(store)
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
-    inputs = [*store.files(), *user_paths(request.registry), *_data_files(planned)]
-    return ReportData(data, jobs, str(folder), tuple(map(str, dict.fromkeys(inputs))))
+    return ReportData(data, jobs, str(folder), comparison_inputs(planned, request, store))
 
 
 def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> Path:
@@ -108,11 +104,6 @@ def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> 
         raise RunFolderError(
             f"{path}: cannot write the report ({exc.strerror or exc}); choose another path"
         ) from None
-
-
-def _data_files(jobs: Sequence[Job]) -> list[str]:
-    paths = (job.config.dataset_params.get("path") for job in jobs)
-    return [path for path in paths if isinstance(path, str)]
 
 
 def render(report: ReportData) -> str:

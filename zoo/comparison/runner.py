@@ -114,15 +114,21 @@ def resume_comparison(
     check_cluster(cluster, cluster_address)
     folder = ComparisonFolder(Path(path))
     with hold(folder.path):  # before anything is read: another writer may be mid-file
-        request = Request(**folder.request())
-        request = replace(request, grid=check_grid(request.grid, request.settings))
-        plugins, catalogue = open_zoo(request.registry)
-        jobs = plan_request(request, plugins, catalogue)
+        request, jobs = kept_plan(folder)
         finished = folder.load(jobs)
         events = open_events(loggers)
         with backend(jobs, workers, cluster, cluster_address) as where:
             folder.tidy()  # everything was checked: the folder may change now
             return _run(jobs, request, where, on_progress, folder, finished, events)
+
+
+def kept_plan(folder: ComparisonFolder) -> tuple[Request, list[Job]]:
+    """The request kept in ``folder``'s compare.json and its jobs, planned again exactly as
+    :func:`compare` planned them: the one way back from a folder (resume, report, anything)."""
+    request = Request(**folder.request())
+    request = replace(request, grid=check_grid(request.grid, request.settings))
+    plugins, catalogue = open_zoo(request.registry)
+    return request, plan_request(request, plugins, catalogue)
 
 
 def plan_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
@@ -220,7 +226,7 @@ def _run(
 
             results += run_baselines(jobs)
         comparison = summarise(results, request.reach, request.grid, request.vary)
-        comparison = replace(comparison, inputs=_inputs(jobs, request, folder))
+        comparison = replace(comparison, inputs=comparison_inputs(jobs, request, folder))
         if folder is not None:
             save_comparison(comparison, folder.path, own=True)
         return comparison
@@ -257,7 +263,9 @@ def _train(
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
-def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) -> tuple[str, ...]:
+def comparison_inputs(
+    jobs: Sequence[Job], request: Request, folder: ComparisonFolder | None
+) -> tuple[str, ...]:
     """The files a comparison was made from: what none of its outputs may replace."""
     paths = [job.config.dataset_params.get("path") for job in jobs]
     found = [path for path in paths if isinstance(path, str)]
