@@ -309,27 +309,23 @@ def compare(
     The rest are ``zoo compare``'s flags (``workers`` is ``--jobs``); ``out`` keeps chunks as
     they finish: after a stop, :func:`resume_comparison` ends it. ``on_progress`` gets
     (seed-epochs done, in all); ``loggers``: see :func:`train`. All is checked first."""
+    from zoo.comparison.plan import Request
+    from zoo.comparison.runner import Launch
     from zoo.comparison.runner import compare as run
 
-    return run(
-        [models] if isinstance(models, str) else models,
-        datasets=datasets,
-        seeds=seeds,
-        seed_values=seed_list,
+    request = Request(
+        models=[models] if isinstance(models, str) else list(models),
+        datasets=list(datasets) if datasets else None,
+        seeds=seeds if seed_list is None else list(seed_list),
         reach=reach,
         baselines=baselines,
-        workers=workers,
-        out=out,
+        settings=overrides,
         registry=registry,
-        on_progress=on_progress,
-        overrides=overrides,
         grid=grid,
-        cluster=cluster,
-        cluster_address=cluster_address,
         exact=exact,
-        loggers=loggers,
-        vary=vary,
+        vary=vary if vary is None or isinstance(vary, str) else list(vary),
     )
+    return run(request, Launch(workers, on_progress, cluster, cluster_address, loggers), out)
 
 
 def resume_comparison(
@@ -343,16 +339,10 @@ def resume_comparison(
 ) -> Comparison:
     """Finish a comparison that was stopped: its request as it was, only the missing seeds
     (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
+    from zoo.comparison.runner import Launch
     from zoo.comparison.runner import resume_comparison as run
 
-    return run(
-        folder,
-        workers=workers,
-        on_progress=on_progress,
-        cluster=cluster,
-        cluster_address=cluster_address,
-        loggers=loggers,
-    )
+    return run(folder, Launch(workers, on_progress, cluster, cluster_address, loggers))
 
 
 def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
