@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
+from zoo.comparison.pictures import page_boundary, page_curves
 from zoo.comparison.plan import SOURCES
 from zoo.comparison.report import has_validation, heading, summary_cells, summary_headers
 from zoo.comparison.runner import comparison_inputs, kept_plan
 from zoo.comparison.store import ComparisonFolder
 from zoo.errors import RunFolderError
+from zoo.runs.figures import intervals_figure, png_uri, spread_figure
 from zoo.runs.outputs import check_output, write_output
 
 if TYPE_CHECKING:
@@ -164,14 +165,14 @@ def _summary_section(data: dict[str, Any]) -> str:
         cells = (_summary_row(row, grid, seeds, validation) for row, seeds in zip(rows, nothing))
         parts += [*cells, "</tbody></table></div>"]
         parts += [_nothing_note(row, grid, n) for row, n in zip(rows, nothing) if n[0]]
-        picture = report_figures.intervals(rows, grid)
+        picture = png_uri(intervals_figure(rows, grid))
         alt = f"interquartile mean and difference from the best, with 95% intervals, on {dataset}"
         caption = (
             f"On {dataset}: each model's interquartile mean of test accuracy (left) and its "
             "mean paired difference from the best (right), each with its 95% interval."
         )
         parts.append(_figure(picture, alt, caption))
-        picture = report_figures.spread(rows, results)
+        picture = png_uri(spread_figure(rows, results))
         alt = f"test accuracy per seed of each model on {dataset}"
         parts.append(_figure(picture, alt, f"Test accuracy over the seeds on {dataset}."))
     parts.append("</section>")
@@ -227,7 +228,7 @@ def _boundary_section(jobs: Sequence[JobResult]) -> str:
         for job in drawable:
             name = f"{job.job.model} on {job.job.dataset}"
             caption = f"{name}: its first seed over the test points."
-            parts.append(_figure(report_figures.boundary(job), f"boundary of {name}", caption))
+            parts.append(_figure(png_uri(page_boundary(job)), f"boundary of {name}", caption))
         parts.append("</div>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -239,7 +240,7 @@ def _curve_section(jobs: Sequence[JobResult]) -> str:
         if any(job.histories):
             name = f"{job.job.model} on {job.job.dataset}"
             caption = f"{name}: the line is the mean over the seeds, the band min to max."
-            picture = report_figures.curves(job)
+            picture = png_uri(page_curves(job))
             parts.append(_figure(picture, f"accuracy and loss curves of {name}", caption))
     parts.append("</section>")
     return "\n".join(parts)

@@ -282,8 +282,8 @@ def plot_comparison(comparison: Comparison, path: PathLike, *, follow: bool = Tr
     """One PNG: each compared model's boundary (its first seed) over its test points, or for
     a sweep, test accuracy against each swept setting."""
     from zoo.comparison.pictures import figure
+    from zoo.runs.figures import png
     from zoo.runs.outputs import write_output
-    from zoo.runs.plotting import png
 
     picture = png(figure(comparison))
     write_output(path, picture, inputs=comparison.inputs, what="picture", follow=follow)

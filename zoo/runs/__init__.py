@@ -2,6 +2,6 @@
 
 ``job`` trains (or resumes) a model into a run folder; ``folder`` names its files and reads
 and writes them; ``files`` writes atomically; ``inference`` rebuilds a trained model from a
-folder to evaluate or predict; ``plotting`` draws decision boundaries; ``csv_files`` reads
+folder to evaluate or predict; ``figures`` draws every picture; ``csv_files`` reads
 feature rows and writes predictions.
 """

@@ -253,7 +253,7 @@ def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
 
 def save_pictures(run: Run) -> list[Path]:
     """boundary.png (two-feature data) and curves.png into the run folder; where they went."""
-    from zoo.runs.plotting import boundaries_figure, curves_figure, save_figure
+    from zoo.runs.figures import boundaries_figure, curves_figure, save_figure
 
     assert run.run_dir is not None
     written = []

@@ -113,7 +113,7 @@ class Run(Mapping[str, Any]):
         loss and accuracy curves, in one matplotlib figure."""
         from matplotlib.figure import Figure
 
-        from zoo.runs.plotting import draw_boundary, draw_curves
+        from zoo.runs.figures import draw_boundary, draw_curves
 
         split = self.load_split() if self.load_split and self.features == 2 else None
         figure = Figure(figsize=(12, 9.5 if split else 4.5))
