@@ -8,22 +8,26 @@ reads ``$ZOO_REGISTRY`` or the catalogue it ships with.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import zoo  # the public types in hints, as zoo.Comparison: zoo imports them when asked
+from zoo.names import Registry
+from zoo.training.records import LogRow, Progress  # torch-free
 
 if TYPE_CHECKING:
     from torch import nn
+else:  # torch.nn for the hints below: imported when one is resolved (typing.get_type_hints)
 
-    from zoo.comparison.summary import Comparison
-    from zoo.config.layers import Registry
-    from zoo.config.listing import ModelEntry
-    from zoo.config.resolve import TrainConfig
-    from zoo.plugins.specs import DatasetSpec
-    from zoo.runs.listing import RunListing
-    from zoo.training.loop import Progress
-    from zoo.training.records import LogRow
+    class _TorchNN:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("torch.nn"), name)
+
+    nn = _TorchNN()
+
 
 PathLike = str | os.PathLike[str]
 REPORT = "report.html"  # a comparison folder's page
@@ -32,7 +36,6 @@ __all__ = [
     "PluginStatus",
     "Run",
     "compare",
-    "dataset_entries",
     "describe",
     "evaluate",
     "get_model",
@@ -43,7 +46,6 @@ __all__ = [
     "list_runs",
     "load",
     "load_run_config",
-    "model_entries",
     "plot_comparison",
     "plot_run",
     "register_dataset",
@@ -61,29 +63,43 @@ from zoo.runs.run import Run  # noqa: E402  (torch-free; what train and load ret
 # -- what is installed, and a model's settings -------------------------------------------------
 
 
-def list_models(pattern: str | None = None, *, registry: Registry = None) -> list[str]:
-    """Names of every model and variant, naturally sorted; ``pattern`` is a shell wildcard."""
-    return [entry.name for entry in model_entries(pattern, registry=registry)]
-
-
-def model_entries(pattern: str | None = None, *, registry: Registry = None) -> list[ModelEntry]:
-    """Every model and variant with its plugin and default dataset (``zoo list``)."""
-    from zoo.config.listing import model_entries as entries
+@overload
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: Literal[False] = False
+) -> list[str]: ...
+@overload
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: Literal[True]
+) -> list[zoo.ModelEntry]: ...
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: bool = False
+) -> list[str] | list[zoo.ModelEntry]:
+    """Every model and variant, naturally sorted; ``pattern`` is a shell wildcard. Their
+    names, or with ``details=True`` each one's :class:`~zoo.ModelEntry`: its plugin, default
+    dataset, description and shipped weights (``zoo list``)."""
+    from zoo.config.listing import model_entries
     from zoo.config.setup import open_zoo
 
-    return entries(*open_zoo(registry), pattern)
+    entries = model_entries(*open_zoo(registry), pattern)
+    return entries if details else [entry.name for entry in entries]
 
 
-def list_datasets(pattern: str | None = None) -> list[str]:
-    """Names of every dataset, naturally sorted; ``pattern`` is a shell wildcard."""
-    return [spec.name for spec in dataset_entries(pattern)]
-
-
-def dataset_entries(pattern: str | None = None) -> list[DatasetSpec]:
-    """Every dataset with its plugin and description (``zoo datasets``)."""
+@overload
+def list_datasets(pattern: str | None = None, *, details: Literal[False] = False) -> list[str]: ...
+@overload
+def list_datasets(
+    pattern: str | None = None, *, details: Literal[True]
+) -> list[zoo.DatasetSpec]: ...
+def list_datasets(
+    pattern: str | None = None, *, details: bool = False
+) -> list[str] | list[zoo.DatasetSpec]:
+    """Every dataset, naturally sorted; ``pattern`` is a shell wildcard. Their names, or with
+    ``details=True`` each one's :class:`~zoo.DatasetSpec`: its plugin and description
+    (``zoo datasets``)."""
     from zoo.plugins.loader import load_plugins
 
-    return load_plugins().datasets(pattern)
+    specs = load_plugins().datasets(pattern)
+    return specs if details else [spec.name for spec in specs]
 
 
 def list_plugins() -> list[PluginStatus]:
@@ -95,7 +111,7 @@ def list_plugins() -> list[PluginStatus]:
     return plugin_statuses(load_plugins())
 
 
-def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> TrainConfig:
+def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> zoo.TrainConfig:
     """The settings ``zoo.train(name, **overrides)`` would use."""
     from zoo.config.resolve import resolve
     from zoo.config.setup import open_zoo
@@ -103,7 +119,7 @@ def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) ->
     return resolve(name, *open_zoo(registry), overrides)[0]
 
 
-def load_run_config(run_dir: PathLike) -> TrainConfig:
+def load_run_config(run_dir: PathLike) -> zoo.TrainConfig:
     """The settings a run folder was trained with."""
     from zoo.runs.folder import read_record
 
@@ -242,7 +258,7 @@ def plot_run(run_dir: PathLike) -> list[Path]:
     return save_pictures(load(run_dir))
 
 
-def list_runs(root: PathLike = "runs") -> list[RunListing]:
+def list_runs(root: PathLike = "runs") -> list[zoo.RunListing]:
     """Every run folder under ``root``: model, dataset, status, epochs, test accuracy, date."""
     from zoo.runs.listing import list_runs as listing
 
@@ -299,7 +315,7 @@ def compare(
     exact: bool | None = None,
     loggers: Sequence[Any] | None = None,
     **overrides: Any,
-) -> Comparison:
+) -> zoo.Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
     ``models``: names or wildcards; ``datasets``: each model's own by default; ``seed_list``, or
@@ -313,17 +329,10 @@ def compare(
     from zoo.comparison.runner import Launch
     from zoo.comparison.runner import compare as run
 
+    names = [models] if isinstance(models, str) else models
+    seeds_asked = seeds if seed_list is None else seed_list  # a list, or a count (None: 10)
     request = Request(
-        models=[models] if isinstance(models, str) else list(models),
-        datasets=list(datasets) if datasets else None,
-        seeds=seeds if seed_list is None else list(seed_list),
-        reach=reach,
-        baselines=baselines,
-        settings=overrides,
-        registry=registry,
-        grid=grid,
-        exact=exact,
-        vary=vary if vary is None or isinstance(vary, str) else list(vary),
+        names, datasets, seeds_asked, reach, baselines, overrides, registry, grid, exact, vary
     )
     return run(request, Launch(workers, on_progress, cluster, cluster_address, loggers), out)
 
@@ -336,7 +345,7 @@ def resume_comparison(
     cluster: str | None = None,
     cluster_address: str | None = None,
     loggers: Sequence[Any] | None = None,
-) -> Comparison:
+) -> zoo.Comparison:
     """Finish a comparison that was stopped: its request as it was, only the missing seeds
     (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
     from zoo.comparison.runner import Launch
@@ -345,14 +354,14 @@ def resume_comparison(
     return run(folder, Launch(workers, on_progress, cluster, cluster_address, loggers))
 
 
-def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
+def save_comparison(comparison: zoo.Comparison, folder: PathLike, *, plot: bool = False) -> None:
     """Write a comparison's results and summary (and picture) into ``folder``, each atomically."""
     from zoo.comparison.runner import save_comparison as save
 
     save(comparison, folder, plot=plot)
 
 
-def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Path:
+def plot_comparison(comparison: zoo.Comparison, path: PathLike | None = None) -> Path:
     """One PNG of each compared model's boundary (its first seed) over its test points, or
     for a sweep, of test accuracy against each swept setting (``comparison.plot()`` gives
     the figure itself).
@@ -369,7 +378,7 @@ def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Pat
     return picture
 
 
-def html_report(comparison: Comparison | PathLike, path: PathLike | None = None) -> Path:
+def html_report(comparison: zoo.Comparison | PathLike, path: PathLike | None = None) -> Path:
     """One self-contained HTML page of a comparison, written atomically to ``path``.
 
     ``comparison`` is a :class:`Comparison` or the folder of a finished ``zoo compare --out``

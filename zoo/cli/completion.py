@@ -12,7 +12,7 @@ def complete_models(ctx: click.Context, param: click.Parameter, incomplete: str)
     import zoo
 
     try:
-        entries = zoo.model_entries(f"{incomplete}*")
+        entries = zoo.list_models(f"{incomplete}*", details=True)
     except Exception:  # a completion must never break the shell
         return []
     return [CompletionItem(e.name, help=e.description or "") for e in entries]
@@ -22,7 +22,7 @@ def complete_datasets(ctx: click.Context, param: click.Parameter, incomplete: st
     import zoo
 
     try:
-        specs = zoo.dataset_entries(f"{incomplete}*")
+        specs = zoo.list_datasets(f"{incomplete}*", details=True)
     except Exception:  # a completion must never break the shell
         return []
     items = [CompletionItem(s.name, help=s.description or "") for s in specs]

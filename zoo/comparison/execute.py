@@ -18,13 +18,11 @@ from zoo.batched.plan import batch_plan
 from zoo.batched.trainer import BatchedTrainer
 from zoo.comparison.plan import Job
 from zoo.training.experiment import Experiment, TensorSplit
-from zoo.training.records import FitResult, LogRow, RunSummary
+from zoo.training.records import FitResult, LogRow, Progress, RunSummary
 from zoo.training.trainer import Trainer
 
 Weights = dict[str, torch.Tensor]
 T = TypeVar("T")
-# Progress of a comparison: (units done, units in all), a unit being one seed's epoch.
-Progress = Callable[[int, int], None]
 Member = tuple[int, int]  # (job index, seed)
 
 

@@ -106,23 +106,23 @@ class Request:
     :func:`compare` checks it and plans it, and keeps the planned request (names expanded,
     ``seeds`` a list, the grid normalised) in an ``--out`` folder to resume it."""
 
-    models: list[str]  # names or wildcards; planned: names
-    datasets: list[str] | None
-    seeds: list[int] | int | None  # the seeds, or a count from the configured seed (None: 10)
+    models: Sequence[str]  # names or wildcards; planned: names
+    datasets: Sequence[str] | None
+    seeds: Sequence[int] | int | None  # the seeds, or a count from the configured seed (None: 10)
     reach: float  # the test accuracy (%) whose first epoch is reported
     baselines: bool
     settings: dict[str, Any]  # every model's settings (None: not given)
     registry: Registry  # the user's catalogues
     grid: Mapping[str, Sequence[Any]] | None = None  # a sweep's settings and their values
     exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
-    vary: list[str] | str | None = None  # the sources of variance (None: init)
+    vary: Sequence[str] | str | None = None  # the sources of variance (None: init)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
 
     def seed_values(self) -> list[int]:
         """The seeds of a planned request (a count, or None, is listed when it is planned)."""
-        return self.seeds if isinstance(self.seeds, list) else []
+        return [] if self.seeds is None or isinstance(self.seeds, int) else list(self.seeds)
 
     def sources(self) -> tuple[str, ...]:
         """What each seed changes, in its usual order."""
