@@ -1,4 +1,4 @@
-"""Shell completion of model and dataset names (click's; see README for turning it on)."""
+"""Shell completion of model names (click's; see README for turning it on)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,3 @@ def complete_models(ctx: click.Context, param: click.Parameter, incomplete: str)
     except Exception:  # a completion must never break the shell
         return []
     return [CompletionItem(e.name, help=e.description or "") for e in entries]
-
-
-def complete_datasets(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    import zoo
-
-    try:
-        specs = zoo.list_datasets(f"{incomplete}*", details=True)
-    except Exception:  # a completion must never break the shell
-        return []
-    items = [CompletionItem(s.name, help=s.description or "") for s in specs]
-    return items + [CompletionItem(incomplete, type="file")] if not items else items

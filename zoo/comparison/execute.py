@@ -97,17 +97,6 @@ def run_chunks(
         done += chunk.units(jobs)
 
 
-def run_seeds(
-    job: Job,
-    seeds: Sequence[int],
-    on_progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> JobResult:
-    """Train ``seeds`` of ``job`` (see :func:`run_chunk`)."""
-    chunk = Chunk(tuple((0, seed) for seed in seeds))
-    return run_chunk([job], chunk, on_progress, should_stop)[0][1]
-
-
 def run_chunk(
     jobs: Sequence[Job],
     chunk: Chunk,
