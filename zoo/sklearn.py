@@ -160,7 +160,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         X = self.scaling_.apply(validate_data(self, X, reset=False, dtype=np.float64))
         scorer = copy.deepcopy(self.module_).double()  # float32 -> float64 is exact
         with torch.no_grad():
-            logits = scorer(torch.tensor(X)).numpy()
+            logits: np.ndarray = scorer(torch.tensor(X)).numpy()
         return logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -174,7 +174,8 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         """The most likely label of each row, one of ``classes_``."""
         logits = self.decision_function(X)
         best = (logits > 0).astype(np.intp) if logits.ndim == 1 else np.argmax(logits, axis=1)
-        return self.classes_[best]
+        labels: np.ndarray = self.classes_[best]
+        return labels
 
     def _resolve(self) -> tuple[TrainConfig, ModelSpec, Plugins]:
         """The settings ``zoo train`` would use with these parameters; every check is here."""

@@ -25,7 +25,7 @@ solo run, so each member's numbers are within float32 rounding of it, not equal 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -34,13 +34,15 @@ from torch.nn import functional as F
 from zoo.batched.chain import FAST_CHUNK_BYTES, ChainWeights, with_bias
 from zoo.batched.plan import ChainLayer
 
-_FORWARD = {
+_FORWARD: dict[str | None, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "relu": lambda h, out: torch.clamp_min(h, 0.0, out=out),
     "tanh": lambda h, out: torch.tanh(h, out=out),
     "sigmoid": lambda h, out: torch.sigmoid(h, out=out),
     None: lambda h, out: out.copy_(h),
 }
-_BACKWARD = {  # (gradient, the activation's output) -> the gradient before it, in place
+_BACKWARD: dict[
+    str | None, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+] = {  # (gradient, the activation's output) -> the gradient before it, in place
     "relu": lambda g, y: torch.ops.aten.threshold_backward(g, y, 0.0, grad_input=g),
     "tanh": lambda g, y: torch.ops.aten.tanh_backward(g, y, grad_input=g),
     "sigmoid": lambda g, y: torch.ops.aten.sigmoid_backward(g, y, grad_input=g),

@@ -29,9 +29,9 @@ from zoo.config.resolve import TrainConfig
 from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, choose_engine
 from zoo.training.experiment import TensorSplit
-from zoo.training.loop import Progress, Schedule, TrainingLoop, Weights
+from zoo.training.loop import Schedule, TrainingLoop, Weights
 from zoo.training.optim import BatchOrder, batch_order, validates_every_epoch
-from zoo.training.records import FitResult, LogRow
+from zoo.training.records import FitResult, LogRow, Progress
 
 
 class BatchedTrainer(TrainingLoop):

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zoo.comparison.grid import OPTIMIZER_NUMBERS, combinations, label, overrides_for
-from zoo.config.layers import Catalogues, Registry
+from zoo.config.layers import Catalogues
 from zoo.config.resolve import TrainConfig, resolve
 from zoo.errors import ConfigError, UnknownNameError
-from zoo.names import matches
+from zoo.names import Registry, matches
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import DatasetSpec, ModelSpec
 from zoo.settings import InvalidSetting, check_setting

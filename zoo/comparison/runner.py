@@ -11,7 +11,7 @@ from typing import Any
 
 from zoo.comparison.cluster import Connection, HeadLost, check_cluster
 from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
-from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
+from zoo.comparison.execute import JobResult, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
 from zoo.comparison.plan import Job, Request, check_vary, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
@@ -28,6 +28,7 @@ from zoo.runs.folder import claim_run_dir
 from zoo.runs.lock import hold
 from zoo.runs.run_events import open_events
 from zoo.training.interrupts import StopRequests
+from zoo.training.records import Progress
 
 PathLike = str | os.PathLike[str]
 

@@ -111,7 +111,7 @@ def shown(key: Any) -> str:
     return repr(key)
 
 
-class _Located(dict):
+class _Located(dict[Any, Any]):
     """A mapping from the YAML file that remembers its own line and each key's line."""
 
     line: int

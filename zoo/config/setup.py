@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 
 from zoo.config.checks import check_catalogues
-from zoo.config.layers import Catalogues, Registry, load_catalogues
+from zoo.config.layers import Catalogues, load_catalogues
 from zoo.errors import CatalogueWarning
+from zoo.names import Registry
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import load_plugins
 

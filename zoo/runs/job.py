@@ -37,8 +37,7 @@ from zoo.training.checkpoint import Checkpoint
 from zoo.training.diagnosis import divergence_message
 from zoo.training.experiment import Experiment
 from zoo.training.interrupts import StopRequests
-from zoo.training.loop import Progress
-from zoo.training.records import FitResult, LogRow
+from zoo.training.records import FitResult, LogRow, Progress
 from zoo.training.trainer import Trainer
 
 

@@ -60,7 +60,8 @@ class Run(Mapping[str, Any]):
         import numpy as np
 
         probabilities = self.predict_proba(X)
-        return np.asarray(self.classes)[probabilities.argmax(axis=1)]
+        labels: np.ndarray = np.asarray(self.classes)[probabilities.argmax(axis=1)]
+        return labels
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Each row's probability of every class: shape [rows, classes], in ``classes`` order."""

@@ -9,9 +9,8 @@ from typing import Any
 
 from torch import nn
 
-from zoo.config.layers import Registry
 from zoo.errors import ConfigError, RunFolderError
-from zoo.names import NAME
+from zoo.names import NAME, Registry
 from zoo.plugins.loader import load_plugins
 from zoo.runs import folder, inference, weights_file
 from zoo.runs.run import Run

@@ -36,7 +36,7 @@ class Split:
 
     @property
     def features(self) -> int:
-        return self.X_train.shape[1]
+        return int(self.X_train.shape[1])
 
     @property
     def class_count(self) -> int:

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from zoo.config.layers import Registry
 from zoo.config.resolve import resolve, resolve_spec
 from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError
+from zoo.names import Registry
 from zoo.plugins.in_process import arrays_dataset, model_spec
 from zoo.training.data import load_split
 from zoo.training.devices import resolve_device
