@@ -31,7 +31,7 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
     report = json.loads(result.stdout)
     assert report["seeds"] == [42, 43, 44, 45, 46]
     assert len(report["results"]) == 15
-    assert all(SUMMARY_KEYS <= set(record) for record in report["results"])
+    assert all(set(record) >= SUMMARY_KEYS for record in report["results"])
     summary = {row["model"]: row for row in report["summary"]}
     assert set(summary) == {"circle-v0", "circle-v1", "circle-v2"}
     for row in summary.values():
@@ -46,7 +46,7 @@ def test_the_lessons_three_models_over_five_seeds(zoo_cli):
         assert summary[linear]["verdict"].startswith(too_few)  # and "; learned nothing on ..."
         assert summary[linear]["p_improvement"] == 1.0  # yet every seed of v2 beat every one
         assert summary[linear]["difference"]["high"] < -40  # by over 40 points
-    assert [row["model"] for row in report["summary"]][0] == "circle-v2"  # best first
+    assert next(row["model"] for row in report["summary"]) == "circle-v2"  # best first
 
 
 def test_a_compared_seed_equals_its_solo_zoo_train_run(zoo_cli):

@@ -79,7 +79,7 @@ def test_onnx_is_one_graph_from_raw_features_to_probabilities_checked_by_onnx_ru
 
 
 def test_the_iris_export_carries_the_species_names_and_its_standard_scaling(runs):
-    run, rows, expected = _test_rows(runs["iris"])
+    run, _rows, _expected = _test_rows(runs["iris"])
     assert run.classes == ["setosa", "versicolor", "virginica"]
     assert run.scaling is not None and run.scaling.kind == "standard"
 

@@ -100,7 +100,7 @@ def fork_zoo(args: list[str], cwd: Path) -> tuple[int, Iterator[str]]:
         finally:
             os._exit(code)
     os.close(write)
-    return pid, iter(open(read))  # noqa: SIM115 - closed when the child's output ends
+    return pid, iter(open(read))  # closed when the child's output ends
 
 
 def wait_child(pid: int) -> int:
@@ -362,7 +362,7 @@ def test_a_write_failing_with_no_space_keeps_the_previous_checkpoint(tmp_path, m
         real_fsync(handle)
 
     monkeypatch.setattr(files.os, "fsync", fsync)
-    with pytest.raises(RunFolderError, match="No space left on device.*zoo train --resume"):
+    with pytest.raises(RunFolderError, match=r"No space left on device.*zoo train --resume"):
         zoo.train("circle-v2", epochs=100, checkpoint_every=10, out=run_dir, plot=False)
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
     checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)

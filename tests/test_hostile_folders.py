@@ -260,7 +260,7 @@ def tamper_summary(run_dir: Path, case: str) -> str:
 def test_a_tampered_summary_is_one_line_naming_the_field(capsys, run_dir, case):
     fragment = tamper_summary(run_dir, case)
     before = digest(run_dir)
-    with pytest.raises(RunFolderError, match="summary.json: not a zoo run summary") as caught:
+    with pytest.raises(RunFolderError, match=r"summary\.json: not a zoo run summary") as caught:
         zoo.load(run_dir)
     assert fragment in str(caught.value) and "\n" not in str(caught.value)
     for args in (["plot", str(run_dir)], ["train", "--resume", str(run_dir), "--epochs", "60"]):

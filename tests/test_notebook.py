@@ -126,7 +126,7 @@ def test_a_run_of_a_notebook_model_reloads_once_it_is_registered_again(tmp_path)
 
 
 def test_what_cannot_be_trained_is_a_clear_error():
-    with pytest.raises(ConfigError, match="takes a model name, an nn.Module"):
+    with pytest.raises(ConfigError, match=r"takes a model name, an nn\.Module"):
         zoo.train(42, epochs=1)
     with pytest.raises(ConfigError, match="give data= or dataset=, not both"):
         zoo.train("circle-v2", data="moons", dataset="circles")

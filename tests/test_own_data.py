@@ -383,7 +383,7 @@ def test_fewer_than_ten_rows_a_class_is_refused_with_a_hint(zoo_here, tmp_path):
         "from; is column 'kind' the label column? An ID or a measurement is not a class "
         "(--target COLUMN picks another)",
     )
-    with pytest.raises(DataError, match="has 60 classes in 60 rows.*are its labels classes, not"):
+    with pytest.raises(DataError, match=r"has 60 classes in 60 rows.*are its labels classes, not"):
         zoo.train("circle-v2", data=(X, np.arange(60)), epochs=1)
     with pytest.raises(DataError, match=f"has 1,200 classes; zoo takes at most {MOST_CLASSES:,}"):
         zoo.train("circle-v2", data=(np.zeros((20_000, 2)), np.arange(20_000) % 1200), epochs=1)

@@ -250,7 +250,7 @@ def test_bad_settings_are_refused_by_fit_with_zoos_message(parameters, error, me
 
 def test_one_class_is_refused():
     X, _ = CIRCLES
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class: 'a'"):
+    with pytest.raises(ValueError, match=r"at least 2 classes.*only one class: 'a'"):
         ZooClassifier(epochs=5).fit(X, ["a"] * len(X))
 
 

@@ -201,9 +201,9 @@ def _seed(random_state: Any) -> int | None:
         return None
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if 0 <= int(random_state) < 2**63:
-            return int(random_state)
+    whole = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    if whole and 0 <= int(random_state) < 2**63:
+        return int(random_state)
     raise ConfigError(
         "random_state: must be None, a whole number from 0 to 2**63-1 or a numpy RandomState, "
         f"got {random_state!r}"

@@ -227,9 +227,12 @@ class Trainer(TrainingLoop):
                 f"epoch: {checkpoint.epoch}, after the run's last ({self.schedule.epochs})"
             )
         batches = checkpoint.rng.get("batches")
-        if self.batches is not None and batches is not None:
-            if batches.numel() != self.batches.generator.get_state().numel():
-                raise ValueError("rng.batches: not a state of the batch order's generator")
+        if (
+            self.batches is not None
+            and batches is not None
+            and batches.numel() != self.batches.generator.get_state().numel()
+        ):
+            raise ValueError("rng.batches: not a state of the batch order's generator")
         self._trial(checkpoint)
 
     def _restore(self, checkpoint: Checkpoint) -> None:
