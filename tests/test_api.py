@@ -61,6 +61,8 @@ def test_list_models_gives_names_or_with_details_the_entries():
 
 
 def test_train_returns_the_summary_that_zoo_train_json_prints():
-    summary = zoo.train("circle-v0", epochs=10, seed=3)
-    assert set(summary) >= SUMMARY_KEYS
-    assert summary["run_dir"] is None and summary["seed"] == 3 and summary["epochs"] == 10
+    run = zoo.train("circle-v0", epochs=10, seed=3)
+    assert set(run.summary) >= SUMMARY_KEYS
+    assert (
+        run.summary["run_dir"] is None and run.summary["seed"] == 3 and run.summary["epochs"] == 10
+    )

@@ -117,7 +117,10 @@ def test_param_and_dataset_keys_reach_the_factory_and_the_loader():
         params={"hidden_units": 4},
         dataset_params={"noise": 0.2},
     )
-    assert (record["test_acc"], record["test_loss"]) == (solo["test_acc"], solo["test_loss"])
+    assert (record["test_acc"], record["test_loss"]) == (
+        solo.summary["test_acc"],
+        solo.summary["test_loss"],
+    )
 
 
 def test_csv_and_the_out_folder_have_a_column_per_swept_setting(zoo_cli, tmp_path):
