@@ -29,8 +29,8 @@ import scaling
 import torch
 
 import zoo
+from zoo.config.checks import open_zoo
 from zoo.config.resolve import resolve
-from zoo.config.setup import open_zoo
 from zoo.training.engine import Engine
 from zoo.training.experiment import Experiment
 from zoo.training.trainer import Trainer

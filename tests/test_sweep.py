@@ -15,7 +15,7 @@ import zoo
 from zoo.comparison.execute import plan_chunks
 from zoo.comparison.grid import check_grid, parse_option
 from zoo.comparison.plan import Request, plan_jobs
-from zoo.config.setup import open_zoo
+from zoo.config.checks import open_zoo
 from zoo.errors import ConfigError, ModelError
 
 

@@ -20,7 +20,7 @@ from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import ConfigError, TrainingInterrupted
-from zoo.training.setup import prepare
+from zoo.training.experiment import prepare
 
 
 def rows(path: Path) -> list[dict[str, str]]:

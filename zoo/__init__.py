@@ -59,7 +59,7 @@ from zoo.api import (
 
 if TYPE_CHECKING:
     from zoo.comparison.summary import Comparison as Comparison
-    from zoo.config.listing import ModelEntry
+    from zoo.config.model_entries import ModelEntry
     from zoo.config.resolve import TrainConfig
     from zoo.hookspecs import hookimpl
     from zoo.plugins.specs import DatasetSpec
@@ -106,7 +106,7 @@ _MODULES = ("api", "errors", "hookspecs", "tables")  # the public modules
 _TYPES = {
     "Comparison": "zoo.comparison.summary",
     "DatasetSpec": "zoo.plugins.specs",
-    "ModelEntry": "zoo.config.listing",
+    "ModelEntry": "zoo.config.model_entries",
     "RunListing": "zoo.runs.listing",
     "TrainConfig": "zoo.config.resolve",
     "hookimpl": "zoo.hookspecs",  # pluggy loads when a plugin asks for it, not for --help

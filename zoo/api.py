@@ -77,8 +77,8 @@ def list_models(
     """Every model and variant, naturally sorted; ``pattern`` is a shell wildcard. Their
     names, or with ``details=True`` each one's :class:`~zoo.ModelEntry`: its plugin, default
     dataset, description and shipped weights (``zoo list``)."""
-    from zoo.config.listing import model_entries
-    from zoo.config.setup import open_zoo
+    from zoo.config.checks import open_zoo
+    from zoo.config.model_entries import model_entries
 
     entries = model_entries(*open_zoo(registry), pattern)
     return entries if details else [entry.name for entry in entries]
@@ -113,8 +113,8 @@ def list_plugins() -> list[PluginStatus]:
 
 def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> zoo.TrainConfig:
     """The settings ``zoo.train(name, **overrides)`` would use."""
+    from zoo.config.checks import open_zoo
     from zoo.config.resolve import resolve
-    from zoo.config.setup import open_zoo
 
     return resolve(name, *open_zoo(registry), overrides)[0]
 
@@ -140,8 +140,8 @@ def get_model(
 def describe(name: str, *, registry: Registry = None, **overrides: Any) -> dict[str, Any]:
     """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
     from zoo.config.layers import load_catalogues
+    from zoo.training.experiment import prepare
     from zoo.training.models import parameter_count
-    from zoo.training.setup import prepare
 
     experiment = prepare(name, registry=registry, overrides=overrides, device="cpu")
     config, spec = experiment.config, experiment.spec
@@ -194,8 +194,8 @@ def train(
     folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
     checkpoint, and :func:`resume` goes on from it.
     """
-    from zoo.runs.job import Callbacks, open_events, train_new, warn_learned_nothing
-    from zoo.training.setup import prepare
+    from zoo.runs.training_run import Callbacks, open_events, train_new, warn_learned_nothing
+    from zoo.training.experiment import prepare
 
     experiment = prepare(model, data=data, registry=registry, overrides=overrides)
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))  # before any file
@@ -218,8 +218,8 @@ def resume(
     The result equals, on the CPU bit for bit, that of a run trained so far without a stop.
     """
     from zoo.plugins.loader import load_plugins
-    from zoo.runs.job import Callbacks, open_events, warn_learned_nothing
     from zoo.runs.resume import resume_run
+    from zoo.runs.training_run import Callbacks, open_events, warn_learned_nothing
 
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))
     run = resume_run(run_dir, load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
@@ -253,7 +253,7 @@ def evaluate(
 
 def plot_run(run_dir: PathLike) -> list[Path]:
     """Draw a run's pictures again (boundary.png, curves.png); the files written."""
-    from zoo.runs.job import save_pictures
+    from zoo.runs.training_run import save_pictures
 
     return save_pictures(load(run_dir))
 

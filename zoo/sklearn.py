@@ -24,8 +24,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from zoo.config.checks import open_zoo
 from zoo.config.resolve import TrainConfig, resolve
-from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingDiverged
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import torch
 
-from zoo.batched.plan import batch_plan
-from zoo.batched.trainer import BatchedTrainer
+from zoo.batched.batch_plan import batch_plan
+from zoo.batched.batched_trainer import BatchedTrainer
 from zoo.comparison.plan import Job
 from zoo.training.experiment import Experiment, TensorSplit
 from zoo.training.records import FitResult, LogRow, Progress, RunSummary

@@ -17,10 +17,10 @@ from zoo.comparison.plan import Job, Request, check_vary, expand_models, plan_jo
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
+from zoo.config.checks import open_zoo
 from zoo.config.layers import Catalogues, user_paths
-from zoo.config.listing import model_entries
+from zoo.config.model_entries import model_entries
 from zoo.config.resolve import resolve
-from zoo.config.setup import open_zoo
 from zoo.errors import ClusterError, ConfigError, TrainingInterrupted
 from zoo.plugins.events import Events
 from zoo.plugins.loaded import Plugins

@@ -15,8 +15,8 @@ from zoo.plugins.loader import load_plugins
 from zoo.runs import folder, inference, weights_file
 from zoo.runs.run import Run
 from zoo.training.devices import resolve_device
+from zoo.training.experiment import prepare
 from zoo.training.models import build_model, factory_kwargs, parameter_count
-from zoo.training.setup import prepare
 
 EXPORTED_WEIGHTS = "model.safetensors"
 
