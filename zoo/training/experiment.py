@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,9 @@ class Experiment:
     kwargs: dict[str, Any]  # what the factory is called with
     device: torch.device
     scaling: Scaling  # fitted on split.X_train, the rows the model trains on
+    # Whether a model was built and checked: the check (a forward and backward pass on a
+    # copy) is the same for every seed, so it runs once. Never copied by replace().
+    _checked: list[bool] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @classmethod
     def prepare(
@@ -108,11 +111,13 @@ class Experiment:
         return self.data.task
 
     def build(self, seed: int) -> nn.Module:
-        """A fresh model, its weights decided by ``seed``: seeded before it is built, and
-        checked with one forward pass to fit the data."""
+        """A fresh model, its weights decided by ``seed``: seeded before it is built; the
+        first one is checked to fit the data and to train (the same for every seed)."""
         torch.manual_seed(seed)
         model = build_model(self.spec, self.kwargs).to(self.device)
-        check_output(model, self.spec, self.task, self.data.X_train[:4], self.split.name)
+        if not self._checked:
+            check_output(model, self.spec, self.task, self.data.X_train[:4], self.split.name)
+            self._checked.append(True)
         return model
 
     def summary(
