@@ -139,14 +139,15 @@ def get_model(
 
 def describe(name: str, *, registry: Registry = None, **overrides: Any) -> dict[str, Any]:
     """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
-    from zoo.config.layers import load_catalogues
+    from zoo.config.checks import open_zoo
     from zoo.training.experiment import prepare
     from zoo.training.models import parameter_count
 
-    experiment = prepare(name, registry=registry, overrides=overrides, device="cpu")
+    opened = open_zoo(registry)  # the catalogues read once, for both
+    experiment = prepare(name, overrides=overrides, device="cpu", opened=opened)
     config, spec = experiment.config, experiment.spec
     model = experiment.build(config.seed)
-    variant = load_catalogues(registry).variant(name)
+    variant = opened[1].variant(name)
     settings = config.settings()
     return {
         "model": config.model,

@@ -119,7 +119,7 @@ def load_checkpoint(run_dir: Path, device: str | None = None) -> Run:
         record.features,
         task,
         target,
-        lambda: inference.run_split(run_dir, plugins),
+        lambda: inference.run_split(run_dir, record, plugins),
         record.feature_scaling,
     )
 

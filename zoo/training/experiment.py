@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from zoo.config.checks import open_zoo
+from zoo.config.layers import Catalogues
 from zoo.config.resolve import TrainConfig, resolve, resolve_spec
 from zoo.errors import ConfigError
 from zoo.names import Registry
@@ -174,16 +175,18 @@ def prepare(
     registry: Registry = None,
     overrides: Mapping[str, Any] | None = None,
     device: str | None = None,
+    opened: tuple[Plugins, Catalogues] | None = None,
 ) -> Experiment:
     """The experiment for ``model`` (a name, an ``nn.Module``, a class or a factory) on
-    ``data`` (None: its configured dataset; a dataset name or CSV path; or ``(X, y)``)."""
+    ``data`` (None: its configured dataset; a dataset name or CSV path; or ``(X, y)``);
+    ``opened``: the plugins and catalogues, if the caller has them already."""
     settings = dict(overrides or {})
     arrays = data is not None and not isinstance(data, (str, os.PathLike))
     if data is not None and "dataset" in settings:
         raise ConfigError("give data= or dataset=, not both")
     if data is not None and not arrays:
         settings["dataset"] = str(data)
-    plugins, catalogues = open_zoo(registry)
+    plugins, catalogues = opened or open_zoo(registry)
     given = arrays_dataset(data) if arrays else None
     if isinstance(model, str):
         config, spec = resolve(model, plugins, catalogues, settings, given)
