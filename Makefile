@@ -1,5 +1,6 @@
-# make demo    set up .venv, then train circle-v2 (the lesson's non-linear model) on circles
-# make test    set up .venv, then lint, type-check and run the whole test suite
+# make demo    set up .venv with zoo alone, then train circle-v2 (the lesson's non-linear model)
+# make test    set up .venv with every extra and the dev tools, then lint, type-check and run
+#              the whole test suite
 # make check   lint, type-check and the fast tests: the inner loop, under a minute
 # make lint    ruff (lint and format) and mypy only
 # make docs    build the documentation site into site/ (mkdocs build --strict: a broken link fails)
@@ -14,13 +15,20 @@ TORCH  ?= torch==2.13.0
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# zoo and what it needs to train: all that the demo installs.
+$(VENV)/.zoo: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,docs,ray,tensorboard,mlflow,onnx]"
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
-demo: install
+# Then every extra and the development tools: pyproject's [dependency-groups] need pip 25.1.
+$(VENV)/.installed: $(VENV)/.zoo
+	$(BIN)/pip install --quiet "pip>=25.1"
+	$(BIN)/pip install --quiet -e ".[ray,tensorboard,mlflow,onnx]" --group dev
+	touch $@
+
+demo: $(VENV)/.zoo
 	$(BIN)/zoo train circle-v2
 
 lint: install
@@ -38,4 +46,4 @@ docs: install
 	$(BIN)/python -m mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) runs build site *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs build dist site *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -29,8 +29,8 @@ import scaling
 import torch
 
 import zoo
+from zoo.config.checks import open_zoo
 from zoo.config.resolve import resolve
-from zoo.config.setup import open_zoo
 from zoo.training.engine import Engine
 from zoo.training.experiment import Experiment
 from zoo.training.trainer import Trainer
@@ -126,10 +126,10 @@ def main() -> int:
     record = next(r for r in compared.results if r["model"] == "circle-v2" and r["seed"] == 44)
     check(
         "an exactly compared GPU seed (--exact) matches its solo GPU run (accuracy; loss 1e-4)",
-        record["test_acc"] == solo["test_acc"]
-        and abs(record["test_loss"] - solo["test_loss"]) < 1e-4,
-        f"loss {record['test_loss']:.6f} vs {solo['test_loss']:.6f}; "
-        f"bit for bit: {record['test_loss'] == solo['test_loss']}",
+        record["test_acc"] == solo.summary["test_acc"]
+        and abs(record["test_loss"] - solo.summary["test_loss"]) < 1e-4,
+        f"loss {record['test_loss']:.6f} vs {solo.summary['test_loss']:.6f}; "
+        f"bit for bit: {record['test_loss'] == solo.summary['test_loss']}",
     )
     engine = gpu_scale.engine_report("cuda")
     check(

@@ -27,8 +27,8 @@ import scaling
 import torch
 
 import zoo
-from zoo.batched.plan import batch_plan
-from zoo.batched.trainer import BatchedTrainer
+from zoo.batched.batch_plan import batch_plan
+from zoo.batched.batched_trainer import BatchedTrainer
 from zoo.comparison.runner import compare as run_compare
 
 EPOCHS = 1000  # circle-v2 as zoo compare trains it

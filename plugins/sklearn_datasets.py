@@ -17,14 +17,16 @@ def circles(n_samples: int = 1000, noise: float = 0.03, random_state: int = 42) 
     """Two rings, one inside the other: no straight line separates them."""
     from sklearn.datasets import make_circles
 
-    return make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
+    X, y = make_circles(n_samples=n_samples, noise=noise, random_state=random_state)
+    return X, y
 
 
 def moons(n_samples: int = 1000, noise: float = 0.07, random_state: int = 42) -> Data:
     """Two interleaving half-moons: the lesson's exercise."""
     from sklearn.datasets import make_moons
 
-    return make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
+    X, y = make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
+    return X, y
 
 
 def blobs(
@@ -37,13 +39,14 @@ def blobs(
     """Gaussian clusters, one class each: the lesson's multi-class data."""
     from sklearn.datasets import make_blobs
 
-    return make_blobs(
+    X, y = make_blobs(
         n_samples=n_samples,
         n_features=n_features,
         centers=centers,
         cluster_std=cluster_std,
         random_state=random_state,
     )
+    return X, y
 
 
 @zoo.hookimpl

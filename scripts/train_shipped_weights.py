@@ -41,7 +41,10 @@ def train_one(name: str, folder: Path) -> dict[str, object]:
     return {
         "file": f"weights/{target.name}",
         "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-        "metrics": {"test_acc": round(run["test_acc"], 4), "dataset": run["dataset"]},
+        "metrics": {
+            "test_acc": round(run.summary["test_acc"], 4),
+            "dataset": run.summary["dataset"],
+        },
     }
 
 

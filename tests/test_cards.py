@@ -54,7 +54,7 @@ def test_a_card_says_when_the_model_learned_nothing(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", zoo.errors.LearnedNothingWarning)
         run = zoo.train("circle-v0", epochs=20, out=tmp_path / "run", plot=False)
-    assert run["learned_nothing"]
+    assert run.summary["learned_nothing"]
     front, text = front_and_text(run.card())
     assert front["zoo"]["learned_nothing"] is True
     assert "**It learned nothing:**" in text and "Verdict: learned nothing" in text

@@ -16,12 +16,12 @@ from torch import nn
 from zoo_plugins.circle_models import CircleModelV2
 
 import zoo
+from zoo.batched.batch_plan import ChainLayer, batch_plan
+from zoo.batched.batched_trainer import BatchedTrainer
 from zoo.batched.exact_chain import ExactChain
 from zoo.batched.fast_chain import FastChain
-from zoo.batched.optim import StackedSGD
-from zoo.batched.plan import ChainLayer, batch_plan
 from zoo.batched.stacked import StackedModels
-from zoo.batched.trainer import BatchedTrainer
+from zoo.batched.stacked_optim import StackedSGD
 from zoo.training.devices import torch_threads
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 from conftest import assert_one_line_error
+
+import zoo.cli
 
 
 def test_help_and_version_do_not_import_torch():
@@ -191,3 +194,13 @@ def test_an_inherited_momentum_does_not_block_another_optimizer(zoo_cli):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["epochs"] == 20
+
+
+def test_the_command_line_in_process_leaves_the_callers_warning_settings_as_they_were(
+    tmp_path, capsys
+):
+    before = (warnings.showwarning, list(warnings.filters))
+    status = zoo.cli.main(["train", "circle-v0", "--epochs", "2", "--out", str(tmp_path / "r")])
+    assert status == 0
+    assert "zoo: warning: circle-v0 learned nothing" in capsys.readouterr().err
+    assert (warnings.showwarning, list(warnings.filters)) == before

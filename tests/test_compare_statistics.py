@@ -65,8 +65,8 @@ def test_identical_score_lists_claim_no_difference():
 
 
 def test_too_few_seeds_says_how_many_the_test_needs():
-    best = {seed: 99.0 for seed in range(3)}
-    row = {seed: 50.0 for seed in range(3)}
+    best = dict.fromkeys(range(3), 99.0)
+    row = dict.fromkeys(range(3), 50.0)
     (versus,) = against_best("circle-v2", best, [row])
     assert row_verdict(versus, 1) == "too few seeds to tell (3; need 6 for p<0.05)"
     assert row_verdict(versus, 3) == (

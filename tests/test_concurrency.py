@@ -88,9 +88,8 @@ def test_compare_resume_of_a_folder_being_written_is_refused_in_one_line(zoo_cli
 
 
 def test_in_python_a_second_writer_is_a_run_folder_error(interrupted):
-    with hold(interrupted):
-        with pytest.raises(RunFolderError, match="is writing this folder"):
-            zoo.resume(interrupted)
+    with hold(interrupted), pytest.raises(RunFolderError, match="is writing this folder"):
+        zoo.resume(interrupted)
 
 
 # -- two writers started together --------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_some_console_blocks_of_readme_and_of_the_pages_are_rerun():
 
 @pytest.mark.slow  # a comparison of ten seeds among them
 @pytest.mark.parametrize(
-    "page, block",
+    ("page", "block"),
     rerun_blocks(),
     ids=[f"{page}:{block.splitlines()[0][2:40]}" for page, block in rerun_blocks()],
 )

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 import zoo
-from zoo.batched.plan import batch_plan
-from zoo.batched.trainer import BatchedTrainer
+from zoo.batched.batch_plan import batch_plan
+from zoo.batched.batched_trainer import BatchedTrainer
 from zoo.comparison.execute import JobResult
 from zoo.training.engine import SCHEDULED, CapturedStep, Engine, choose_engine, solo_engine
-from zoo.training.setup import prepare
+from zoo.training.experiment import prepare
 from zoo.training.trainer import Trainer
 
 

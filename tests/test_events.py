@@ -197,7 +197,7 @@ def test_compare_tells_each_seed_as_a_run_of_the_comparison():
     ]
     for run in runs.values():
         told = [event for event in recorder.events if event[1] is run]
-        assert [event[0] for event in told][0] == "start" and told[-1][0] == "end"
+        assert next(event[0] for event in told) == "start" and told[-1][0] == "end"
         assert run.comparison is comparison and run.run_dir is None
         assert run.settings["seed"] == run.seed
 
@@ -270,7 +270,7 @@ def test_an_installed_plugins_event_hooks_hear_every_run_and_a_broken_one_warns_
 
 
 @pytest.mark.parametrize(
-    "logger, error",
+    ("logger", "error"),
     [
         (
             "tracker",
@@ -384,7 +384,7 @@ def test_pluggy_calls_tryfirst_then_the_rest_then_trylast_with_wrappers_around_t
 
 
 @pytest.mark.parametrize(
-    "raises_at, seen",
+    ("raises_at", "seen"),
     [
         (("on_log_point", 1), "call_order: old-style wrapper, epoch 1: raised KeyboardInterrupt"),
         (("on_run_end", None), "call_order: wrapper, after the others raised KeyboardInterrupt"),
@@ -458,7 +458,7 @@ class YieldsTwice:
 
 
 @pytest.mark.parametrize(
-    "wrapper, error",
+    ("wrapper", "error"),
     [
         (FailsBeforeYield, "RuntimeError: wrapper broke"),
         (FailsAfterYield, "RuntimeError: wrapper broke"),

@@ -74,12 +74,12 @@ def test_onnx_is_one_graph_from_raw_features_to_probabilities_checked_by_onnx_ru
         assert np.abs(part - expected[:batch]).max() <= 1e-5
     metadata = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
     assert json.loads(metadata["classes"]) == run.classes
-    assert json.loads(metadata["metrics"])["test_acc"] == run["test_acc"]
+    assert json.loads(metadata["metrics"])["test_acc"] == run.summary["test_acc"]
     assert json.loads(metadata["scaling"])["kind"] == ("standard" if data == "iris" else "none")
 
 
 def test_the_iris_export_carries_the_species_names_and_its_standard_scaling(runs):
-    run, rows, expected = _test_rows(runs["iris"])
+    run, _rows, _expected = _test_rows(runs["iris"])
     assert run.classes == ["setosa", "versicolor", "virginica"]
     assert run.scaling is not None and run.scaling.kind == "standard"
 
@@ -136,7 +136,7 @@ def test_a_safetensors_folder_round_trips_through_zoo_load(zoo_here, runs, data,
     difference = float(np.abs(back.predict_proba(rows) - expected).max())
     assert difference == 0.0
     assert list(back.predict(rows)) == list(run.predict(rows))
-    assert back["test_acc"] == run["test_acc"] and back.classes == run.classes
+    assert back.summary["test_acc"] == run.summary["test_acc"] and back.classes == run.classes
 
 
 def test_an_exported_folder_names_the_plugin_it_needs_when_that_is_not_installed(

@@ -238,7 +238,7 @@ table_cells = st.one_of(
             "1.5 ",
             "\t2",
             "1_0",
-            "١",
+            "١",  # noqa: RUF001 - a digit that is not ASCII, on purpose
             "1e39",
             "3.4028235e38",
             "3.4028234663852886e38",
@@ -263,7 +263,7 @@ table_cells = st.one_of(
             "\x00",
             "\ufeff1",
         ]
-    ),  # fmt: skip
+    ),
     st.text(max_size=4),
 )
 

@@ -143,7 +143,7 @@ def test_compare_resume_refuses_a_lock_file_zoo_did_not_make(capsys, compared, t
 def test_a_stale_lock_of_a_killed_run_is_taken_over(stopped):
     (stopped / ".zoo-lock").write_text("999999\n")  # the pid of a process long gone
     run = zoo.resume(stopped, plot=False)
-    assert run["epochs"] == 30 and not (stopped / ".zoo-lock").exists()
+    assert run.summary["epochs"] == 30 and not (stopped / ".zoo-lock").exists()
 
 
 # -- a refused resume changes nothing --------------------------------------------------------
@@ -231,8 +231,8 @@ def test_report_reads_a_folder_and_changes_nothing_in_it(report_folder, tmp_path
 def test_the_checked_checkpoint_then_resumes_to_the_uninterrupted_result(stopped, tmp_path):
     resumed = zoo.resume(stopped, epochs=60, plot=False)
     straight = zoo.train("circle-v2", epochs=60, checkpoint_every=10, plot=False)
-    assert resumed["test_acc"] == straight["test_acc"]
-    assert resumed["train_loss"] == straight["train_loss"]
+    assert resumed.summary["test_acc"] == straight.summary["test_acc"]
+    assert resumed.summary["train_loss"] == straight.summary["train_loss"]
 
 
 # -- summary.json and results.json are checked field by field --------------------------------
@@ -260,7 +260,7 @@ def tamper_summary(run_dir: Path, case: str) -> str:
 def test_a_tampered_summary_is_one_line_naming_the_field(capsys, run_dir, case):
     fragment = tamper_summary(run_dir, case)
     before = digest(run_dir)
-    with pytest.raises(RunFolderError, match="summary.json: not a zoo run summary") as caught:
+    with pytest.raises(RunFolderError, match=r"summary\.json: not a zoo run summary") as caught:
         zoo.load(run_dir)
     assert fragment in str(caught.value) and "\n" not in str(caught.value)
     for args in (["plot", str(run_dir)], ["train", "--resume", str(run_dir), "--epochs", "60"]):

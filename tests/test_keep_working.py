@@ -29,7 +29,7 @@ def test_a_finished_run_trained_further_equals_one_trained_that_far_bit_for_bit(
     zoo.train("circle-v2", epochs=300, out=tmp_path / "long", plot=False, **settings)
     short, long = weights(tmp_path / "short"), weights(tmp_path / "long")
     assert all(torch.equal(short[name], long[name]) for name in long)
-    assert extended["epochs"] == 300 and extended.config.epochs == 300
+    assert extended.summary["epochs"] == 300 and extended.config.epochs == 300
     assert zoo.load_run_config(tmp_path / "short").epochs == 300
 
 
@@ -102,7 +102,7 @@ def test_zoo_runs_lists_the_run_folders(zoo_cli, tmp_path):
     done = zoo_cli("train", "circle-v0", "--epochs", "5", "--no-plot")
     assert done.returncode == 0, done.stderr
     stopped = zoo.train("circle-v2", epochs=5, runs_root=tmp_path / "runs", plot=False)
-    (Path(stopped["run_dir"]) / "summary.json").unlink()
+    (Path(stopped.summary["run_dir"]) / "summary.json").unlink()
     listing = json.loads(zoo_cli("runs", "--json").stdout)
     assert {(r["model"], r["status"], r["epochs"]) for r in listing} == {
         ("circle-v0", "completed", 5),
@@ -189,4 +189,4 @@ def test_info_loads_only_what_it_shows():
 def test_the_pictures_are_titled_with_model_dataset_and_accuracy():
     run = zoo.train("circle-v2", epochs=100)
     title = run.plot()._suptitle.get_text()
-    assert title == f"circle-v2 on circles: {run['test_acc']:.1f}% test"
+    assert title == f"circle-v2 on circles: {run.summary['test_acc']:.1f}% test"

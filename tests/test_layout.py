@@ -90,7 +90,8 @@ def test_the_package_api_and_the_api_module_agree():
     from zoo import api
 
     assert set(api.__all__) <= set(zoo.__all__)
-    assert set(zoo.__all__) - set(api.__all__) == {"__version__", "hookimpl"}
+    types = {"DatasetSpec", "ModelEntry", "TrainConfig"}  # zoo's lazy names, not api's
+    assert set(zoo.__all__) - set(api.__all__) == {"__version__", "hookimpl", *types}
 
 
 def test_every_module_stays_small_and_every_function_short():

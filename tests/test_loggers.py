@@ -256,7 +256,9 @@ def test_an_mlflow_server_that_does_not_answer_is_one_line_and_nothing_trains(
 # -- without the extras ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("logger, library", [("mlflow", "mlflow"), ("tensorboard", "tensorboard")])
+@pytest.mark.parametrize(
+    ("logger", "library"), [("mlflow", "mlflow"), ("tensorboard", "tensorboard")]
+)
 def test_a_logger_without_its_extra_is_one_line_naming_the_extra(tmp_path, logger, library):
     # The library cannot be imported in this process: None in sys.modules stops its import,
     # as if it were not installed.

@@ -187,7 +187,10 @@ def test_test_size_and_split_seed_are_flags(zoo_cli):
     assert result.returncode == 0, result.stderr
     run = zoo.train("circle-v2", test_size=0.5, split_seed=7, epochs=2)
     split = run.load_split()
-    assert len(split.X_train) == 500 and json.loads(result.stdout)["test_acc"] == run["test_acc"]
+    assert (
+        len(split.X_train) == 500
+        and json.loads(result.stdout)["test_acc"] == run.summary["test_acc"]
+    )
 
 
 def test_a_users_catalogue_adds_to_the_shipped_one_key_by_key(tmp_path):
@@ -277,7 +280,7 @@ def test_sklearns_shipped_csv_files_train_with_skip_rows(zoo_here, name, feature
         "circle-v2", data=str(path), epochs=5,
         dataset_params={"skip_rows": 1, "header": "none", "target": last},
     )  # fmt: skip
-    assert named["test_acc"] == json.loads(trained.stdout)["test_acc"]
+    assert named.summary["test_acc"] == json.loads(trained.stdout)["test_acc"]
     scored = zoo_here("eval", "run", "--data", str(path), "--json")  # read as the run read it
     assert json.loads(scored.stdout)["rows"] == len(path.read_text().splitlines()) - 1
 
@@ -383,7 +386,7 @@ def test_fewer_than_ten_rows_a_class_is_refused_with_a_hint(zoo_here, tmp_path):
         "from; is column 'kind' the label column? An ID or a measurement is not a class "
         "(--target COLUMN picks another)",
     )
-    with pytest.raises(DataError, match="has 60 classes in 60 rows.*are its labels classes, not"):
+    with pytest.raises(DataError, match=r"has 60 classes in 60 rows.*are its labels classes, not"):
         zoo.train("circle-v2", data=(X, np.arange(60)), epochs=1)
     with pytest.raises(DataError, match=f"has 1,200 classes; zoo takes at most {MOST_CLASSES:,}"):
         zoo.train("circle-v2", data=(np.zeros((20_000, 2)), np.arange(20_000) % 1200), epochs=1)

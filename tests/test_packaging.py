@@ -6,6 +6,7 @@ import configparser
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     """A wheel built from a clean copy of the sources (no stale build/ folder to hide gaps)."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md", "registry.yaml", "zoo", "plugins"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "registry.yaml", "zoo", "plugins"):
         if (ROOT / name).is_dir():
             shutil.copytree(
                 ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
@@ -93,3 +94,25 @@ def test_the_shipped_weights_are_package_data_of_the_plugins(wheel):
     shipped = {f"zoo_plugins/weights/{p.name}" for p in (ROOT / "plugins" / "weights").iterdir()}
     assert "zoo_plugins/weights/circle-v2.safetensors" in shipped
     assert shipped <= names, sorted(shipped - names)
+
+
+def test_the_sdist_is_the_package_and_its_licence_without_the_tests(tmp_path):
+    # The tests stay in the repository (they need its docs, examples and test plugins).
+    out = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (path,) = out.glob("torch_zoo-*.tar.gz")
+    with tarfile.open(path) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+        metadata = sdist.extractfile(f"{path.name.removesuffix('.tar.gz')}/PKG-INFO")
+        assert metadata is not None
+        info = metadata.read().decode()
+    assert {"LICENSE", "README.md", "pyproject.toml", "zoo/api.py", "zoo/registry.yaml"} <= names
+    assert "plugins/weights/weights.json" in names
+    assert not [name for name in names if name.startswith(("tests/", "docs/", "benchmarks/"))]
+    assert "License-Expression: MIT" in info and "License-File: LICENSE" in info
+    assert "Classifier: Typing :: Typed" in info and "Provides-Extra: test" not in info

@@ -45,8 +45,8 @@ def test_the_example_plugin_trains_with_zoo_train(zoo_cli, with_plugins, tmp_pat
 
 def test_builtin_models_train_on_a_plugins_dataset(plugins_in_process):
     plugins_in_process("tanh")
-    summary = zoo.train("blob-v0", dataset="quantiles", epochs=5)
-    assert summary["dataset"] == "quantiles"
+    run = zoo.train("blob-v0", dataset="quantiles", epochs=5)
+    assert run.summary["dataset"] == "quantiles"
 
 
 def test_a_broken_plugin_is_one_warning_and_everything_else_works(zoo_cli, with_plugins):
@@ -119,8 +119,8 @@ def test_plugin_colon_name_chooses_between_clashing_models(plugins_in_process):
     plugins_in_process("clash")
     impostor = zoo.train("clash:circle-v2", epochs=3)
     lesson = zoo.train("circle_models:circle-v2", epochs=3)
-    assert impostor["params"] != lesson["params"]
-    assert lesson["params"] == 151
+    assert impostor.summary["params"] != lesson.summary["params"]
+    assert lesson.summary["params"] == 151
     names = zoo.list_models()
     assert "clash:circle-v2" in names and "circle_models:circle-v2" in names
     with pytest.raises(AmbiguousNameError):
@@ -147,8 +147,8 @@ def test_zoo_load_plugins_chooses_which_plugins_load(zoo_cli):
 
 def test_a_factory_without_parameters_is_called_with_none(plugins_in_process):
     plugins_in_process("fixed_shapes")
-    summary = zoo.train("fixed-net", epochs=5)
-    assert summary["params"] == 2 * 8 + 8 + 8 + 1
+    run = zoo.train("fixed-net", epochs=5)
+    assert run.summary["params"] == 2 * 8 + 8 + 8 + 1
 
 
 def test_a_model_with_the_wrong_output_shape_is_refused(zoo_cli, with_plugins, tmp_path):

@@ -34,7 +34,9 @@ def run_zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def assert_no_controls(text: str) -> None:
-    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in text), repr(
+        text
+    )
     assert "\u202e" not in text
 
 

@@ -124,7 +124,7 @@ def ray_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def records(results: list[dict]) -> list[tuple]:
-    return [tuple(r.get(m) for m in METRICS) + (r.get("lr"),) for r in results]
+    return [(*tuple(r.get(m) for m in METRICS), r.get("lr")) for r in results]
 
 
 def test_a_comparison_on_the_cluster_equals_the_local_one_bit_for_bit(ray_head):
@@ -367,7 +367,7 @@ def test_ctrl_c_stops_zoo_while_it_waits_for_an_address_that_is_not_ray(tmp_path
             pytest.fail(f"zoo never asked the address as Ray's client: {process.communicate()}")
         process.send_signal(signal.SIGINT)
         try:  # a hang's bound, not a speed: Ray's own connect ignores Ctrl-C for half a minute
-            out, err = process.communicate(timeout=HANG)
+            _out, err = process.communicate(timeout=HANG)
         except subprocess.TimeoutExpired:
             process.kill()
             pytest.fail(f"Ctrl-C did not stop zoo within {HANG} s: {process.communicate()}")

@@ -115,7 +115,7 @@ def test_any_content_of_a_run_folders_file_is_loaded_or_one_line(finished, tmp_p
     (run_dir / name).write_bytes(content)
     run = answers_sanely(lambda: zoo.load(run_dir), name)
     if run is not None:
-        assert 0 <= run["test_acc"] <= 100 and run.history
+        assert 0 <= run.summary["test_acc"] <= 100 and run.history
         assert all(math.isfinite(row.test_acc) for row in run.history)
     listed = describe(run_dir)  # zoo runs: the folder is listed whatever it holds
     assert (listed.status == "unreadable") == (listed.problem is not None)

@@ -145,15 +145,15 @@ def test_a_model_that_learns_nothing_warns_at_the_callers_line_in_python():
     with pytest.warns(LearnedNothingWarning, match="circle-v0 learned nothing on circles") as got:
         run = zoo.train("circle-v0", epochs=5)
     assert got[0].filename == __file__
-    assert run["learned_nothing"] is True and run["majority_acc"] == 50.0
-    assert "the model may be too simple for this data" in run["warning"]
+    assert run.summary["learned_nothing"] is True and run.summary["majority_acc"] == 50.0
+    assert "the model may be too simple for this data" in run.summary["warning"]
     assert repr(run) == "Run(circle-v0 on circles: 50.0% test (learned nothing), 5 epochs)"
 
 
 def test_a_model_that_learns_says_nothing(recwarn):
     run = zoo.train("blob-v0", epochs=100)
-    assert run["test_acc"] == 99.5  # the lesson's number, unscaled
-    assert run["learned_nothing"] is False and run["warning"] is None
+    assert run.summary["test_acc"] == 99.5  # the lesson's number, unscaled
+    assert run.summary["learned_nothing"] is False and run.summary["warning"] is None
     assert not [w for w in recwarn if issubclass(w.category, LearnedNothingWarning)]
 
 
@@ -205,7 +205,7 @@ def test_a_table_with_a_constant_column_trains(tmp_path):
         [f"c{i}" for i in range(14)],
     )
     run = zoo.train("circle-v2", data=str(path), epochs=20)
-    assert run["test_acc"] >= 95.0 and np.isfinite(run["test_loss"])
+    assert run.summary["test_acc"] >= 95.0 and np.isfinite(run.summary["test_loss"])
 
 
 def test_eval_predict_load_and_resume_apply_the_runs_scaling(zoo_here, tables, tmp_path):
@@ -247,7 +247,7 @@ def test_eval_predict_load_and_resume_apply_the_runs_scaling(zoo_here, tables, t
 
     zoo.train("circle-v2", data=table, epochs=10, out=tmp_path / "short", plot=False)
     resumed = zoo.resume(tmp_path / "short", epochs=20, plot=False)
-    assert resumed["test_acc"] == summary["test_acc"]
+    assert resumed.summary["test_acc"] == summary["test_acc"]
     whole = torch.load(tmp_path / "run" / "weights.pt", weights_only=True)
     again = torch.load(tmp_path / "short" / "weights.pt", weights_only=True)
     assert all(torch.equal(whole[name], again[name]) for name in whole)  # to the bit
@@ -259,7 +259,7 @@ def test_the_boundary_picture_shows_raw_features_through_the_scaling(tmp_path):
     X, y = make_moons(400, noise=0.1, random_state=3)
     X = X * np.array([1000.0, 0.001])  # very different units: scaled, the model learns
     run = zoo.train("circle-v2", data=(X, y), epochs=300, out=tmp_path / "run")
-    assert run.config.scale == "standard" and run["test_acc"] >= 95.0
+    assert run.config.scale == "standard" and run.summary["test_acc"] >= 95.0
     assert (tmp_path / "run" / "boundary.png").is_file()
     grid = np.column_stack([X[:, 0], X[:, 1]])
     assert np.mean(run.predict(grid) == y) * 100 >= 95.0  # the picture's model: raw in
@@ -289,7 +289,7 @@ def test_a_run_folder_from_before_scaling_loads_as_unscaled(tmp_path):
     config.write_text(json.dumps(record))
     run = zoo.load(tmp_path / "run")
     assert run.config.scale == "none" and run.scaling == Scaling.identity(2)
-    assert zoo.evaluate(tmp_path / "run")["test_acc"] == trained["test_acc"]
+    assert zoo.evaluate(tmp_path / "run")["test_acc"] == trained.summary["test_acc"]
 
 
 @pytest.mark.parametrize(
@@ -347,10 +347,10 @@ def test_arrays_given_to_zoo_train_are_standardised_unless_asked_otherwise():
     wine = load_wine()
     run = zoo.train("circle-v2", data=(wine.data, wine.target), epochs=20)
     assert run.config.scale == "standard" and run.config.sources["scale"] == "dataset arrays"
-    assert run["test_acc"] >= 95.0
+    assert run.summary["test_acc"] >= 95.0
     with pytest.warns(LearnedNothingWarning):
         raw = zoo.train("circle-v2", data=(wine.data, wine.target), epochs=20, scale="none")
-    assert raw.config.scale == "none" and raw["learned_nothing"] is True
+    assert raw.config.scale == "none" and raw.summary["learned_nothing"] is True
 
 
 def test_the_datasets_default_sits_above_the_catalogue_defaults_and_below_the_model(tmp_path):

@@ -19,6 +19,7 @@ from conftest import assert_one_line_error
 from headless_chromium import chromium, missing, open_page
 
 import zoo
+import zoo.cli
 from zoo.errors import RunFolderError
 
 MODELS = ["circle-v0", "circle-v2"]
@@ -174,3 +175,21 @@ def test_compare_refuses_a_report_path_it_cannot_write_before_training(zoo_cli, 
     result = zoo_cli("compare", "circle-v0", "--out", "out", "--html", "no/page.html")
     assert_one_line_error(result, "no/page.html: cannot write the report", status=1)
     assert not (tmp_path / "out").exists()  # nothing trained, nothing written
+
+
+def test_zoo_report_rebuilds_a_sweeps_page_from_its_out_folder(tmp_path, capsys):
+    # The folder's plan (grid and kernels included) is rebuilt by the one function resume uses.
+    folder = tmp_path / "sweep"
+    zoo.compare(
+        ["circle-v2"],
+        seeds=2,
+        epochs=5,
+        workers=1,
+        exact=False,
+        grid={"lr": [0.1, 0.3]},
+        out=folder,
+    )
+    status = zoo.cli.main(["report", str(folder)])
+    assert status == 0, capsys.readouterr().err
+    page = sections((folder / "report.html").read_text())
+    assert page["summary"].count("<tr") == 3  # the header and one row per learning rate

@@ -58,8 +58,8 @@ def test_train_writes_weights_checkpoint_config_history_summary_and_picture(zoo_
 def test_two_runs_started_together_get_separate_folders(tmp_path):
     first = zoo.train("circle-v0", epochs=2, runs_root=tmp_path, plot=False)
     second = zoo.train("circle-v0", epochs=2, runs_root=tmp_path, plot=False)
-    assert first["run_dir"] != second["run_dir"]
-    assert Path(first["run_dir"]).parent == Path(second["run_dir"]).parent
+    assert first.summary["run_dir"] != second.summary["run_dir"]
+    assert Path(first.summary["run_dir"]).parent == Path(second.summary["run_dir"]).parent
 
 
 def test_out_refuses_a_folder_that_holds_something(zoo_cli, tmp_path):

@@ -103,13 +103,13 @@ def test_fitting_zoo_trains_split_gives_zoo_trains_weights_and_accuracy(zoo_cli,
 def test_same_settings_and_seed_give_the_weights_of_zoo_train(
     tmp_path, model, settings, parameters
 ):
-    summary = zoo.train(model, out=tmp_path / "run", plot=False, **settings)
+    run = zoo.train(model, out=tmp_path / "run", plot=False, **settings)
     config, split = training_split(model, **settings)
 
     fitted = ZooClassifier(model, **parameters).fit(split.X_train, split.y_train)
 
     assert_same_weights(fitted, tmp_path / "run" / "weights.pt")
-    assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(summary["test_acc"])
+    assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(run.summary["test_acc"])
     assert fitted.settings_ == config.settings()
 
 
@@ -120,7 +120,7 @@ def test_scale_standard_fits_on_the_rows_given_and_gives_the_weights_of_zoo_trai
         ",".join(map(repr, map(float, row))) + f",{t}" for row, t in zip(wine.data, wine.target)
     ]
     table.write_text("\n".join(lines) + "\n")
-    summary = zoo.train("circle-v2", data=str(table), epochs=30, out=tmp_path / "run", plot=False)
+    run = zoo.train("circle-v2", data=str(table), epochs=30, out=tmp_path / "run", plot=False)
     _, split = training_split("circle-v2", dataset=str(table))
 
     fitted = ZooClassifier("circle-v2", epochs=30, scale="standard")
@@ -129,7 +129,7 @@ def test_scale_standard_fits_on_the_rows_given_and_gives_the_weights_of_zoo_trai
     assert_same_weights(fitted, tmp_path / "run" / "weights.pt")
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())["scaling"]
     assert fitted.scaling_.to_dict() == recorded
-    assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(summary["test_acc"])
+    assert fitted.score(split.X_test, split.y_test) * 100 == pytest.approx(run.summary["test_acc"])
     assert ZooClassifier().get_params()["scale"] == "none"  # a Pipeline scales, by default
 
 
@@ -250,7 +250,7 @@ def test_bad_settings_are_refused_by_fit_with_zoos_message(parameters, error, me
 
 def test_one_class_is_refused():
     X, _ = CIRCLES
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class: 'a'"):
+    with pytest.raises(ValueError, match=r"at least 2 classes.*only one class: 'a'"):
         ZooClassifier(epochs=5).fit(X, ["a"] * len(X))
 
 

@@ -14,8 +14,8 @@ from conftest import assert_one_line_error
 import zoo
 from zoo.comparison.execute import plan_chunks
 from zoo.comparison.grid import check_grid, parse_option
-from zoo.comparison.plan import plan_jobs
-from zoo.config.setup import open_zoo
+from zoo.comparison.plan import Request, plan_jobs
+from zoo.config.checks import open_zoo
 from zoo.errors import ConfigError, ModelError
 
 
@@ -85,7 +85,8 @@ def test_combinations_that_differ_only_in_optimizer_numbers_share_one_stack():
         {"lr": [0.01, 0.1], "momentum": [0, 0.9], "weight_decay": [0, 0.1], "epochs": [5, 6]},
         {},
     )
-    jobs = plan_jobs(["circle-v2"], None, [1, 2, 3], plugins, catalogue, {}, grid)
+    request = Request(["circle-v2"], None, [1, 2, 3], 99.0, False, {}, None, grid)
+    jobs = plan_jobs(request, plugins, catalogue)
     assert len(jobs) == 16
     chunks = plan_chunks(jobs, {}, workers=1)
     assert len(chunks) == 2  # one stack per number of epochs: everything else is per member
@@ -116,7 +117,10 @@ def test_param_and_dataset_keys_reach_the_factory_and_the_loader():
         params={"hidden_units": 4},
         dataset_params={"noise": 0.2},
     )
-    assert (record["test_acc"], record["test_loss"]) == (solo["test_acc"], solo["test_loss"])
+    assert (record["test_acc"], record["test_loss"]) == (
+        solo.summary["test_acc"],
+        solo.summary["test_loss"],
+    )
 
 
 def test_csv_and_the_out_folder_have_a_column_per_swept_setting(zoo_cli, tmp_path):

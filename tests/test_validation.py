@@ -20,7 +20,7 @@ from conftest import assert_one_line_error
 
 import zoo
 from zoo.errors import ConfigError, TrainingInterrupted
-from zoo.training.setup import prepare
+from zoo.training.experiment import prepare
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -65,7 +65,11 @@ def test_the_scaling_is_fitted_on_the_rows_trained_on_never_the_validation_rows(
 
 def test_without_a_validation_split_the_files_and_numbers_are_as_before(tmp_path):
     run = zoo.train("circle-v2", epochs=20, out=tmp_path / "run", plot=False)
-    assert run["val_acc"] is None and run["val_loss"] is None and run["best_epoch"] is None
+    assert (
+        run.summary["val_acc"] is None
+        and run.summary["val_loss"] is None
+        and run.summary["best_epoch"] is None
+    )
     assert list(rows(tmp_path / "run" / "history.csv")[0]) == [
         "epoch",
         "train_loss",
@@ -85,8 +89,8 @@ def test_the_log_lines_history_and_summary_carry_the_validation_numbers(zoo_here
     history = rows(Path("r") / "history.csv")
     assert {"val_loss", "val_acc"} <= set(history[0])
     run = zoo.load("r")
-    assert run["val_acc"] == float(history[-1]["val_acc"])
-    assert run.history[-1].val_loss == run["val_loss"]
+    assert run.summary["val_acc"] == float(history[-1]["val_acc"])
+    assert run.history[-1].val_loss == run.summary["val_loss"]
     assert ", val " in result.stdout.splitlines()[-2]  # Done in ...: train ..., val ..., test
 
 
@@ -120,21 +124,24 @@ def test_the_api_refuses_the_same_in_its_own_words():
 def test_early_stopping_keeps_the_weights_of_the_best_validation_loss(tmp_path):
     run_dir = tmp_path / "run"
     run = zoo.train("circle-v2", epochs=200, val_size=0.2, early_stop=10, out=run_dir, plot=False)
-    assert run["stopped_early"] and run["epochs"] == run["best_epoch"] + 10 < 200
+    assert (
+        run.summary["stopped_early"]
+        and run.summary["epochs"] == run.summary["best_epoch"] + 10 < 200
+    )
     epochs = rows(run_dir / "epochs.csv")
-    assert len(epochs) == run["epochs"]  # validated every epoch until it stopped
+    assert len(epochs) == run.summary["epochs"]  # validated every epoch until it stopped
     losses = [float(r["val_loss"]) for r in epochs]
     untrained = float(rows(run_dir / "history.csv")[0]["val_loss"])
     best = min([untrained, *losses])
-    assert run["val_loss"] == best  # the summary's numbers are the kept weights'
-    assert run["best_epoch"] == ([untrained, *losses].index(best))
+    assert run.summary["val_loss"] == best  # the summary's numbers are the kept weights'
+    assert run.summary["best_epoch"] == ([untrained, *losses].index(best))
     # What was kept is what zoo.load gives back: its validation loss, measured again.
     again = zoo.load(run_dir)
     split = again.load_split()
     with torch.inference_mode():
         logits = again.task.logits(again.scaled_model(torch.from_numpy(split.X_val)))
         loss = again.task.loss_function()(logits, again.task.targets(torch.from_numpy(split.y_val)))
-    assert loss.item() == run["val_loss"]
+    assert loss.item() == run.summary["val_loss"]
 
 
 def test_without_early_stopping_validation_runs_only_at_log_points(tmp_path):
@@ -267,7 +274,7 @@ def test_the_curves_have_a_point_per_epoch(tmp_path):
     assert len(by_label["Train loss"].get_xdata()) == 200
     assert len(by_label["Validation loss"].get_xdata()) == 200  # validated every epoch
     assert len(by_label["Test loss"].get_xdata()) == 11  # the log points
-    assert f"Kept (epoch {run['best_epoch']})" in by_label
+    assert f"Kept (epoch {run.summary['best_epoch']})" in by_label
     assert (tmp_path / "r" / "curves.png").stat().st_size > 0
 
 

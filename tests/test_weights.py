@@ -163,7 +163,7 @@ def test_a_url_is_downloaded_once_into_the_cache_and_checked(server, tmp_path, m
     again = zoo.load("circle-v2", registry=registry)
     X, _ = circles_test_split()
     assert np.array_equal(first.predict_proba(X), again.predict_proba(X))
-    assert again["weights"]["file"] == str(cached)
+    assert again.summary["weights"]["file"] == str(cached)
 
 
 def test_a_download_that_is_not_the_published_file_is_not_kept(server, tmp_path, monkeypatch):
@@ -232,11 +232,11 @@ def test_publish_adds_the_entry_and_keeps_the_rest_of_the_file(zoo_here, trained
     X, _ = circles_test_split()
     back = zoo.load("my-circle", registry=registry)
     assert np.array_equal(back.predict_proba(X), run.predict_proba(X))
-    assert back["test_acc"] == run["test_acc"]
+    assert back.summary["test_acc"] == run.summary["test_acc"]
     model = zoo.get_model("my-circle", weights=True, registry=registry)
     assert not model.training
     listed = zoo_here("list", "--registry", "mine.yaml", "--with-weights").stdout
-    assert "my-circle" in listed and f"{run['test_acc']:.1f}% circles" in listed
+    assert "my-circle" in listed and f"{run.summary['test_acc']:.1f}% circles" in listed
 
 
 def test_publish_refuses_a_different_entry_of_that_name_unless_forced(zoo_here, trained, tmp_path):
@@ -250,7 +250,7 @@ def test_publish_refuses_a_different_entry_of_that_name_unless_forced(zoo_here, 
     assert (tmp_path / "m.yaml").read_text() == before
     forced = zoo_here("publish", "other", "--as", "mine", "--registry", "m.yaml", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert zoo.load("mine", registry=tmp_path / "m.yaml")["epochs"] == 20
+    assert zoo.load("mine", registry=tmp_path / "m.yaml").summary["epochs"] == 20
     assert (tmp_path / "m.yaml").read_text().count("mine:") == 1
 
 

@@ -10,8 +10,8 @@ shared trainer trains any of them. Plugin authors need one import::
 
 The API (each function is documented in :mod:`zoo.api`):
 
-- what is installed: ``list_models``, ``model_entries``, ``list_datasets``,
-  ``dataset_entries``, ``list_plugins``
+- what is installed: ``list_models``, ``list_datasets`` (names, or with ``details=True``
+  entries), ``list_plugins``
 - your own models and data, defined here: ``register_model``, ``register_dataset``
 - a model and its settings: ``get_model``, ``describe``, ``resolve_config``,
   ``load_run_config``
@@ -20,6 +20,8 @@ The API (each function is documented in :mod:`zoo.api`):
   ``evaluate``, ``plot_run``, ``list_runs``
 - comparing models: ``compare``, ``resume_comparison``, ``save_comparison``,
   ``plot_comparison``, ``html_report``
+- the types they return: ``Run``, ``TrainConfig``, ``ModelEntry``, ``DatasetSpec``,
+  ``PluginStatus``, ``Comparison``, ``RunListing`` (imported when first used)
 - for plugins: ``hookimpl``; errors are in :mod:`zoo.errors`, CSV tables in :mod:`zoo.tables`
 
 Importing zoo is cheap: torch loads when a function first needs it, pluggy when a plugin
@@ -34,7 +36,6 @@ from zoo.api import (
     PluginStatus,
     Run,
     compare,
-    dataset_entries,
     describe,
     evaluate,
     get_model,
@@ -45,7 +46,6 @@ from zoo.api import (
     list_runs,
     load,
     load_run_config,
-    model_entries,
     plot_comparison,
     plot_run,
     register_dataset,
@@ -58,16 +58,26 @@ from zoo.api import (
 )
 
 if TYPE_CHECKING:
+    from zoo.comparison.summary import Comparison as Comparison
+    from zoo.config.model_entries import ModelEntry
+    from zoo.config.resolve import TrainConfig
     from zoo.hookspecs import hookimpl
+    from zoo.plugins.specs import DatasetSpec
+    from zoo.runs.listing import RunListing as RunListing
 
 __version__ = "0.1.0"
 
+# The public types are importable from zoo (``from zoo import Comparison``), each when first
+# asked for. Comparison and RunListing are left out of __all__ (and so of dir() and help(zoo)):
+# their modules bring torch, and listing zoo must not.
 __all__ = [
+    "DatasetSpec",
+    "ModelEntry",
     "PluginStatus",
     "Run",
+    "TrainConfig",
     "__version__",
     "compare",
-    "dataset_entries",
     "describe",
     "evaluate",
     "get_model",
@@ -79,7 +89,6 @@ __all__ = [
     "list_runs",
     "load",
     "load_run_config",
-    "model_entries",
     "plot_comparison",
     "plot_run",
     "register_dataset",
@@ -93,16 +102,23 @@ __all__ = [
 
 
 _MODULES = ("api", "errors", "hookspecs", "tables")  # the public modules
+# What the API returns, each imported when first asked for (a comparison's brings torch).
+_TYPES = {
+    "Comparison": "zoo.comparison.summary",
+    "DatasetSpec": "zoo.plugins.specs",
+    "ModelEntry": "zoo.config.model_entries",
+    "RunListing": "zoo.runs.listing",
+    "TrainConfig": "zoo.config.resolve",
+    "hookimpl": "zoo.hookspecs",  # pluggy loads when a plugin asks for it, not for --help
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "hookimpl":  # pluggy loads when a plugin asks for it, not for `zoo --help`
-        from zoo.hookspecs import hookimpl
+    import importlib
 
-        return hookimpl
+    if name in _TYPES:
+        return getattr(importlib.import_module(_TYPES[name]), name)
     if name in _MODULES:
-        import importlib
-
         return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 

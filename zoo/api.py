@@ -8,22 +8,26 @@ reads ``$ZOO_REGISTRY`` or the catalogue it ships with.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import zoo  # the public types in hints, as zoo.Comparison: zoo imports them when asked
+from zoo.names import Registry
+from zoo.training.records import LogRow, Progress  # torch-free
 
 if TYPE_CHECKING:
     from torch import nn
+else:  # torch.nn for the hints below: imported when one is resolved (typing.get_type_hints)
 
-    from zoo.comparison.summary import Comparison
-    from zoo.config.layers import Registry
-    from zoo.config.listing import ModelEntry
-    from zoo.config.resolve import TrainConfig
-    from zoo.plugins.specs import DatasetSpec
-    from zoo.runs.listing import RunListing
-    from zoo.training.loop import Progress
-    from zoo.training.records import LogRow
+    class _TorchNN:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("torch.nn"), name)
+
+    nn = _TorchNN()
+
 
 PathLike = str | os.PathLike[str]
 REPORT = "report.html"  # a comparison folder's page
@@ -32,7 +36,6 @@ __all__ = [
     "PluginStatus",
     "Run",
     "compare",
-    "dataset_entries",
     "describe",
     "evaluate",
     "get_model",
@@ -43,7 +46,6 @@ __all__ = [
     "list_runs",
     "load",
     "load_run_config",
-    "model_entries",
     "plot_comparison",
     "plot_run",
     "register_dataset",
@@ -61,29 +63,43 @@ from zoo.runs.run import Run  # noqa: E402  (torch-free; what train and load ret
 # -- what is installed, and a model's settings -------------------------------------------------
 
 
-def list_models(pattern: str | None = None, *, registry: Registry = None) -> list[str]:
-    """Names of every model and variant, naturally sorted; ``pattern`` is a shell wildcard."""
-    return [entry.name for entry in model_entries(pattern, registry=registry)]
+@overload
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: Literal[False] = False
+) -> list[str]: ...
+@overload
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: Literal[True]
+) -> list[zoo.ModelEntry]: ...
+def list_models(
+    pattern: str | None = None, *, registry: Registry = None, details: bool = False
+) -> list[str] | list[zoo.ModelEntry]:
+    """Every model and variant, naturally sorted; ``pattern`` is a shell wildcard. Their
+    names, or with ``details=True`` each one's :class:`~zoo.ModelEntry`: its plugin, default
+    dataset, description and shipped weights (``zoo list``)."""
+    from zoo.config.checks import open_zoo
+    from zoo.config.model_entries import model_entries
+
+    entries = model_entries(*open_zoo(registry), pattern)
+    return entries if details else [entry.name for entry in entries]
 
 
-def model_entries(pattern: str | None = None, *, registry: Registry = None) -> list[ModelEntry]:
-    """Every model and variant with its plugin and default dataset (``zoo list``)."""
-    from zoo.config.listing import model_entries as entries
-    from zoo.config.setup import open_zoo
-
-    return entries(*open_zoo(registry), pattern)
-
-
-def list_datasets(pattern: str | None = None) -> list[str]:
-    """Names of every dataset, naturally sorted; ``pattern`` is a shell wildcard."""
-    return [spec.name for spec in dataset_entries(pattern)]
-
-
-def dataset_entries(pattern: str | None = None) -> list[DatasetSpec]:
-    """Every dataset with its plugin and description (``zoo datasets``)."""
+@overload
+def list_datasets(pattern: str | None = None, *, details: Literal[False] = False) -> list[str]: ...
+@overload
+def list_datasets(
+    pattern: str | None = None, *, details: Literal[True]
+) -> list[zoo.DatasetSpec]: ...
+def list_datasets(
+    pattern: str | None = None, *, details: bool = False
+) -> list[str] | list[zoo.DatasetSpec]:
+    """Every dataset, naturally sorted; ``pattern`` is a shell wildcard. Their names, or with
+    ``details=True`` each one's :class:`~zoo.DatasetSpec`: its plugin and description
+    (``zoo datasets``)."""
     from zoo.plugins.loader import load_plugins
 
-    return load_plugins().datasets(pattern)
+    specs = load_plugins().datasets(pattern)
+    return specs if details else [spec.name for spec in specs]
 
 
 def list_plugins() -> list[PluginStatus]:
@@ -95,15 +111,15 @@ def list_plugins() -> list[PluginStatus]:
     return plugin_statuses(load_plugins())
 
 
-def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> TrainConfig:
+def resolve_config(name: str, *, registry: Registry = None, **overrides: Any) -> zoo.TrainConfig:
     """The settings ``zoo.train(name, **overrides)`` would use."""
+    from zoo.config.checks import open_zoo
     from zoo.config.resolve import resolve
-    from zoo.config.setup import open_zoo
 
     return resolve(name, *open_zoo(registry), overrides)[0]
 
 
-def load_run_config(run_dir: PathLike) -> TrainConfig:
+def load_run_config(run_dir: PathLike) -> zoo.TrainConfig:
     """The settings a run folder was trained with."""
     from zoo.runs.folder import read_record
 
@@ -123,14 +139,15 @@ def get_model(
 
 def describe(name: str, *, registry: Registry = None, **overrides: Any) -> dict[str, Any]:
     """What ``zoo info`` shows: resolved settings with their sources, size and architecture."""
-    from zoo.config.layers import load_catalogues
+    from zoo.config.checks import open_zoo
+    from zoo.training.experiment import prepare
     from zoo.training.models import parameter_count
-    from zoo.training.setup import prepare
 
-    experiment = prepare(name, registry=registry, overrides=overrides, device="cpu")
+    opened = open_zoo(registry)  # the catalogues read once, for both
+    experiment = prepare(name, overrides=overrides, device="cpu", opened=opened)
     config, spec = experiment.config, experiment.spec
     model = experiment.build(config.seed)
-    variant = load_catalogues(registry).variant(name)
+    variant = opened[1].variant(name)
     settings = config.settings()
     return {
         "model": config.model,
@@ -178,8 +195,8 @@ def train(
     folder, Ctrl-C or SIGTERM raise :class:`zoo.errors.TrainingInterrupted` after a
     checkpoint, and :func:`resume` goes on from it.
     """
-    from zoo.runs.job import Callbacks, open_events, train_new, warn_learned_nothing
-    from zoo.training.setup import prepare
+    from zoo.runs.training_run import Callbacks, open_events, train_new, warn_learned_nothing
+    from zoo.training.experiment import prepare
 
     experiment = prepare(model, data=data, registry=registry, overrides=overrides)
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))  # before any file
@@ -202,8 +219,8 @@ def resume(
     The result equals, on the CPU bit for bit, that of a run trained so far without a stop.
     """
     from zoo.plugins.loader import load_plugins
-    from zoo.runs.job import Callbacks, open_events, warn_learned_nothing
     from zoo.runs.resume import resume_run
+    from zoo.runs.training_run import Callbacks, open_events, warn_learned_nothing
 
     callbacks = Callbacks(on_log, on_progress, open_events(loggers))
     run = resume_run(run_dir, load_plugins(), epochs=epochs, plot=plot, callbacks=callbacks)
@@ -237,12 +254,12 @@ def evaluate(
 
 def plot_run(run_dir: PathLike) -> list[Path]:
     """Draw a run's pictures again (boundary.png, curves.png); the files written."""
-    from zoo.runs.job import save_pictures
+    from zoo.runs.training_run import save_pictures
 
     return save_pictures(load(run_dir))
 
 
-def list_runs(root: PathLike = "runs") -> list[RunListing]:
+def list_runs(root: PathLike = "runs") -> list[zoo.RunListing]:
     """Every run folder under ``root``: model, dataset, status, epochs, test accuracy, date."""
     from zoo.runs.listing import list_runs as listing
 
@@ -299,7 +316,7 @@ def compare(
     exact: bool | None = None,
     loggers: Sequence[Any] | None = None,
     **overrides: Any,
-) -> Comparison:
+) -> zoo.Comparison:
     """Train every model on every dataset for every seed; per-seed results and statistics.
 
     ``models``: names or wildcards; ``datasets``: each model's own by default; ``seed_list``, or
@@ -309,27 +326,16 @@ def compare(
     The rest are ``zoo compare``'s flags (``workers`` is ``--jobs``); ``out`` keeps chunks as
     they finish: after a stop, :func:`resume_comparison` ends it. ``on_progress`` gets
     (seed-epochs done, in all); ``loggers``: see :func:`train`. All is checked first."""
+    from zoo.comparison.plan import Request
+    from zoo.comparison.runner import Launch
     from zoo.comparison.runner import compare as run
 
-    return run(
-        [models] if isinstance(models, str) else models,
-        datasets=datasets,
-        seeds=seeds,
-        seed_values=seed_list,
-        reach=reach,
-        baselines=baselines,
-        workers=workers,
-        out=out,
-        registry=registry,
-        on_progress=on_progress,
-        overrides=overrides,
-        grid=grid,
-        cluster=cluster,
-        cluster_address=cluster_address,
-        exact=exact,
-        loggers=loggers,
-        vary=vary,
+    names = [models] if isinstance(models, str) else models
+    seeds_asked = seeds if seed_list is None else seed_list  # a list, or a count (None: 10)
+    request = Request(
+        names, datasets, seeds_asked, reach, baselines, overrides, registry, grid, exact, vary
     )
+    return run(request, Launch(workers, on_progress, cluster, cluster_address, loggers), out)
 
 
 def resume_comparison(
@@ -340,29 +346,23 @@ def resume_comparison(
     cluster: str | None = None,
     cluster_address: str | None = None,
     loggers: Sequence[Any] | None = None,
-) -> Comparison:
+) -> zoo.Comparison:
     """Finish a comparison that was stopped: its request as it was, only the missing seeds
     (here, or with ``cluster="ray"`` on a Ray cluster, as :func:`compare` says)."""
+    from zoo.comparison.runner import Launch
     from zoo.comparison.runner import resume_comparison as run
 
-    return run(
-        folder,
-        workers=workers,
-        on_progress=on_progress,
-        cluster=cluster,
-        cluster_address=cluster_address,
-        loggers=loggers,
-    )
+    return run(folder, Launch(workers, on_progress, cluster, cluster_address, loggers))
 
 
-def save_comparison(comparison: Comparison, folder: PathLike, *, plot: bool = False) -> None:
+def save_comparison(comparison: zoo.Comparison, folder: PathLike, *, plot: bool = False) -> None:
     """Write a comparison's results and summary (and picture) into ``folder``, each atomically."""
     from zoo.comparison.runner import save_comparison as save
 
     save(comparison, folder, plot=plot)
 
 
-def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Path:
+def plot_comparison(comparison: zoo.Comparison, path: PathLike | None = None) -> Path:
     """One PNG of each compared model's boundary (its first seed) over its test points, or
     for a sweep, of test accuracy against each swept setting (``comparison.plot()`` gives
     the figure itself).
@@ -379,7 +379,7 @@ def plot_comparison(comparison: Comparison, path: PathLike | None = None) -> Pat
     return picture
 
 
-def html_report(comparison: Comparison | PathLike, path: PathLike | None = None) -> Path:
+def html_report(comparison: zoo.Comparison | PathLike, path: PathLike | None = None) -> Path:
     """One self-contained HTML page of a comparison, written atomically to ``path``.
 
     ``comparison`` is a :class:`Comparison` or the folder of a finished ``zoo compare --out``

@@ -6,10 +6,13 @@ Torch-free and cheap to import: the command line uses it before any work starts.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+# What `registry=` and --registry accept: a catalogue file's path, several, or None.
+Registry = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # model, dataset and variant names
 NAME_RULE = "use lower-case letters, digits, '.', '_' and '-'"
 

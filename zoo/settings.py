@@ -109,7 +109,7 @@ def _seed(value: Any) -> int:
 def _seed_or_seed(value: Any) -> int | str:
     """A seed, or the word 'seed': the same number as the ``seed`` setting."""
     if value == "seed":
-        return value
+        return "seed"
     try:
         return _seed(value)
     except InvalidSetting:
@@ -155,7 +155,7 @@ def _count_or(word: str) -> Callable[[Any], int | str]:
 
     def check(value: Any) -> int | str:
         if value == word:
-            return value
+            return word
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_COUNT:
             raise InvalidSetting(f"must be a whole number ≥ 1 or {word!r}, got {_short(value)}")
         return value

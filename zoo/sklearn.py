@@ -24,8 +24,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from zoo.config.checks import open_zoo
 from zoo.config.resolve import TrainConfig, resolve
-from zoo.config.setup import open_zoo
 from zoo.errors import ConfigError, TrainingDiverged
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
@@ -160,7 +160,7 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         X = self.scaling_.apply(validate_data(self, X, reset=False, dtype=np.float64))
         scorer = copy.deepcopy(self.module_).double()  # float32 -> float64 is exact
         with torch.no_grad():
-            logits = scorer(torch.tensor(X)).numpy()
+            logits: np.ndarray = scorer(torch.tensor(X)).numpy()
         return logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -174,7 +174,8 @@ class ZooClassifier(ClassifierMixin, BaseEstimator):
         """The most likely label of each row, one of ``classes_``."""
         logits = self.decision_function(X)
         best = (logits > 0).astype(np.intp) if logits.ndim == 1 else np.argmax(logits, axis=1)
-        return self.classes_[best]
+        labels: np.ndarray = self.classes_[best]
+        return labels
 
     def _resolve(self) -> tuple[TrainConfig, ModelSpec, Plugins]:
         """The settings ``zoo train`` would use with these parameters; every check is here."""
@@ -200,9 +201,9 @@ def _seed(random_state: Any) -> int | None:
         return None
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if 0 <= int(random_state) < 2**63:
-            return int(random_state)
+    whole = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    if whole and 0 <= int(random_state) < 2**63:
+        return int(random_state)
     raise ConfigError(
         "random_state: must be None, a whole number from 0 to 2**63-1 or a numpy RandomState, "
         f"got {random_state!r}"

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from zoo.batched.plan import ChainLayer
+from zoo.batched.batch_plan import ChainLayer
 
 # What a chunk's activations may take, as estimated by ChainWeights.chunks. Measured on
 # circle-v2 at K = 100 (800 rows; a 2-core Xeon with 2 MB of L2 per core), microseconds per

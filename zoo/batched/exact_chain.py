@@ -18,7 +18,7 @@ itself. What makes it faster than autograd over the stacked program:
 - **A backward written for the chain**: no autograd graph per step, each kernel's choice
   made once per chunk, every result written into a buffer the chunk keeps; the gradients
   land beside the weights (see :mod:`zoo.batched.chain`), for torch's own optimizers
-  (:class:`zoo.batched.optim.MemberOptimizers`), which keep the update exact.
+  (:class:`zoo.batched.stacked_optim.MemberOptimizers`), which keep the update exact.
 
 Only ReLU between the layers: its kernels give each element the same result wherever the
 element sits, while tanh and sigmoid round differently on the last, partial SIMD vector.
@@ -33,8 +33,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.batched.batch_plan import ChainLayer
 from zoo.batched.chain import EXACT_CHUNK_BYTES, ChainWeights, with_bias
-from zoo.batched.plan import ChainLayer
 from zoo.batched.stacked_ops import choose, logit_gradient, member_losses, padded
 
 Way = Callable[..., torch.Tensor]

@@ -17,7 +17,7 @@ small kernels. So this formulation is laid out for both:
   shared.
 - **A backward written for the layout**: no autograd graph; the gradients land in one flat
   buffer beside the weights, so an optimizer step is a few element-wise kernels over every
-  member (see :class:`zoo.batched.optim.StackedSGD`).
+  member (see :class:`zoo.batched.stacked_optim.StackedSGD`).
 
 The members stay independent, but a product or a sum may round differently from a member's
 solo run, so each member's numbers are within float32 rounding of it, not equal to it.
@@ -25,22 +25,24 @@ solo run, so each member's numbers are within float32 rounding of it, not equal 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
 
+from zoo.batched.batch_plan import ChainLayer
 from zoo.batched.chain import FAST_CHUNK_BYTES, ChainWeights, with_bias
-from zoo.batched.plan import ChainLayer
 
-_FORWARD = {
+_FORWARD: dict[str | None, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "relu": lambda h, out: torch.clamp_min(h, 0.0, out=out),
     "tanh": lambda h, out: torch.tanh(h, out=out),
     "sigmoid": lambda h, out: torch.sigmoid(h, out=out),
     None: lambda h, out: out.copy_(h),
 }
-_BACKWARD = {  # (gradient, the activation's output) -> the gradient before it, in place
+_BACKWARD: dict[
+    str | None, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+] = {  # (gradient, the activation's output) -> the gradient before it, in place
     "relu": lambda g, y: torch.ops.aten.threshold_backward(g, y, 0.0, grad_input=g),
     "tanh": lambda g, y: torch.ops.aten.tanh_backward(g, y, grad_input=g),
     "sigmoid": lambda g, y: torch.ops.aten.sigmoid_backward(g, y, grad_input=g),

@@ -31,7 +31,7 @@ def stacked_linear(
     """[K, N, in] (or an [N, in] input expanded to K) -> [K, N, out], each seed as if alone."""
     if bias is None:
         bias = torch.zeros(weight.shape[:2], dtype=weight.dtype, device=weight.device)
-    key = _layout_key("linear", x, weight, bias) + (x.requires_grad,)
+    key = (*_layout_key("linear", x, weight, bias), x.requires_grad)
     way = _LINEAR_WAYS.get(key)
     if way is None:
         way = _LINEAR_WAYS[key] = _fastest_exact_linear(x, weight, bias)

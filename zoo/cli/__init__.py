@@ -7,8 +7,10 @@ package does not import torch, so ``zoo --help`` and ``zoo --version`` answer at
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -54,8 +56,14 @@ for module in (catalogue_commands, run_commands, model_commands, compare_command
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run the command line; return its exit status."""
-    warnings.showwarning = _show_warning
+    """Run the command line; return its exit status. zoo's warnings print as ``zoo: ...``
+    lines while it runs; the caller's warning settings are as they were afterwards."""
+    with warnings.catch_warnings():  # restores showwarning and the filters on the way out
+        warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
+        return _run(args)
+
+
+def _run(args: list[str] | None) -> int:
     try:
         result = cli.main(args=args, prog_name="zoo", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -101,10 +109,8 @@ def _error(where: str, message: str) -> None:
     click.echo(f"{where}: error: {printable(message)}", err=True)  # one line, data escaped
 
 
-_default_showwarning = warnings.showwarning
-
-
 def _show_warning(
+    others: Callable[..., None],
     message: Warning | str,
     category: type[Warning],
     filename: str,
@@ -115,7 +121,7 @@ def _show_warning(
     if issubclass(category, ZooWarning):
         warn(str(message))
     else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+        others(message, category, filename, lineno, file, line)  # as the caller shows them
 
 
 if __name__ == "__main__":

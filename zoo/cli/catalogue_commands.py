@@ -27,7 +27,7 @@ def list_command(
 
     PATTERN is a shell wildcard, e.g. 'circle-*'.
     """
-    entries = zoo.model_entries(pattern, registry=registry)
+    entries = zoo.list_models(pattern, registry=registry, details=True)
     if with_weights:
         entries = [entry for entry in entries if entry.weights is not None]
     if as_json:
@@ -63,7 +63,7 @@ def _weights(entry: Any) -> str:
 @json_option
 def datasets_command(pattern: str | None, as_json: bool) -> None:
     """List the datasets, with their plugin."""
-    specs = zoo.dataset_entries(pattern)
+    specs = zoo.list_datasets(pattern, details=True)
     if as_json:
         echo_json(
             [{"name": s.name, "plugin": s.plugin.name, "description": s.description} for s in specs]

@@ -1,4 +1,4 @@
-"""Shell completion of model and dataset names (click's; see README for turning it on)."""
+"""Shell completion of model names (click's; see README for turning it on)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,7 @@ def complete_models(ctx: click.Context, param: click.Parameter, incomplete: str)
     import zoo
 
     try:
-        entries = zoo.model_entries(f"{incomplete}*")
+        entries = zoo.list_models(f"{incomplete}*", details=True)
     except Exception:  # a completion must never break the shell
         return []
     return [CompletionItem(e.name, help=e.description or "") for e in entries]
-
-
-def complete_datasets(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    import zoo
-
-    try:
-        specs = zoo.dataset_entries(f"{incomplete}*")
-    except Exception:  # a completion must never break the shell
-        return []
-    items = [CompletionItem(s.name, help=s.description or "") for s in specs]
-    return items + [CompletionItem(incomplete, type="file")] if not items else items

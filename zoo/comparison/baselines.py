@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.batched.plan import batch_plan
+from zoo.batched.batch_plan import batch_plan
 from zoo.comparison.execute import JobResult
 from zoo.comparison.plan import Job
 from zoo.config.resolve import TrainConfig

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from zoo.comparison.execute import Chunk, JobResult, Progress, Stopped, run_chunk
+from zoo.comparison.execute import Chunk, JobResult, Stopped, run_chunk
 from zoo.comparison.plan import Job
 from zoo.comparison.workers import pack, unpack
 from zoo.errors import ClusterError, ConfigError, ZooError, describe_exception
+from zoo.training.records import Progress
 
 EXTRA = "pip install 'torch-zoo[ray]'"
 GPU_SHARE = 0.25  # of one GPU per chunk: four chunks share a card

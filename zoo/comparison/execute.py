@@ -14,17 +14,15 @@ from typing import TypeVar
 
 import torch
 
-from zoo.batched.plan import batch_plan
-from zoo.batched.trainer import BatchedTrainer
+from zoo.batched.batch_plan import batch_plan
+from zoo.batched.batched_trainer import BatchedTrainer
 from zoo.comparison.plan import Job
 from zoo.training.experiment import Experiment, TensorSplit
-from zoo.training.records import FitResult, LogRow, RunSummary
+from zoo.training.records import FitResult, LogRow, Progress, RunSummary
 from zoo.training.trainer import Trainer
 
 Weights = dict[str, torch.Tensor]
 T = TypeVar("T")
-# Progress of a comparison: (units done, units in all), a unit being one seed's epoch.
-Progress = Callable[[int, int], None]
 Member = tuple[int, int]  # (job index, seed)
 
 
@@ -97,17 +95,6 @@ def run_chunks(
         for index, part in run_chunk(jobs, chunk, advance, should_stop):
             keep(index, part)
         done += chunk.units(jobs)
-
-
-def run_seeds(
-    job: Job,
-    seeds: Sequence[int],
-    on_progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> JobResult:
-    """Train ``seeds`` of ``job`` (see :func:`run_chunk`)."""
-    chunk = Chunk(tuple((0, seed) for seed in seeds))
-    return run_chunk([job], chunk, on_progress, should_stop)[0][1]
 
 
 def run_chunk(

@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo.comparison import report_figures
 from zoo.comparison.execute import JobResult, merge
-from zoo.comparison.plan import SOURCES, Job
+from zoo.comparison.pictures import page_boundary, page_curves
+from zoo.comparison.plan import SOURCES
 from zoo.comparison.report import has_validation, heading, summary_cells, summary_headers
-from zoo.comparison.runner import Request, plan_request
+from zoo.comparison.runner import comparison_inputs, kept_plan
 from zoo.comparison.store import ComparisonFolder
-from zoo.config.layers import user_paths
-from zoo.config.setup import open_zoo
 from zoo.errors import RunFolderError
+from zoo.runs.figures import intervals_figure, png_uri, spread_figure
 from zoo.runs.outputs import check_output, write_output
 
 if TYPE_CHECKING:
@@ -82,19 +81,17 @@ def from_folder(path: PathLike) -> ReportData:
             f"{folder}: not a zoo compare folder (no {store.REQUEST}); "
             f"make one with: zoo compare MODELS --out {folder}"
         )
-    request = Request(**store.request())
+    store.request()  # compare.json is checked before results.json is looked for
     if not (folder / store.RESULTS).exists():
         raise RunFolderError(
             f"{folder}: the comparison has not finished (no {store.RESULTS}); "
             f"finish it with: zoo compare --resume {folder}"
         )
     data = store.results()
-    plugins, catalogue = open_zoo(request.registry)
-    planned = plan_request(request, plugins, catalogue)
+    request, planned = kept_plan(store)
     parts = store.load(planned)
     jobs = [merge(job, parts[index]) for index, job in enumerate(planned) if index in parts]
-    inputs = [*store.files(), *user_paths(request.registry), *_data_files(planned)]
-    return ReportData(data, jobs, str(folder), tuple(map(str, dict.fromkeys(inputs))))
+    return ReportData(data, jobs, str(folder), comparison_inputs(planned, request, store))
 
 
 def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> Path:
@@ -108,11 +105,6 @@ def write_report(report: ReportData, path: PathLike, *, follow: bool = True) -> 
         raise RunFolderError(
             f"{path}: cannot write the report ({exc.strerror or exc}); choose another path"
         ) from None
-
-
-def _data_files(jobs: Sequence[Job]) -> list[str]:
-    paths = (job.config.dataset_params.get("path") for job in jobs)
-    return [path for path in paths if isinstance(path, str)]
 
 
 def render(report: ReportData) -> str:
@@ -173,14 +165,14 @@ def _summary_section(data: dict[str, Any]) -> str:
         cells = (_summary_row(row, grid, seeds, validation) for row, seeds in zip(rows, nothing))
         parts += [*cells, "</tbody></table></div>"]
         parts += [_nothing_note(row, grid, n) for row, n in zip(rows, nothing) if n[0]]
-        picture = report_figures.intervals(rows, grid)
+        picture = png_uri(intervals_figure(rows, grid))
         alt = f"interquartile mean and difference from the best, with 95% intervals, on {dataset}"
         caption = (
             f"On {dataset}: each model's interquartile mean of test accuracy (left) and its "
             "mean paired difference from the best (right), each with its 95% interval."
         )
         parts.append(_figure(picture, alt, caption))
-        picture = report_figures.spread(rows, results)
+        picture = png_uri(spread_figure(rows, results))
         alt = f"test accuracy per seed of each model on {dataset}"
         parts.append(_figure(picture, alt, f"Test accuracy over the seeds on {dataset}."))
     parts.append("</section>")
@@ -236,7 +228,7 @@ def _boundary_section(jobs: Sequence[JobResult]) -> str:
         for job in drawable:
             name = f"{job.job.model} on {job.job.dataset}"
             caption = f"{name}: its first seed over the test points."
-            parts.append(_figure(report_figures.boundary(job), f"boundary of {name}", caption))
+            parts.append(_figure(png_uri(page_boundary(job)), f"boundary of {name}", caption))
         parts.append("</div>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -248,7 +240,7 @@ def _curve_section(jobs: Sequence[JobResult]) -> str:
         if any(job.histories):
             name = f"{job.job.model} on {job.job.dataset}"
             caption = f"{name}: the line is the mean over the seeds, the band min to max."
-            picture = report_figures.curves(job)
+            picture = png_uri(page_curves(job))
             parts.append(_figure(picture, f"accuracy and loss curves of {name}", caption))
     parts.append("</section>")
     return "\n".join(parts)

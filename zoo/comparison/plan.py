@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,7 +17,7 @@ from zoo.comparison.grid import OPTIMIZER_NUMBERS, combinations, label, override
 from zoo.config.layers import Catalogues
 from zoo.config.resolve import TrainConfig, resolve
 from zoo.errors import ConfigError, UnknownNameError
-from zoo.names import matches
+from zoo.names import Registry, matches
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import DatasetSpec, ModelSpec
 from zoo.settings import InvalidSetting, check_setting
@@ -100,6 +100,35 @@ class Job:
         )
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a comparison was asked for. :func:`zoo.compare` builds it from its arguments;
+    :func:`compare` checks it and plans it, and keeps the planned request (names expanded,
+    ``seeds`` a list, the grid normalised) in an ``--out`` folder to resume it."""
+
+    models: Sequence[str]  # names or wildcards; planned: names
+    datasets: Sequence[str] | None
+    seeds: Sequence[int] | int | None  # the seeds, or a count from the configured seed (None: 10)
+    reach: float  # the test accuracy (%) whose first epoch is reported
+    baselines: bool
+    settings: dict[str, Any]  # every model's settings (None: not given)
+    registry: Registry  # the user's catalogues
+    grid: Mapping[str, Sequence[Any]] | None = None  # a sweep's settings and their values
+    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
+    vary: Sequence[str] | str | None = None  # the sources of variance (None: init)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    def seed_values(self) -> list[int]:
+        """The seeds of a planned request (a count, or None, is listed when it is planned)."""
+        return [] if self.seeds is None or isinstance(self.seeds, int) else list(self.seeds)
+
+    def sources(self) -> tuple[str, ...]:
+        """What each seed changes, in its usual order."""
+        return check_vary(self.vary)
+
+
 def check_vary(vary: str | Sequence[str] | None) -> tuple[str, ...]:
     """``vary`` as a tuple of sources in their usual order: ``'init,split'``, a list of
     names, ``'all'`` or None (``init``: the weights only, as before there was a choice)."""
@@ -137,10 +166,11 @@ def expand_models(names: Sequence[str], known: Sequence[tuple[str, str]]) -> lis
     return list(dict.fromkeys(expanded))
 
 
-def seed_list(seeds: int | None, seed_values: Sequence[int] | None, first: int) -> list[int]:
-    """``seed_values`` as given, or ``seeds`` consecutive seeds from ``first``
+def seed_list(seeds: Sequence[int] | int | None, first: int) -> list[int]:
+    """The seeds as listed, or ``seeds`` consecutive seeds from ``first``
     (:data:`DEFAULT_SEEDS` by default)."""
-    if seed_values is not None:
+    if seeds is not None and not isinstance(seeds, int):  # zoo.compare's seed_list
+        seed_values = seeds
         if isinstance(seed_values, (str, bytes)) or not seed_values:
             raise ConfigError("seed_list: must list one or more whole numbers, e.g. [1, 2, 3]")
         try:
@@ -154,28 +184,20 @@ def seed_list(seeds: int | None, seed_values: Sequence[int] | None, first: int) 
     return list(range(first, first + count))
 
 
-def plan_jobs(
-    models: Sequence[str],
-    datasets: Sequence[str] | None,
-    seeds: Sequence[int],
-    plugins: Plugins,
-    catalogue: Catalogues,
-    overrides: dict[str, Any],
-    grid: dict[str, list[Any]] | None = None,
-    exact: bool | None = None,
-    vary: Sequence[str] = ("init",),
-) -> list[Job]:
+def plan_jobs(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
     """One prepared job per (model, dataset, combination of the grid): the given datasets,
     or each model's own."""
+    seeds = tuple(request.seed_values())
+    overrides, grid, vary = request.settings, request.grid, request.sources()
     jobs = []
     splits: dict[str, Any] = {}  # splits and loaded datasets, each made once
-    for model in models:
+    for model in request.models:
         default, _ = resolve(model, plugins, catalogue, overrides)
-        for dataset in dict.fromkeys(datasets or [default.dataset]):
+        for dataset in dict.fromkeys(request.datasets or [default.dataset]):
             for point in combinations(grid or {}):
                 settings = overrides_for(point, {**overrides, "dataset": dataset})
                 prepare = functools.partial(_prepare, model, settings, plugins, catalogue, splits)
-                jobs.append(_job(model, prepare, tuple(seeds), point, exact, tuple(vary)))
+                jobs.append(_job(model, prepare, seeds, point, request.exact, vary))
     if all(not job.varied() for job in jobs):
         raise ConfigError(
             "vary: every model trains full batch, so there is no batch order to vary and the "

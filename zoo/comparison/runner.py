@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from zoo.comparison.cluster import Connection, HeadLost, check_cluster
 from zoo.comparison.comparison_events import ComparisonEvents, comparison_info
-from zoo.comparison.execute import JobResult, Progress, Stopped, merge, plan_chunks, run_chunks
+from zoo.comparison.execute import JobResult, Stopped, merge, plan_chunks, run_chunks
 from zoo.comparison.grid import check_grid
-from zoo.comparison.plan import Job, check_vary, expand_models, plan_jobs, seed_list
+from zoo.comparison.plan import Job, Request, check_vary, expand_models, plan_jobs, seed_list
 from zoo.comparison.store import ComparisonFolder
 from zoo.comparison.summary import Comparison, summarise
 from zoo.comparison.workers import run_in_processes, worker_count
-from zoo.config.layers import Catalogues, Registry, user_paths
-from zoo.config.listing import model_entries
+from zoo.config.checks import open_zoo
+from zoo.config.layers import Catalogues, user_paths
+from zoo.config.model_entries import model_entries
 from zoo.config.resolve import resolve
-from zoo.config.setup import open_zoo
 from zoo.errors import ClusterError, ConfigError, TrainingInterrupted
 from zoo.plugins.events import Events
 from zoo.plugins.loaded import Plugins
@@ -28,116 +28,84 @@ from zoo.runs.folder import claim_run_dir
 from zoo.runs.lock import hold
 from zoo.runs.run_events import open_events
 from zoo.training.interrupts import StopRequests
+from zoo.training.records import Progress
 
 PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
-class Request:
-    """What a comparison was asked for: kept in an ``--out`` folder to resume it."""
+class Launch:
+    """Where and how a comparison's seeds train, and who hears of them: not part of what
+    was asked, so never kept (a resumed comparison may train elsewhere)."""
 
-    models: list[str]
-    datasets: list[str] | None
-    seeds: list[int]
-    reach: float  # the test accuracy (%) whose first epoch is reported
-    baselines: bool
-    settings: dict[str, Any]
-    registry: str | list[str] | None  # the user's catalogues
-    grid: dict[str, list[Any]] = field(default_factory=dict)  # a sweep's settings and values
-    exact: bool | None = None  # the kernels: exact, fast, or None for the device's default
-    vary: list[str] = field(default_factory=lambda: ["init"])  # the sources of variance
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+    workers: int | None = None  # processes (--jobs), or chunks per stack on Ray
+    on_progress: Progress | None = None
+    cluster: str | None = None
+    cluster_address: str | None = None
+    loggers: Sequence[Any] | None = None
 
 
-def compare(
-    models: Sequence[str],
-    *,
-    datasets: Sequence[str] | None = None,
-    seeds: int | None = None,
-    seed_values: Sequence[int] | None = None,
-    reach: float = 99.0,
-    baselines: bool = False,
-    workers: int | None = None,
-    out: PathLike | None = None,
-    registry: Registry = None,
-    on_progress: Progress | None = None,
-    overrides: dict[str, Any] | None = None,
-    grid: Mapping[str, Any] | None = None,
-    cluster: str | None = None,
-    cluster_address: str | None = None,
-    exact: bool | None = None,
-    loggers: Sequence[Any] | None = None,
-    vary: str | Sequence[str] | None = None,
-) -> Comparison:
-    """See :func:`zoo.compare`: names and settings in, a finished comparison out."""
-    check_cluster(cluster, cluster_address)
-    settings = _checked(overrides, exact, reach)
-    sources = list(check_vary(vary))
-    swept = check_grid(grid, settings)
-    plugins, catalogue = open_zoo(registry)
-    entries = model_entries(plugins, catalogue)
-    names = expand_models(list(models), [(e.name, e.qualified_name) for e in entries])
-    if not names:
-        raise ConfigError("name at least one model to compare")
-    first_seed = resolve(names[0], plugins, catalogue, settings)[0].seed
-    seeds_used = seed_list(seeds, seed_values, first_seed)
-    settings.pop("seed", None)
-    shown = [str(path) for path in user_paths(registry)] or None
-    datasets = list(datasets) if datasets else None
-    request = Request(
-        names, datasets, seeds_used, reach, baselines, settings, shown, swept, exact, sources
-    )
-    jobs = plan_request(request, plugins, catalogue)
-    events = open_events(loggers)
-    with backend(jobs, workers, cluster, cluster_address) as where:  # before any file
+def compare(request: Request, launch: Launch, out: PathLike | None = None) -> Comparison:
+    """See :func:`zoo.compare`: a request in, a finished comparison out."""
+    check_cluster(launch.cluster, launch.cluster_address)
+    plugins, catalogue = open_zoo(request.registry)
+    request = planned_request(request, plugins, catalogue)
+    jobs = plan_jobs(request, plugins, catalogue)
+    events = open_events(launch.loggers)
+    with backend(jobs, launch) as where:  # before any file
         if out is None:
-            return _run(jobs, request, where, on_progress, None, {}, events)
+            return _run(jobs, request, where, launch.on_progress, None, {}, events)
         path = claim_run_dir(out)
         with hold(path):  # the folder's only writer until the report is written
             folder = ComparisonFolder(path)
             folder.start(request.to_dict())
-            return _run(jobs, request, where, on_progress, folder, {}, events)
+            return _run(jobs, request, where, launch.on_progress, folder, {}, events)
 
 
-def resume_comparison(
-    path: PathLike,
-    *,
-    workers: int | None = None,
-    on_progress: Progress | None = None,
-    cluster: str | None = None,
-    cluster_address: str | None = None,
-    loggers: Sequence[Any] | None = None,
-) -> Comparison:
+def planned_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> Request:
+    """``request`` checked, its wildcards expanded and its seeds listed: what is kept."""
+    settings = _checked(request.settings, request.exact, request.reach)
+    sources = list(check_vary(request.vary))
+    swept = check_grid(request.grid, settings)
+    entries = model_entries(plugins, catalogue)
+    names = expand_models(list(request.models), [(e.name, e.qualified_name) for e in entries])
+    if not names:
+        raise ConfigError("name at least one model to compare")
+    first_seed = resolve(names[0], plugins, catalogue, settings)[0].seed
+    seeds = seed_list(request.seeds, first_seed)
+    settings.pop("seed", None)
+    return replace(
+        request,
+        models=names,
+        datasets=list(request.datasets) if request.datasets else None,
+        seeds=seeds,
+        settings=settings,
+        registry=[str(path) for path in user_paths(request.registry)] or None,
+        grid=swept,
+        vary=sources,
+    )
+
+
+def resume_comparison(path: PathLike, launch: Launch) -> Comparison:
     """See :func:`zoo.resume_comparison`: only the seeds the folder lacks are trained."""
-    check_cluster(cluster, cluster_address)
+    check_cluster(launch.cluster, launch.cluster_address)
     folder = ComparisonFolder(Path(path))
     with hold(folder.path):  # before anything is read: another writer may be mid-file
-        request = Request(**folder.request())
-        request = replace(request, grid=check_grid(request.grid, request.settings))
-        plugins, catalogue = open_zoo(request.registry)
-        jobs = plan_request(request, plugins, catalogue)
+        request, jobs = kept_plan(folder)
         finished = folder.load(jobs)
-        events = open_events(loggers)
-        with backend(jobs, workers, cluster, cluster_address) as where:
+        events = open_events(launch.loggers)
+        with backend(jobs, launch) as where:
             folder.tidy()  # everything was checked: the folder may change now
-            return _run(jobs, request, where, on_progress, folder, finished, events)
+            return _run(jobs, request, where, launch.on_progress, folder, finished, events)
 
 
-def plan_request(request: Request, plugins: Plugins, catalogue: Catalogues) -> list[Job]:
-    """The jobs of ``request``, each prepared (see :func:`zoo.comparison.plan.plan_jobs`)."""
-    return plan_jobs(
-        request.models,
-        request.datasets,
-        request.seeds,
-        plugins,
-        catalogue,
-        request.settings,
-        request.grid,
-        request.exact,
-        request.vary,
-    )
+def kept_plan(folder: ComparisonFolder) -> tuple[Request, list[Job]]:
+    """The request kept in ``folder``'s compare.json and its jobs, planned again exactly as
+    :func:`compare` planned them: the one way back from a folder (resume, report, anything)."""
+    request = Request(**folder.request())
+    request = replace(request, grid=check_grid(request.grid, request.settings))
+    plugins, catalogue = open_zoo(request.registry)
+    return request, plan_jobs(request, plugins, catalogue)
 
 
 def _checked(overrides: dict[str, Any] | None, exact: Any, reach: Any) -> dict[str, Any]:
@@ -180,16 +148,15 @@ class Backend:
 
 
 @contextmanager
-def backend(
-    jobs: Sequence[Job], workers: int | None, cluster: str | None, address: str | None
-) -> Iterator[Backend]:
+def backend(jobs: Sequence[Job], launch: Launch) -> Iterator[Backend]:
     """This machine's worker processes, or a Ray connection for the comparison's length."""
-    if cluster is None:
+    workers = launch.workers
+    if launch.cluster is None:
         yield Backend(worker_count(jobs, workers))
         return
     from zoo.comparison.cluster import chunks_per_stack, connected
 
-    with connected(address) as connection:
+    with connected(launch.cluster_address) as connection:
         devices = {job.experiment.device.type for job in jobs}
         parts = chunks_per_stack(connection.ray.cluster_resources(), devices)  # GPU work?
         yield Backend(max(1, workers) if workers is not None else parts, connection)
@@ -205,7 +172,7 @@ def _run(
     events: Events,
 ) -> Comparison:
     out_dir = folder.path if folder is not None else None
-    info = comparison_info(request.models, jobs, request.seeds, request.settings, out_dir)
+    info = comparison_info(request.models, jobs, request.seed_values(), request.settings, out_dir)
     with ComparisonEvents(events, info).running() as told:
         # Ray connects before the handlers are set: its own SIGTERM handler would replace ours.
         with StopRequests() as stop:
@@ -219,8 +186,8 @@ def _run(
             from zoo.comparison.baselines import run_baselines
 
             results += run_baselines(jobs)
-        comparison = summarise(results, request.reach, request.grid, request.vary)
-        comparison = replace(comparison, inputs=_inputs(jobs, request, folder))
+        comparison = summarise(results, request.reach, request.grid, request.sources())
+        comparison = replace(comparison, inputs=comparison_inputs(jobs, request, folder))
         if folder is not None:
             save_comparison(comparison, folder.path, own=True)
         return comparison
@@ -257,7 +224,9 @@ def _train(
     return [merge(job, parts[index]) for index, job in enumerate(jobs)]
 
 
-def _inputs(jobs: list[Job], request: Request, folder: ComparisonFolder | None) -> tuple[str, ...]:
+def comparison_inputs(
+    jobs: Sequence[Job], request: Request, folder: ComparisonFolder | None
+) -> tuple[str, ...]:
     """The files a comparison was made from: what none of its outputs may replace."""
     paths = [job.config.dataset_params.get("path") for job in jobs]
     found = [path for path in paths if isinstance(path, str)]
@@ -314,8 +283,8 @@ def plot_comparison(comparison: Comparison, path: PathLike, *, follow: bool = Tr
     """One PNG: each compared model's boundary (its first seed) over its test points, or for
     a sweep, test accuracy against each swept setting."""
     from zoo.comparison.pictures import figure
+    from zoo.runs.figures import png
     from zoo.runs.outputs import write_output
-    from zoo.runs.plotting import png
 
     picture = png(figure(comparison))
     write_output(path, picture, inputs=comparison.inputs, what="picture", follow=follow)

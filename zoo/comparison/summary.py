@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -249,7 +249,7 @@ class Comparison:
 def summarise(
     results: Sequence[JobResult],
     reach: float,
-    grid: dict[str, list[Any]] | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
     vary: Sequence[str] = ("init",),
 ) -> Comparison:
     """Per-seed records and per-(model, dataset, settings) statistics, best first, with
@@ -286,7 +286,7 @@ def summarise(
         ordered += _judge(block, records) if block else []
         ordered += [r for r in rows if r.dataset == dataset and r.failed is not None]
     seeds = list(dict.fromkeys(seed for result in results for seed in result.job.seeds))
-    return Comparison(records, ordered, seeds, reach, list(results), dict(grid or {}), list(vary))
+    return Comparison(records, ordered, seeds, reach, list(results), _lists(grid), list(vary))
 
 
 def ranked_on_validation(rows: Sequence[SummaryRow]) -> bool:
@@ -358,3 +358,7 @@ def _labelled(model: str, point: dict[str, Any]) -> str:
 def _mean(values: Sequence[float | None]) -> float | None:
     finite = [v for v in values if v is not None and math.isfinite(v)]
     return statistics.fmean(finite) if finite else None
+
+
+def _lists(grid: Mapping[str, Sequence[Any]] | None) -> dict[str, list[Any]]:
+    return {key: list(values) for key, values in (grid or {}).items()}

@@ -20,9 +20,10 @@ from typing import Any
 
 import torch
 
-from zoo.comparison.execute import Chunk, JobResult, Progress, Stopped, run_chunk
+from zoo.comparison.execute import Chunk, JobResult, Stopped, run_chunk
 from zoo.comparison.plan import Job
 from zoo.training.devices import resolve_device
+from zoo.training.records import Progress
 
 MOST_WORKERS = 256
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

@@ -111,7 +111,7 @@ def shown(key: Any) -> str:
     return repr(key)
 
 
-class _Located(dict):
+class _Located(dict[Any, Any]):
     """A mapping from the YAML file that remembers its own line and each key's line."""
 
     line: int
@@ -203,7 +203,7 @@ class _Problem(Exception):
 
 def _parse(path: Path, text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except _Problem as exc:
         raise CatalogueError(f"{path}:{exc.line}: {exc}") from None
     except yaml.MarkedYAMLError as exc:

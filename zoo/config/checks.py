@@ -1,16 +1,33 @@
-"""Checking the catalogues against the plugins: every entry names a model and a dataset that
-exist, with parameters their factory and loader accept; problems carry ``file:line``."""
+"""The plugins and the catalogues, loaded and checked against each other (:func:`open_zoo`):
+every entry names a model and a dataset that exist, with parameters their factory and loader
+accept; problems carry ``file:line``."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from zoo.config.catalogue import Catalogue, CatalogueEntry, shown
-from zoo.config.layers import Catalogues
-from zoo.errors import CatalogueError, UnknownNameError
-from zoo.names import did_you_mean
+from zoo.config.layers import Catalogues, load_catalogues
+from zoo.errors import CatalogueError, CatalogueWarning, UnknownNameError
+from zoo.names import Registry, did_you_mean
 from zoo.plugins.loaded import Plugins
+from zoo.plugins.loader import load_plugins
 from zoo.plugins.specs import refused_parameter
+
+_NOTED: set[str] = set()
+
+
+def open_zoo(registry: Registry = None) -> tuple[Plugins, Catalogues]:
+    """The loaded plugins (once per process) and the catalogues (zoo's own, then the user's
+    from ``$ZOO_REGISTRY`` and ``registry``), checked against each other."""
+    plugins = load_plugins()
+    catalogue = load_catalogues(registry)
+    for note in check_catalogues(catalogue, plugins):
+        if note not in _NOTED:  # once per process, however often the catalogue is read
+            _NOTED.add(note)
+            warnings.warn(note, CatalogueWarning, stacklevel=3)
+    return plugins, catalogue
 
 
 def check_catalogues(catalogues: Catalogues, plugins: Plugins) -> list[str]:

@@ -10,16 +10,14 @@ Files come from ``$ZOO_REGISTRY`` (paths separated by ``os.pathsep``), then ``--
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from zoo.config.catalogue import Catalogue, CatalogueEntry, default_path, load_catalogue
-from zoo.names import is_csv_path
+from zoo.names import Registry, is_csv_path
 
 PathLike = str | os.PathLike[str]
-Registry = PathLike | Sequence[PathLike] | None  # what `registry=` and --registry accept
 
 
 @dataclass(frozen=True)

@@ -159,12 +159,12 @@ def _csv_table(values: dict[str, Any], sources: dict[str, str]) -> None:
         values["dataset_params"] = {**values["dataset_params"], "path": values["dataset"]}
         sources["dataset_params.path"] = sources["dataset"]
     params = values["dataset_params"]
-    if (values["dataset"] == "csv" or is_csv_path(values["dataset"])) and "target" not in params:
-        if isinstance(params.get("path"), str):
-            layout = {key: params[key] for key in ("skip_rows", "header") if key in params}
-            target = last_column(params["path"], **layout)
-            values["dataset_params"] = {**params, "target": target}
-            sources["dataset_params.target"] = "the file's last column"
+    csv = values["dataset"] == "csv" or is_csv_path(values["dataset"])
+    if csv and "target" not in params and isinstance(params.get("path"), str):
+        layout = {key: params[key] for key in ("skip_rows", "header") if key in params}
+        target = last_column(params["path"], **layout)
+        values["dataset_params"] = {**params, "target": target}
+        sources["dataset_params.target"] = "the file's last column"
 
 
 def find_model(name: str, plugins: Plugins, catalogues: Catalogues) -> ModelSpec:

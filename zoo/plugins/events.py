@@ -21,12 +21,13 @@ from __future__ import annotations
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pluggy
 
 from zoo import hookspecs
 from zoo.errors import ConfigError, PluginError, ZooError, describe_exception
+from zoo.plugins.call import call_plugin
 from zoo.plugins.isolation import Provider, isolated
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.loader import ENTRY_POINT_GROUP, event_hooks, hook_functions, register_checked
@@ -131,16 +132,16 @@ def choose_loggers(chosen: Sequence[Any] | str | None, plugins: Plugins) -> list
 def make_logger(spec: LoggerSpec) -> Any:
     """The logger's object, made by its factory; a missing package is one line on what to
     install."""
-    try:
-        return spec.factory()
-    except ModuleNotFoundError as exc:
-        fix = f": pip install '{spec.install}'" if spec.install else ""
-        missing = exc.name or "a module"
-        raise ConfigError(
-            f"logger {spec.name!r} needs {missing}, which is not installed{fix}"
-        ) from None
-    except (KeyboardInterrupt, ZooError):  # the plugin's own one-line message
-        raise
-    except BaseException as exc:
+
+    def failed(exc: BaseException) -> NoReturn:
+        if isinstance(exc, ModuleNotFoundError):
+            fix = f": pip install '{spec.install}'" if spec.install else ""
+            missing = exc.name or "a module"
+            raise ConfigError(
+                f"logger {spec.name!r} needs {missing}, which is not installed{fix}"
+            ) from None
         error = describe_exception(exc, spec.plugin.module)
         raise PluginError(f"logger {spec.name!r} could not start: {error}") from None
+
+    # a ZooError is the plugin's own one-line message
+    return call_plugin(spec.factory, failed, passes=(ZooError,))

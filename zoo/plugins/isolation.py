@@ -22,6 +22,7 @@ from typing import Any
 import pluggy
 
 from zoo.errors import HookWarning, PluginError, describe_exception
+from zoo.plugins.call import call_plugin
 from zoo.plugins.loader import hook_functions, strict
 
 Function = Callable[..., Any]
@@ -84,17 +85,12 @@ def _guard(
     if inspect.isgeneratorfunction(function) and options["hookwrapper"]:
         return functools.wraps(function)(_old_style_wrapper(function, hook, provider))
 
+    def failed(exc: BaseException) -> None:
+        provider.fail(hook, exc)
+
     @functools.wraps(function)
     def call(*args: Any) -> Any:
-        if provider.failed:
-            return None
-        try:
-            return function(*args)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # SystemExit too: a plugin never ends zoo
-            provider.fail(hook, exc)
-            return None
+        return None if provider.failed else call_plugin(lambda: function(*args), failed)
 
     return call
 
@@ -139,17 +135,14 @@ def _started(
     """The wrapper run up to its ``yield``; None if it failed (or its provider had)."""
     if teardown is None:
         return None
-    try:
-        next(teardown)
-    except StopIteration:
-        provider.fail(hook, RuntimeError("a wrapper must yield once; it returned first"))
-        return None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
+
+    def failed(exc: BaseException) -> Generator[None, Any, Any] | None:
+        if isinstance(exc, StopIteration):
+            exc = RuntimeError("a wrapper must yield once; it returned first")
         provider.fail(hook, exc)
         return None
-    return teardown
+
+    return call_plugin(lambda: (next(teardown), teardown)[1], failed)
 
 
 def _finish(

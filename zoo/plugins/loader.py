@@ -29,6 +29,7 @@ import pluggy
 from zoo import hookspecs
 from zoo.errors import PluginError, PluginWarning, describe_exception
 from zoo.names import did_you_mean
+from zoo.plugins.call import call_plugin
 from zoo.plugins.loaded import Plugins, Registrations
 from zoo.plugins.specs import PluginFailure, PluginInfo
 
@@ -49,17 +50,28 @@ def load_plugins() -> Plugins:
     selected, plugins.excluded = _select(list(found.values()))  # one per name and module
     for entry_point in selected:
         plugin = _describe(entry_point)
-        try:
-            with _SlowNotice(plugin):
-                plugins.add(_load(manager, entry_point, plugin))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # a plugin's failure, sys.exit included, is its own
-            _unregister(manager, plugin.name)
-            failure = PluginFailure(plugin, describe_exception(exc, plugin.module))
-            plugins.add_failure(failure)
-            _report(failure)
+        call_plugin(
+            functools.partial(_load_noted, manager, entry_point, plugin, plugins),
+            functools.partial(_failed, manager, plugin, plugins),
+        )
     return plugins
+
+
+def _load_noted(
+    manager: pluggy.PluginManager, entry_point: EntryPoint, plugin: PluginInfo, plugins: Plugins
+) -> None:
+    with _SlowNotice(plugin):
+        plugins.add(_load(manager, entry_point, plugin))
+
+
+def _failed(
+    manager: pluggy.PluginManager, plugin: PluginInfo, plugins: Plugins, exc: BaseException
+) -> None:
+    """A plugin's failure is its own: it is reported, the others load."""
+    _unregister(manager, plugin.name)
+    failure = PluginFailure(plugin, describe_exception(exc, plugin.module))
+    plugins.add_failure(failure)
+    _report(failure)
 
 
 class _SlowNotice:

@@ -225,14 +225,11 @@ def _pairs(items: Iterable[tuple[Any, Any]]) -> str:
 
 
 def _settings(record: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for key, value in record["settings"].items():
-        if isinstance(value, dict):
-            value = _pairs(value.items()) or "none"
-        else:
-            value = md(value)
-        rows.append([md(key), value])
-    return rows
+    return [[md(key), _setting(value)] for key, value in record["settings"].items()]
+
+
+def _setting(value: Any) -> str:
+    return (_pairs(value.items()) or "none") if isinstance(value, dict) else md(value)
 
 
 def _results(record: dict[str, Any]) -> str:

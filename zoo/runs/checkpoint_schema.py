@@ -48,7 +48,8 @@ def _param_group(value: Any, field: str) -> dict[str, Any]:
             raise SchemaError(field, f"has a key that is not a name: {shown(key)}")
         if key != "params":
             _hyper_parameter(item, at(field, key))
-    return value
+    checked: dict[str, Any] = value  # checked above
+    return checked
 
 
 def _optimizer(value: Any, field: str) -> dict[str, Any]:
@@ -62,7 +63,8 @@ def _optimizer(value: Any, field: str) -> dict[str, Any]:
             raise SchemaError(where, "belongs to no parameter of param_groups")
         for key, item in mapping(state, where).items():
             _state_value(item, at(where, key))
-    return value
+    checked: dict[str, Any] = value  # checked above
+    return checked
 
 
 def _generator_state(value: Any, field: str) -> torch.Tensor:
@@ -78,7 +80,8 @@ def _rng(value: Any, field: str) -> dict[str, Any]:
         _generator_state(value["batches"], at(field, "batches"))
     if "cuda" in value:
         items(_generator_state, most=1024)(value["cuda"], at(field, "cuda"))
-    return value
+    checked: dict[str, Any] = value  # checked above
+    return checked
 
 
 def _plain(value: Any, field: str) -> Any:
@@ -94,7 +97,8 @@ def _schedule(value: Any, field: str) -> dict[str, Any]:
     for key, item in mapping(value, field).items():
         text(key, f"{field} key")
         _plain(item, at(field, key))
-    return value
+    checked: dict[str, Any] = value  # checked above
+    return checked
 
 
 def _early_stopping(value: Any, field: str) -> dict[str, Any]:

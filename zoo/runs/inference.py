@@ -59,7 +59,7 @@ def load(run_dir: PathLike, *, device: str | None = None) -> Run:
         record.features,
         task,
         target,
-        lambda: run_split(run_dir, plugins),
+        lambda: run_split(run_dir, record, plugins),
         record.feature_scaling,
         folder.read_epochs(run_dir / folder.EPOCHS),
     )
@@ -95,9 +95,9 @@ def rebuild(
     return model, task
 
 
-def run_split(run_dir: Path, plugins: Plugins) -> Split:
-    """The run's own split, loaded again and checked to be the data it was trained on."""
-    record = folder.read_record(run_dir)
+def run_split(run_dir: Path, record: folder.RunRecord, plugins: Plugins) -> Split:
+    """The run's own split (``record``: its config.json, as read), loaded again and checked
+    to be the data it was trained on."""
     config = record.config
     if config.dataset == "arrays":
         raise RunFolderError(

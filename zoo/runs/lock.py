@@ -20,6 +20,7 @@ folder or a file holding anything else is refused in one line, untouched.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -58,10 +59,9 @@ class FolderLock:
     def release(self) -> None:
         if self.handle is None:
             return
-        try:
+        # a read-only folder keeps the file; an unlocked file blocks nobody
+        with contextlib.suppress(OSError):
             self.path.unlink()  # while still holding it: nobody can lock the old file now
-        except OSError:
-            pass  # a read-only folder keeps the file; an unlocked file blocks nobody
         _unlock(self.handle)
         os.close(self.handle)
         self.handle = None

@@ -18,9 +18,10 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-from zoo.config.layers import Catalogues, Registry, load_catalogues
+from zoo.config.layers import Catalogues, load_catalogues
 from zoo.config.weights import weights_for
 from zoo.errors import WeightsError
+from zoo.names import Registry
 from zoo.plugins.loader import load_plugins
 from zoo.plugins.weights import WeightsEntry
 from zoo.runs import bounded, weights_file

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.config.catalogue import Catalogue, parse_catalogue
-from zoo.config.catalogue_edit import with_entry
+from zoo.config.registry_edit import with_entry
 from zoo.errors import ConfigError, RunFolderError
 from zoo.names import NAME, NAME_RULE
 from zoo.plugins.loader import load_plugins

@@ -20,9 +20,9 @@ from zoo.runs import folder
 from zoo.runs.data_record import check_split, checked_params
 from zoo.runs.files import remove_leftovers
 from zoo.runs.inference import model_of_run
-from zoo.runs.job import Callbacks, check_resumable, run_record, train_in_folder
 from zoo.runs.lock import hold
 from zoo.runs.run import Run
+from zoo.runs.training_run import Callbacks, check_resumable, run_record, train_in_folder
 from zoo.settings import InvalidSetting, check_setting
 from zoo.training.checkpoint import Checkpoint
 from zoo.training.devices import resolve_device

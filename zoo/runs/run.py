@@ -7,7 +7,7 @@ or loaded, and its methods import what they use.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,12 +30,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(eq=False, repr=False)
-class Run(Mapping[str, Any]):
-    """A trained model, in eval mode, and how it was trained.
-
-    It reads like its summary (``run["test_acc"]``, the keys of ``zoo train --json``), so
-    code written for the summary dict keeps working.
-    """
+class Run:
+    """A trained model, in eval mode, and how it was trained: its numbers are in
+    ``run.summary`` (``run.summary["test_acc"]``, the keys of ``zoo train --json``)."""
 
     model: nn.Module
     summary: dict[str, Any]  # the record of `zoo train --json`
@@ -60,7 +57,8 @@ class Run(Mapping[str, Any]):
         import numpy as np
 
         probabilities = self.predict_proba(X)
-        return np.asarray(self.classes)[probabilities.argmax(axis=1)]
+        labels: np.ndarray = np.asarray(self.classes)[probabilities.argmax(axis=1)]
+        return labels
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Each row's probability of every class: shape [rows, classes], in ``classes`` order."""
@@ -113,7 +111,7 @@ class Run(Mapping[str, Any]):
         loss and accuracy curves, in one matplotlib figure."""
         from matplotlib.figure import Figure
 
-        from zoo.runs.plotting import draw_boundary, draw_curves
+        from zoo.runs.figures import draw_boundary, draw_curves
 
         split = self.load_split() if self.load_split and self.features == 2 else None
         figure = Figure(figsize=(12, 9.5 if split else 4.5))
@@ -136,15 +134,6 @@ class Run(Mapping[str, Any]):
         score = f": {accuracy:.1f}% test" if isinstance(accuracy, (int, float)) else ""
         score += " (learned nothing)" if self.summary.get("learned_nothing") else ""
         return f"{self.config.model} on {self.config.dataset}{score}"
-
-    def __getitem__(self, key: str) -> Any:
-        return self.summary[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.summary)
-
-    def __len__(self) -> int:
-        return len(self.summary)
 
     def __repr__(self) -> str:
         where = f", {self.run_dir}" if self.run_dir else ""

@@ -20,7 +20,7 @@ from zoo.errors import TrainingDiverged, TrainingInterrupted, describe_exception
 from zoo.hookspecs import ComparisonInfo, RunInfo
 from zoo.plugins.events import Events, choose_loggers
 from zoo.plugins.loader import load_plugins
-from zoo.runs import history_file
+from zoo.runs import logs
 from zoo.training.records import LogRow
 
 
@@ -28,7 +28,7 @@ def open_events(loggers: Sequence[Any] | str | None = None) -> Events:
     """The event hooks of one command, ``loggers`` (names, or objects) made and checked
     first: an unknown name or a missing package is an error before anything trains."""
     plugins = load_plugins()
-    return Events(plugins.manager, choose_loggers(loggers, plugins), own=[history_file])
+    return Events(plugins.manager, choose_loggers(loggers, plugins), own=[logs])
 
 
 def run_info(

@@ -48,7 +48,9 @@ def at(field: str, key: Any) -> str:
     return f"{field}.{key}" if field else str(key)
 
 
-def mapping(value: Any, field: str, keys: Collection[str] = (), exact: bool = False) -> dict:
+def mapping(
+    value: Any, field: str, keys: Collection[str] = (), exact: bool = False
+) -> dict[str, Any]:
     """A dict with at least ``keys`` (exactly those with ``exact``)."""
     if not isinstance(value, dict):
         raise SchemaError(field, f"must be a mapping, got {shown(value)}")
@@ -129,7 +131,7 @@ def items(check: Check, least: int = 0, most: int = 10**7) -> Check:
     return check_list
 
 
-def fields(value: Any, field: str, checks: dict[str, Check], exact: bool = True) -> dict:
+def fields(value: Any, field: str, checks: dict[str, Check], exact: bool = True) -> dict[str, Any]:
     """A mapping whose named fields pass their checks (and, with ``exact``, no others)."""
     mapping(value, field, checks, exact)
     return {key: check(value[key], at(field, key)) for key, check in checks.items()}
@@ -151,7 +153,8 @@ def state_dict(value: Any, field: str) -> dict[str, torch.Tensor]:
         if not isinstance(name, str):
             raise SchemaError(field, f"has a key that is not a name: {shown(name)}")
         tensor(weights, at(field, name))
-    return value
+    checked: dict[str, torch.Tensor] = value
+    return checked
 
 
 def shaped_like(value: dict[str, torch.Tensor], field: str, model: dict[str, Any]) -> None:
@@ -203,7 +206,7 @@ def scaling(features: int) -> Check:
 
 def label_list(value: Any, field: str) -> list[Any]:
     """Class labels: two or more, distinct, all numbers or all texts."""
-    labels = items(_label, least=2)(value, field)
+    labels: list[Any] = items(_label, least=2)(value, field)
     kinds = {isinstance(label, str) for label in labels}
     if len(kinds) > 1:
         raise SchemaError(field, "mixes numbers and texts")

@@ -9,15 +9,14 @@ from typing import Any
 
 from torch import nn
 
-from zoo.config.layers import Registry
 from zoo.errors import ConfigError, RunFolderError
-from zoo.names import NAME
+from zoo.names import NAME, Registry
 from zoo.plugins.loader import load_plugins
 from zoo.runs import folder, inference, weights_file
 from zoo.runs.run import Run
 from zoo.training.devices import resolve_device
+from zoo.training.experiment import prepare
 from zoo.training.models import build_model, factory_kwargs, parameter_count
-from zoo.training.setup import prepare
 
 EXPORTED_WEIGHTS = "model.safetensors"
 
@@ -120,7 +119,7 @@ def load_checkpoint(run_dir: Path, device: str | None = None) -> Run:
         record.features,
         task,
         target,
-        lambda: inference.run_split(run_dir, plugins),
+        lambda: inference.run_split(run_dir, record, plugins),
         record.feature_scaling,
     )
 

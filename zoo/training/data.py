@@ -8,11 +8,12 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from zoo.errors import DataError, DataWarning, ZooError, describe_exception
+from zoo.plugins.call import call_plugin
 from zoo.plugins.specs import DatasetSpec, refused_parameter
 from zoo.tables import limits
 from zoo.tables.labels import whole_number
@@ -35,7 +36,7 @@ class Split:
 
     @property
     def features(self) -> int:
-        return self.X_train.shape[1]
+        return int(self.X_train.shape[1])
 
     @property
     def class_count(self) -> int:
@@ -62,18 +63,16 @@ def load_split(
     refused = refused_parameter(f"dataset {spec.name!r}", spec.loader, params)
     if refused:
         raise DataError(refused)
-    try:
-        loaded = spec.loader(**params)
-    except ZooError:  # the loader's own one-line answer (a CSV file's problem, say)
-        raise
-    except TypeError as exc:
-        raise DataError(f"dataset {spec.name!r} does not take {dict(params)}: {exc}") from None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # the loader is a plugin's code; sys.exit included
+
+    def failed(exc: BaseException) -> NoReturn:
+        if isinstance(exc, TypeError):
+            raise DataError(f"dataset {spec.name!r} does not take {dict(params)}: {exc}") from None
         raise DataError(
             f"dataset {spec.name!r} failed to load: {describe_exception(exc, spec.plugin.module)}"
         ) from None
+
+    # a ZooError is the loader's own one-line answer (a CSV file's problem, say)
+    loaded = call_plugin(lambda: spec.loader(**params), failed, passes=(ZooError,))
     X, labels = _check(f"{spec.name!r} (plugin {spec.plugin.name!r})", loaded)
     classes, y = np.unique(labels, return_inverse=True)
     named = params.get("path", spec.name)  # a CSV file by its name, as the user gave it
@@ -201,15 +200,13 @@ def float32_features(label: str, X: np.ndarray) -> np.ndarray:
 
 
 def _array(label: str, what: str, value: Any) -> np.ndarray:
-    try:
-        return np.asarray(value)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # ragged lists, or objects whose conversion is plugin code
+    def failed(exc: BaseException) -> NoReturn:  # ragged, or a conversion in plugin code
         raise DataError(
             f"dataset {label}: {what} is not an array of equal-length rows "
             f"({describe_exception(exc)})"
         ) from None
+
+    return call_plugin(lambda: np.asarray(value), failed)
 
 
 def _labels(label: str, y: np.ndarray) -> np.ndarray:

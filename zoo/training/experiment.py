@@ -3,18 +3,26 @@ ready on its device, and the model built per seed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from zoo.config.resolve import TrainConfig
+from zoo.config.checks import open_zoo
+from zoo.config.layers import Catalogues
+from zoo.config.resolve import TrainConfig, resolve, resolve_spec
+from zoo.errors import ConfigError
+from zoo.names import Registry
+from zoo.plugins.in_process import arrays_dataset, model_spec
 from zoo.plugins.loaded import Plugins
 from zoo.plugins.specs import ModelSpec
 from zoo.training import diagnosis
 from zoo.training.data import Split, load_split
+from zoo.training.devices import resolve_device
 from zoo.training.models import build_model, check_output, factory_kwargs, parameter_count
 from zoo.training.optim import batch_size, check_early_stop, options, schedule_options
 from zoo.training.records import FitResult, RunSummary
@@ -63,6 +71,9 @@ class Experiment:
     kwargs: dict[str, Any]  # what the factory is called with
     device: torch.device
     scaling: Scaling  # fitted on split.X_train, the rows the model trains on
+    # Whether a model was built and checked: the check (a forward and backward pass on a
+    # copy) is the same for every seed, so it runs once. Never copied by replace().
+    _checked: list[bool] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @classmethod
     def prepare(
@@ -101,11 +112,13 @@ class Experiment:
         return self.data.task
 
     def build(self, seed: int) -> nn.Module:
-        """A fresh model, its weights decided by ``seed``: seeded before it is built, and
-        checked with one forward pass to fit the data."""
+        """A fresh model, its weights decided by ``seed``: seeded before it is built; the
+        first one is checked to fit the data and to train (the same for every seed)."""
         torch.manual_seed(seed)
         model = build_model(self.spec, self.kwargs).to(self.device)
-        check_output(model, self.spec, self.task, self.data.X_train[:4], self.split.name)
+        if not self._checked:
+            check_output(model, self.spec, self.task, self.data.X_train[:4], self.split.name)
+            self._checked.append(True)
         return model
 
     def summary(
@@ -153,3 +166,36 @@ class Experiment:
             config.model, config.dataset, test_acc, majority, answer, self.scale_note(),
             epochs, config.lr,
         )  # fmt: skip
+
+
+def prepare(
+    model: Any,
+    *,
+    data: Any = None,
+    registry: Registry = None,
+    overrides: Mapping[str, Any] | None = None,
+    device: str | None = None,
+    opened: tuple[Plugins, Catalogues] | None = None,
+) -> Experiment:
+    """The experiment for ``model`` (a name, an ``nn.Module``, a class or a factory) on
+    ``data`` (None: its configured dataset; a dataset name or CSV path; or ``(X, y)``);
+    ``opened``: the plugins and catalogues, if the caller has them already."""
+    settings = dict(overrides or {})
+    arrays = data is not None and not isinstance(data, (str, os.PathLike))
+    if data is not None and "dataset" in settings:
+        raise ConfigError("give data= or dataset=, not both")
+    if data is not None and not arrays:
+        settings["dataset"] = str(data)
+    plugins, catalogues = opened or open_zoo(registry)
+    given = arrays_dataset(data) if arrays else None
+    if isinstance(model, str):
+        config, spec = resolve(model, plugins, catalogues, settings, given)
+    else:
+        spec = model_spec(model, plugins)
+        config = resolve_spec(spec, spec.name, catalogues, settings, datasets=given or plugins)
+    split = None
+    if given is not None:
+        config = replace(config, dataset="arrays", dataset_params={})
+        split = load_split(given, {}, config.test_size, config.split_seed, config.val_size)
+    target = resolve_device(device or config.device)
+    return Experiment.prepare(config, spec, plugins, target, split)

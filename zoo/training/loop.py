@@ -21,11 +21,9 @@ from functools import partial
 
 import torch
 
-from zoo.training.records import EpochRow, FitResult, LogRow
+from zoo.training.records import EpochRow, FitResult, LogRow, Progress
 
 Weights = dict[str, torch.Tensor]
-# Progress of one run: (units done, units in all); for a trainer the units are epochs.
-Progress = Callable[[int, int], None]
 Scores = list[tuple[float, float]]  # (loss, accuracy) of each member
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 from torch import nn
 
 from zoo.errors import ModelError, describe_exception
+from zoo.plugins.call import call_plugin
 from zoo.plugins.specs import ModelSpec
 from zoo.training.tasks import Task
 
@@ -36,15 +37,14 @@ def factory_kwargs(
 
 def build_model(spec: ModelSpec, kwargs: Mapping[str, Any]) -> nn.Module:
     """Call the factory; a factory that raises or returns no module is the plugin's error."""
-    try:
-        model = spec.factory(**kwargs)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # the factory is a plugin's code; sys.exit included
+
+    def failed(exc: BaseException) -> NoReturn:
         raise ModelError(
             f"model {spec.name!r} could not be built with {dict(kwargs)}: "
             f"{describe_exception(exc, spec.plugin.module)}"
         ) from None
+
+    model = call_plugin(lambda: spec.factory(**kwargs), failed)
     if not isinstance(model, nn.Module):
         raise ModelError(
             f"model {spec.name!r}: its factory returned {type(model).__name__}, "
@@ -78,15 +78,13 @@ def check_output(
 def _plugin_call(
     spec: ModelSpec, dataset: str, sample: torch.Tensor, call: Any, mode: str = ""
 ) -> Any:
-    try:
-        return call()
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # the model's forward is a plugin's code
+    def failed(exc: BaseException) -> NoReturn:  # the model's forward is a plugin's code
         raise ModelError(
             f"model {spec.name!r} failed{mode} on {dataset!r} data of shape "
             f"{list(sample.shape)}: {describe_exception(exc, spec.plugin.module)}"
         ) from None
+
+    return call_plugin(call, failed)
 
 
 def _check_shape(output: Any, spec: ModelSpec, task: Task, rows: int, dataset: str) -> None:

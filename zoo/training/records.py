@@ -4,8 +4,13 @@ outcome, a run's summary."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Progress: (units done, units in all); a run's unit is an epoch, a comparison's one seed's
+# epoch.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from zoo.training.checkpoint import Checkpoint, check_fits
 from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, solo_engine
 from zoo.training.experiment import TensorSplit
-from zoo.training.loop import Progress, RunTrack, Schedule, TrainingLoop, Weights
+from zoo.training.loop import RunTrack, Schedule, TrainingLoop, Weights
 from zoo.training.optim import (
     batch_order,
     build_optimizer,
@@ -33,7 +33,7 @@ from zoo.training.optim import (
     step,
     validates_every_epoch,
 )
-from zoo.training.records import FitResult, LogRow
+from zoo.training.records import FitResult, LogRow, Progress
 from zoo.training.tasks import Task, accuracy
 
 
@@ -227,9 +227,12 @@ class Trainer(TrainingLoop):
                 f"epoch: {checkpoint.epoch}, after the run's last ({self.schedule.epochs})"
             )
         batches = checkpoint.rng.get("batches")
-        if self.batches is not None and batches is not None:
-            if batches.numel() != self.batches.generator.get_state().numel():
-                raise ValueError("rng.batches: not a state of the batch order's generator")
+        if (
+            self.batches is not None
+            and batches is not None
+            and batches.numel() != self.batches.generator.get_state().numel()
+        ):
+            raise ValueError("rng.batches: not a state of the batch order's generator")
         self._trial(checkpoint)
 
     def _restore(self, checkpoint: Checkpoint) -> None:

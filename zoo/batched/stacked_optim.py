@@ -73,10 +73,6 @@ class MemberOptimizers:
         for (members, _, _), scheduler in zip(self.groups, self.schedulers):
             step(scheduler, None if val_losses is None else val_losses[members.start])
 
-    @property
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [optimizer for _, _, optimizer in self.groups]
-
 
 def _runs(configs: Sequence[TrainConfig]) -> list[tuple[slice, TrainConfig]]:
     """Consecutive members with the same optimizer options and schedule, as (slice, first

@@ -37,8 +37,7 @@ from zoo.training.checkpoint import Checkpoint
 from zoo.training.diagnosis import divergence_message
 from zoo.training.experiment import Experiment
 from zoo.training.interrupts import StopRequests
-from zoo.training.loop import Progress
-from zoo.training.records import FitResult, LogRow
+from zoo.training.records import FitResult, LogRow, Progress
 from zoo.training.trainer import Trainer
 
 
@@ -253,7 +252,7 @@ def _save_final(run: Run, plot: bool, events: RunEvents) -> None:
 
 def save_pictures(run: Run) -> list[Path]:
     """boundary.png (two-feature data) and curves.png into the run folder; where they went."""
-    from zoo.runs.plotting import boundaries_figure, curves_figure, save_figure
+    from zoo.runs.figures import boundaries_figure, curves_figure, save_figure
 
     assert run.run_dir is not None
     written = []

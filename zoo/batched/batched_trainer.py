@@ -17,21 +17,20 @@ from torch import nn
 from torch.nn import functional as F
 
 from zoo.batched import exact_chain, fast_chain
+from zoo.batched.batch_plan import BatchPlan
 from zoo.batched.chain import ChainWeights
 from zoo.batched.exact_chain import ExactChain
 from zoo.batched.fast_chain import FastChain
-from zoo.batched.fast_ops import fast_linear, fast_losses
-from zoo.batched.optim import MemberOptimizers, StackedSGD
-from zoo.batched.plan import BatchPlan
-from zoo.batched.stacked import StackedModels
+from zoo.batched.stacked import StackedModels, fast_linear, fast_losses
 from zoo.batched.stacked_ops import seed_slice, stacked_linear, stacked_loss, whole_vectors
+from zoo.batched.stacked_optim import MemberOptimizers, StackedSGD
 from zoo.config.resolve import TrainConfig
 from zoo.training.devices import torch_threads
 from zoo.training.engine import CapturedStep, choose_engine
 from zoo.training.experiment import TensorSplit
-from zoo.training.loop import Progress, Schedule, TrainingLoop, Weights
+from zoo.training.loop import Schedule, TrainingLoop, Weights
 from zoo.training.optim import BatchOrder, batch_order, validates_every_epoch
-from zoo.training.records import FitResult, LogRow
+from zoo.training.records import FitResult, LogRow, Progress
 
 
 class BatchedTrainer(TrainingLoop):
@@ -39,7 +38,7 @@ class BatchedTrainer(TrainingLoop):
 
     ``models`` were built from one factory under each seed in ``configs`` (the same settings
     but for the seed and the optimizer numbers: each member steps with its own, see
-    :mod:`zoo.batched.optim`). Each member's history, divergence and kept weights follow the
+    :mod:`zoo.batched.stacked_optim`). Each member's history, divergence and kept weights follow the
     solo rules, and its batches are drawn in its own order, as its solo run draws them.
     ``exact``: None for the device's default (see :func:`zoo.training.engine.choose_engine`).
     ``data`` is one split for every member, or each member's own stacked (``X_train`` of
