@@ -159,5 +159,6 @@ def test_the_lessons_linear_model_is_clearly_worse_over_ten_seeds():
     d = linear["difference"]
     assert linear["verdict"] == (
         f"worse than circle-v2 by {-d['estimate']:.1f} pp "
-        f"[{-d['high']:.1f}, {-d['low']:.1f}], p=0.002"
+        f"[{-d['high']:.1f}, {-d['low']:.1f}], p=0.002; "
+        f"learned nothing on {linear['learned_nothing']} of 10 seeds"
     )
