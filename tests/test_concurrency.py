@@ -165,8 +165,8 @@ def test_a_lock_left_by_a_killed_training_does_not_block_its_resume(tmp_path):
     args = ["train", "circle-v2", "--epochs", "20000", "--checkpoint-every", "1000", "--no-plot"]
     process = start_zoo([*args, "--out", "run"], tmp_path)
     assert process.stdout is not None
-    next(line for line in process.stdout if line.startswith("Epoch: 0"))
-    time.sleep(0.5)
+    # the log line of epoch 2000 comes after the checkpoints of epochs 1000 and 2000
+    next(line for line in process.stdout if line.startswith("Epoch: 2000 |"))
     process.send_signal(signal.SIGKILL)
     process.wait()
     run_dir = tmp_path / "run"

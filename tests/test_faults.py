@@ -35,13 +35,14 @@ RUN = ["train", "circle-v2", "--epochs", "150", "--checkpoint-every", "1", "--no
 KILL_POINTS = 40
 
 
-def wait_for_training(process: subprocess.Popen[str]) -> None:
-    """Block until the process prints its first log line: config.json exists, epochs begin."""
+def wait_for_training(process: subprocess.Popen[str], epoch: int = 0) -> None:
+    """Block until the process prints the log line of ``epoch`` (the first one by default:
+    config.json exists, epochs begin)."""
     assert process.stdout is not None
     for line in process.stdout:
-        if line.startswith("Epoch: 0"):
+        if line.startswith(f"Epoch: {epoch} |"):
             return
-    raise AssertionError(f"zoo never started training: {process.stderr.read()}")
+    raise AssertionError(f"zoo never reached epoch {epoch}: {process.stderr.read()}")
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -204,8 +205,7 @@ def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
     status, _, err = run_zoo([*args, "--out", "reference"], tmp_path)
     assert status == 0, err
     process = start_zoo([*args, "--out", "run"], tmp_path)
-    wait_for_training(process)
-    time.sleep(0.3)
+    wait_for_training(process, epoch=30)  # four checkpoints written, 120 epochs to go
     process.send_signal(signal.SIGKILL)
     process.wait()
     if not (tmp_path / "run" / "summary.json").exists():
@@ -218,8 +218,7 @@ def test_a_killed_mini_batch_run_resumes_with_the_same_batch_order(tmp_path):
 def test_a_stop_signal_ends_the_epoch_checkpoints_and_says_how_to_resume(tmp_path, sent, status):
     args = ["train", "circle-v2", "--epochs", "20000", "--checkpoint-every", "5000", "--no-plot"]
     process = start_zoo([*args, "--out", "run"], tmp_path)
-    wait_for_training(process)
-    time.sleep(0.5)
+    wait_for_training(process, epoch=2000)
     process.send_signal(sent)
     code, _, err = finish(process)
     assert code == status
@@ -240,8 +239,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
     status, _, err = run_zoo([*args, "--out", "reference"], tmp_path)
     assert status == 0, err
     process = start_zoo([*args, "--out", "run"], tmp_path)
-    wait_for_training(process)
-    time.sleep(0.3)
+    wait_for_training(process, epoch=300)
     process.send_signal(signal.SIGINT)
     assert finish(process)[0] == 130
     status, out, err = run_zoo(["train", "--resume", "run", "--no-plot"], tmp_path)
