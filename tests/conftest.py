@@ -5,6 +5,10 @@ misbehaving ones (tests/plugins/zoo-misfits) and one whose event hooks use plugg
 (tests/plugins/zoo-call-order) are pip-installed once per session into a target folder; a test
 puts that folder on the path (PYTHONPATH for a `zoo` process, sys.path in-process) and picks
 plugins with ZOO_LOAD_PLUGINS, as a user would.
+
+The tests are hermetic: every test, and every `zoo` process a test starts, loads the built-in
+plugins only (ZOO_LOAD_PLUGINS set to them) unless it names others, so a plugin installed
+beside zoo in this environment changes nothing here.
 """
 
 from __future__ import annotations
@@ -56,9 +60,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_zoo_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test starts from zoo's defaults: no ZOO_* variables, plugins loaded afresh."""
+    """Each test starts from zoo's defaults: no ZOO_* variables but the built-in plugin set,
+    plugins loaded afresh."""
     for name in _ZOO_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZOO_LOAD_PLUGINS", BUILT_IN)
     load_plugins.cache_clear()
     yield
     load_plugins.cache_clear()
@@ -115,6 +121,7 @@ def zoo_cli(tmp_path: Path) -> Zoo:
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
         environment = {k: v for k, v in os.environ.items() if k not in _ZOO_VARIABLES}
+        environment["ZOO_LOAD_PLUGINS"] = BUILT_IN
         environment.update(env or {})
         completed = subprocess.run(
             [sys.executable, "-m", "zoo", *args],
@@ -194,6 +201,7 @@ def start_zoo(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     """``python -m zoo ARGS`` started in the background (no ZOO_ variables, unbuffered), for
     tests that signal, race or kill it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env["ZOO_LOAD_PLUGINS"] = BUILT_IN
     env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, "-m", "zoo", *args],

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import BUILT_IN
 
 from zoo.runs.files import json_text
 from zoo.training.records import RunSummary
@@ -80,6 +81,7 @@ def small_disk(folder: Path, free_kilobytes: int) -> Iterator[Path]:
 def train_into(disk: Path, cwd: Path) -> tuple[int, str]:
     args = ["train", "circle-v2", "--epochs", "300", "--checkpoint-every", "1", "--no-plot"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env["ZOO_LOAD_PLUGINS"] = BUILT_IN
     done = subprocess.run(
         [sys.executable, "-m", "zoo", *args, "--out", str(disk / "run")],
         cwd=cwd,
