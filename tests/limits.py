@@ -6,6 +6,9 @@ allocation fails instead of the machine swapping), and whose peak resident memor
 by the kernel (VmHWM, reset when the child starts through ``/proc/self/clear_refs``). The
 child reports how zoo answered: a result, zoo's own error (a ZooError, whose message is one
 line), or anything else with its traceback.
+
+:func:`fails_if_blocked` bounds a call made in this process instead: past its seconds, the
+call is interrupted and the test fails, rather than the suite waiting on it for ever.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import resource
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +87,26 @@ def in_child(function: Callable[[], Any], memory: int = 256 * MiB, hang: int = H
         return Outcome("crash", f"the child died (wait status {status})", 0)
     kind, detail, growth = json.loads(text)
     return Outcome(kind, detail, growth)
+
+
+class Blocked(BaseException):
+    """Raised into a call that went on past its bound: a BaseException, so that no ``except
+    Exception`` on the way (a client's retry loop, zoo's own error handling) can swallow it."""
+
+
+@contextmanager
+def fails_if_blocked(seconds: int) -> Iterator[None]:
+    """What runs inside (in the main thread) is interrupted after ``seconds`` and the test
+    fails: a wait on a FIFO or a server that does not answer is a failure, not a hang. The
+    bound is far above what the call needs, so it shows a hang, never a slow machine."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Blocked(f"still waiting after {seconds} s: blocked")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -3,6 +3,7 @@ of a comparison; what comes from data is escaped for Markdown and YAML."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -58,6 +59,29 @@ def test_a_card_says_when_the_model_learned_nothing(tmp_path):
     front, text = front_and_text(run.card())
     assert front["zoo"]["learned_nothing"] is True
     assert "**It learned nothing:**" in text and "Verdict: learned nothing" in text
+
+
+def test_a_csv_runs_card_names_the_file_with_its_sha256_rows_classes_and_split(zoo_here, tmp_path):
+    lines = ["width,height,kind"]
+    lines += [f"{i % 7}.5,{i % 5}.25,{'wide' if i % 7 > 3 else 'tall'}" for i in range(200)]
+    path = tmp_path / "shapes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    result = zoo_here("train", "circle-v2", "--dataset", "shapes.csv", "--epochs", "5",
+                      "--test-size", "0.25", "--split-seed", "3", "--out", "run",
+                      "--no-plot")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    card = (tmp_path / "run" / "README.md").read_text()
+    front, text = front_and_text(card)
+    data = text.split("## Data\n", 1)[1].split("\n## ", 1)[0]
+    assert f"- File: shapes.csv, SHA-256 `{sha256}`" in data.splitlines()
+    assert (
+        "- Rows: 150 for training, 50 held out for testing (test_size 0.25, split_seed 3)"
+        in data.splitlines()
+    )
+    assert "- Classes (2): tall, wide" in data.splitlines()
+    assert front["zoo"]["classes"] == ["tall", "wide"] and front["datasets"] == ["shapes.csv"]
+    assert "trained on this data only (150 rows)" in text
 
 
 @pytest.mark.filterwarnings("ignore::zoo.errors.LearnedNothingWarning")  # 5 epochs: not the point

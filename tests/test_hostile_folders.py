@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
-from limits import MiB, in_child
+from limits import MiB, fails_if_blocked, in_child
 
 import zoo
 from zoo.cli import main
@@ -346,6 +347,26 @@ def test_history_that_is_not_a_regular_file_is_refused(run_dir, kind):
         history.symlink_to(kind)
     refused_in_time(lambda: zoo.load(run_dir), "history.csv: not a regular file")
     refused_in_time(lambda: zoo.evaluate(run_dir), "history.csv")
+
+
+@pytest.mark.parametrize(
+    "command", [["predict", "run", "--input", "rows.csv"], ["plot", "run"]], ids=" ".join
+)
+def test_predict_and_plot_refuse_a_history_that_is_a_fifo_in_one_line(
+    capsys, run_dir, tmp_path, monkeypatch, command
+):
+    history = run_dir / "history.csv"
+    history.unlink()
+    os.mkfifo(history)  # no writer ever opens it: a reader that waits on it waits for ever
+    (tmp_path / "rows.csv").write_text("x1,x2\n0.1,0.2\n")
+    monkeypatch.chdir(tmp_path)
+    before = digest(run_dir)
+    with fails_if_blocked(HANG):
+        status, out, err = run_zoo(capsys, *command)
+    assert status != 0 and out == ""
+    one_line_error(err, "history.csv: not a regular file", "nothing was loaded")
+    assert digest(run_dir) == before  # no picture drawn, nothing replaced
+    assert stat.S_ISFIFO(os.lstat(history).st_mode)
 
 
 def test_history_of_ten_million_rows_is_refused_before_it_is_read(run_dir):

@@ -4,6 +4,7 @@ MLflow's client on a sqlite store. Both extras are installed by `make install`."
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Result, assert_one_line_error
+from limits import fails_if_blocked
 
 import zoo
 from zoo.cli import main
@@ -207,6 +209,34 @@ def test_mlflow_marks_a_diverged_run_failed_with_why(mlflow_here):
     assert "weights.pt" in {f.path for f in client.list_artifacts(logged.info.run_id)}
 
 
+class SpoilStore:
+    """At one log point, overwrites the bytes of the sqlite store MLflow has open, as a
+    failing disk or another program could: every later call to the store fails."""
+
+    def __init__(self, store: Path, epoch: int) -> None:
+        self.store, self.epoch = store, epoch
+
+    @zoo.hookimpl
+    def on_log_point(self, epoch):
+        if epoch == self.epoch:
+            with open(self.store, "r+b") as file:
+                file.write(b"not a database" * 100)
+
+
+def test_an_mlflow_store_that_breaks_mid_run_is_one_warning_and_the_run_finishes(mlflow_here):
+    with warnings.catch_warnings(record=True) as caught, fails_if_blocked(60):
+        warnings.simplefilter("always")
+        run = zoo.train("circle-v2", epochs=10, log_every=1, out="run", plot=False,
+                        loggers=["mlflow", SpoilStore(mlflow_here / "mlflow.db", 3)])  # fmt: skip
+    (warning,) = [str(w.message) for w in caught if issubclass(w.category, HookWarning)]
+    assert warning.startswith("logger 'mlflow' failed in on_log_point: MlflowException: ")
+    assert "file is not a database" in warning
+    assert warning.endswith("training goes on without it")  # nothing from its later hooks
+    assert run.summary["epochs"] == 10 and run.summary["status"] == "completed"
+    assert json.loads((mlflow_here / "run" / "summary.json").read_text())["epochs"] == 10
+    assert [int(row["epoch"]) for row in history_of(mlflow_here / "run")] == list(range(11))
+
+
 @pytest.fixture
 def closed_port():
     """A local port where nothing listens: a connection to it is refused at once."""
@@ -241,7 +271,8 @@ def test_an_mlflow_server_that_does_not_answer_is_one_line_and_nothing_trains(
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main sets its own
-    status = main(["train", "circle-v2", "--epochs", "5", "--logger", "mlflow"])
+    with fails_if_blocked(60):  # MLflow's own retries would wait minutes: a failure, not a hang
+        status = main(["train", "circle-v2", "--epochs", "5", "--logger", "mlflow"])
     (line,) = capsys.readouterr().err.splitlines()
     assert status == 1
     assert line == (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -23,10 +24,12 @@ import numpy as np
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error
+from limits import MiB, in_child
 from safetensors.torch import load_file
 
 import zoo
-from zoo.plugins.loader import load_plugins
+from zoo.plugins.loader import add_plugin_object, load_plugins
+from zoo.plugins.specs import PluginInfo
 from zoo.runs import pretrained
 from zoo.training.data import load_split
 
@@ -135,6 +138,81 @@ def test_rerunning_the_script_reproduces_the_shipped_weights(tmp_path):
             torch.testing.assert_close(made[key], kept[key], rtol=1e-3, atol=1e-4)
 
 
+# -- shipped by a plugin that is not zoo's ----------------------------------------------------
+
+ACME = """\
+\"\"\"zoo_acme: a plugin whose package data, weights/ beside this file, holds its model's
+trained weights (listed in weights/weights.json once they were trained).\"\"\"
+import json
+from pathlib import Path
+
+from torch import nn
+
+import zoo
+
+LISTING = Path(__file__).parent / "weights" / "weights.json"
+
+
+def acme_net(in_features=2, out_features=1, hidden_units=8):
+    return nn.Sequential(
+        nn.Linear(in_features, hidden_units), nn.ReLU(), nn.Linear(hidden_units, out_features)
+    )
+
+
+@zoo.hookimpl
+def register_models(register):
+    weights = json.loads(LISTING.read_text()) if LISTING.exists() else None
+    register("acme-net", acme_net, defaults={"dataset": "circles"}, weights=weights)
+"""
+
+
+@pytest.mark.parametrize("entry_point", ["zoo_acme", "zoo_acme:plugin"])
+def test_a_third_party_plugin_ships_weights_as_package_data(
+    zoo_here, tmp_path, monkeypatch, entry_point
+):
+    package = tmp_path / "site" / "zoo_acme"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(ACME)
+    spec = importlib.util.spec_from_file_location("zoo_acme", package / "__init__.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "zoo_acme", module)
+    spec.loader.exec_module(module)
+    module.plugin = module  # what "zoo_acme:plugin" names
+
+    def install() -> None:  # as zoo finds an installed plugin: afresh, by its entry point
+        load_plugins.cache_clear()
+        add_plugin_object(load_plugins(), module, PluginInfo("acme", entry_point))
+
+    install()  # without weights: trained here, and its weights put in its package
+    run = zoo.train("acme-net", epochs=100, lr=0.1, out=tmp_path / "run", plot=False)
+    run.export(package / "weights", format="safetensors")
+    file = package / "weights" / "model.safetensors"
+    metrics = {"test_acc": run.summary["test_acc"], "dataset": "circles"}
+    listing = {"file": "weights/model.safetensors", "sha256": sha256_of(file), "metrics": metrics}
+    (package / "weights" / "weights.json").write_text(json.dumps(listing))
+    monkeypatch.chdir(tmp_path / "site")  # anywhere but the package: its file is found by it
+    install()
+
+    X, _ = circles_test_split()
+    model = zoo.get_model("acme-net", weights=True)
+    assert not model.training
+    with torch.inference_mode():
+        assert torch.equal(model(torch.from_numpy(X)), run.model.eval()(torch.from_numpy(X)))
+    loaded = zoo.load("acme-net")
+    assert np.array_equal(loaded.predict_proba(X), run.predict_proba(X))
+    assert loaded.summary["weights"]["file"] == str(file)
+    assert loaded.summary["weights"]["origin"] == "plugin acme"
+    assert zoo.get_model("acme-net").training  # without weights=True: untrained, as ever
+    listed = zoo_here("list", "--with-weights")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("acme-net "))
+    assert f"{run.summary['test_acc']:.1f}% circles" in row
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 # -- named by a catalogue, checked by SHA-256 ---------------------------------------------------
 
 
@@ -173,6 +251,60 @@ def test_a_url_is_downloaded_once_into_the_cache_and_checked(server, tmp_path, m
     X, _ = circles_test_split()
     assert np.array_equal(first.predict_proba(X), again.predict_proba(X))
     assert again.summary["weights"]["file"] == str(cached)
+
+
+TAMPERINGS = ["one bit flipped", "grown past the bound"]
+
+
+def downloaded_then_tampered(
+    server, tmp_path: Path, monkeypatch, how: str
+) -> tuple[Path, Path, bytes]:
+    """circle-v2's weights downloaded once into the cache, then the cached copy tampered
+    with: (the catalogue naming the URL, the cached copy, the published bytes)."""
+    url, served = server
+    published = (SHIPPED / "circle-v2.safetensors").read_bytes()
+    (served / "circle.safetensors").write_bytes(published)
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    registry = catalogue(
+        tmp_path, "circle-v2", f"{url}/circle.safetensors", hashlib.sha256(published).hexdigest()
+    )
+    zoo.load("circle-v2", registry=registry)
+    (cached,) = (tmp_path / "cache").iterdir()
+    if how == "one bit flipped":  # of one weight: a file that still parses
+        tampered = bytearray(cached.read_bytes())
+        tampered[-1] ^= 1
+        cached.write_bytes(bytes(tampered))
+    else:  # sparse: a gigabyte on no disk, refused by its size, never read
+        with open(cached, "r+b") as file:
+            file.truncate(pretrained.MAX_DOWNLOAD_BYTES + 1)
+    return registry, cached, published
+
+
+@pytest.mark.parametrize("how", TAMPERINGS)
+def test_a_cached_copy_that_was_tampered_with_is_downloaded_again_not_used(
+    server, tmp_path, monkeypatch, how
+):
+    registry, cached, published = downloaded_then_tampered(server, tmp_path, monkeypatch, how)
+    again = zoo.load("circle-v2", registry=registry)
+    assert cached.read_bytes() == published  # the cache holds the published file again
+    X, _ = circles_test_split()
+    shipped = zoo.load("circle-v2")  # the same bytes, shipped with the plugin
+    assert np.array_equal(again.predict_proba(X), shipped.predict_proba(X))
+
+
+@pytest.mark.parametrize("how", TAMPERINGS)
+def test_a_tampered_cached_copy_that_cannot_be_fetched_again_is_one_line_and_unused(
+    zoo_here, server, tmp_path, monkeypatch, how
+):
+    registry, cached, _ = downloaded_then_tampered(server, tmp_path, monkeypatch, how)
+    (server[1] / "circle.safetensors").unlink()  # gone from the server too
+    (tmp_path / "rows.csv").write_text("0.1,0.2\n")
+    result = zoo_here("predict", "circle-v2", "--registry", str(registry), "--input", "rows.csv")
+    assert_one_line_error(result, "circle.safetensors: cannot be downloaded", "404")
+    assert result.stdout == ""
+    assert not cached.exists()  # nothing left in the cache for a later load to trust
+    with pytest.raises(zoo.errors.WeightsError, match="cannot be downloaded"):
+        zoo.get_model("circle-v2", weights=True, registry=registry)
 
 
 def test_a_download_that_is_not_the_published_file_is_not_kept(server, tmp_path, monkeypatch):
@@ -261,6 +393,27 @@ def test_publish_refuses_a_different_entry_of_that_name_unless_forced(zoo_here, 
     assert forced.returncode == 0, forced.stderr
     assert zoo.load("mine", registry=tmp_path / "m.yaml").summary["epochs"] == 20
     assert (tmp_path / "m.yaml").read_text().count("mine:") == 1
+
+
+def test_publish_checks_a_file_already_in_the_weights_place_within_bounds(trained, tmp_path):
+    (tmp_path / "weights").mkdir()
+    huge = tmp_path / "weights" / "mine.safetensors"
+    with open(huge, "wb") as file:
+        file.truncate(8 * 2**30)  # sparse: 8 GiB on no disk, in no memory
+    run = zoo.load(trained)
+    outcome = in_child(lambda: run.publish("mine", tmp_path / "m.yaml"), 256 * MiB, hang=60)
+    assert outcome.kind == "error", outcome.text
+    assert (
+        outcome.text
+        == f"{huge}: already exists and holds other weights; give --force to replace it"
+    )
+    assert outcome.growth < 64 * MiB  # its size said it differs: not a byte of it was read
+    assert huge.stat().st_size == 8 * 2**30 and not (tmp_path / "m.yaml").exists()
+    run.publish("mine", tmp_path / "m.yaml", force=True)
+    assert (
+        zoo.load("mine", registry=tmp_path / "m.yaml").summary["test_acc"]
+        == run.summary["test_acc"]
+    )
 
 
 def test_publish_refuses_another_plugins_model_name(zoo_here, trained):

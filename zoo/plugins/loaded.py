@@ -122,8 +122,9 @@ class Registrations:
 
 def _package_folder(module: str) -> Path:
     """The folder of a plugin's module (its package data sits beside it); the current
-    folder for code registered in this process."""
-    found = sys.modules.get(module)
+    folder for code registered in this process. ``module`` is its entry point's value: a
+    module, or ``module:object`` for an object in one."""
+    found = sys.modules.get(module.partition(":")[0].strip())
     where = getattr(found, "__file__", None)
     return Path(where).parent if where else Path.cwd()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from zoo.config.layers import Catalogues, load_catalogues
 from zoo.config.weights import weights_for
-from zoo.errors import WeightsError
+from zoo.errors import RunFolderError, WeightsError
 from zoo.names import Registry
 from zoo.plugins.loader import load_plugins
 from zoo.plugins.weights import WeightsEntry
@@ -65,13 +65,29 @@ def fetch(entry: WeightsEntry) -> tuple[Path, bytes]:
         _check(raw, entry, path)
         return path, raw
     path = cache_folder() / f"{entry.sha256}.safetensors"
-    if path.is_file():
-        raw = bounded.read_bytes(path, MAX_DOWNLOAD_BYTES, "missing")
-        if hashlib.sha256(raw).hexdigest() == entry.sha256:
-            return path, raw
-        path.unlink()  # a damaged cached copy: fetched again below
+    if os.path.lexists(path):
+        try:
+            cached: bytes | None = bounded.read_bytes(path, MAX_DOWNLOAD_BYTES, "missing")
+        except RunFolderError:  # grown past the bound, a FIFO, a folder: not the download
+            cached = None
+        if cached is not None and hashlib.sha256(cached).hexdigest() == entry.sha256:
+            return path, cached
+        _remove(path)  # a damaged cached copy: fetched again below
     download(entry, path)
-    return path, bounded.read_bytes(path, MAX_DOWNLOAD_BYTES, "missing")
+    raw = bounded.read_bytes(path, MAX_DOWNLOAD_BYTES, "missing")
+    _check(raw, entry, path)  # the bytes parsed are the bytes checked, even here
+    return path, raw
+
+
+def _remove(path: Path) -> None:
+    """A cached copy that is not the published file, out of the way of its download."""
+    try:
+        path.unlink()  # a file, a link or a FIFO; a folder is not zoo's to delete
+    except OSError as exc:
+        raise WeightsError(
+            f"{path}: a cached copy that is not the published file, and it cannot be removed "
+            f"({exc.strerror}); remove it, and nothing of it was used"
+        ) from None
 
 
 def _check(raw: bytes, entry: WeightsEntry, path: Path) -> None:

@@ -77,9 +77,9 @@ def publish(
         digest,
         entry["weights"]["metrics"],
     )
-    if _same(catalogue, name, digest, weights):
+    if _same(catalogue, name, data, weights):
         return Published(**{**published.to_dict(), "changed": False})
-    _refuse_overwrite(catalogue, name, weights, digest, force)
+    _refuse_overwrite(catalogue, name, weights, data, force)
     new_text = with_entry(path, text, catalogue, name, entry)
     weights.parent.mkdir(parents=True, exist_ok=True)
     inputs = run_inputs(run)  # the catalogue is not one: publishing rewrites it
@@ -138,20 +138,28 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _same(catalogue: Catalogue, name: str, digest: str, weights: Path) -> bool:
+def _same(catalogue: Catalogue, name: str, data: bytes, weights: Path) -> bool:
     """The entry and its file are already what publishing would write."""
     old = catalogue.entries.get(name)
     return (
         old is not None
         and old.weights is not None
-        and old.weights.sha256 == digest
-        and weights.is_file()
-        and hashlib.sha256(weights.read_bytes()).hexdigest() == digest
+        and old.weights.sha256 == hashlib.sha256(data).hexdigest()
+        and _holds(weights, data)
     )
 
 
+def _holds(weights: Path, data: bytes) -> bool:
+    """Whether the file ``weights`` holds exactly ``data``: read through the bounded reader,
+    never more than ``data``'s size (a larger file, a FIFO or a device differs unread)."""
+    try:
+        return bounded.read_bytes(weights, len(data), "missing") == data
+    except RunFolderError:
+        return False
+
+
 def _refuse_overwrite(
-    catalogue: Catalogue, name: str, weights: Path, digest: str, force: bool
+    catalogue: Catalogue, name: str, weights: Path, data: bytes, force: bool
 ) -> None:
     if force:
         return
@@ -161,7 +169,7 @@ def _refuse_overwrite(
             f"{catalogue.where(old)}: models.{name} already exists and differs; give --force "
             "to replace it, or publish under another name"
         )
-    if weights.is_file() and hashlib.sha256(weights.read_bytes()).hexdigest() != digest:
+    if weights.is_file() and not _holds(weights, data):
         raise ConfigError(
             f"{weights}: already exists and holds other weights; give --force to replace it"
         )
