@@ -90,20 +90,18 @@ def notes(stderr: str) -> list[str]:
 # -- with the defaults, real tables train -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("table", "epochs", "least"),
-    [("bc", 20, 95.0), ("wine", 20, 95.0), ("digits", 60, 90.0)],
-)
+@pytest.mark.parametrize(("table", "least"), [("bc", 95.0), ("wine", 95.0), ("digits", 90.0)])
 def test_a_csv_table_is_standardised_by_default_and_circle_v2_learns_it(
-    zoo_here, tables, table, epochs, least
+    zoo_here, tables, table, least
 ):
+    # The acceptance as written: every setting zoo's default (1000 epochs: 1-3 s a table here).
     result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables[table]), "--target", "label",
-        "--epochs", str(epochs), "--out", "run", "--no-plot", "--json",
+        "--out", "run", "--no-plot", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["test_acc"] >= least
+    assert summary["epochs"] == 1000 and summary["test_acc"] >= least
     assert summary["learned_nothing"] is False and summary["warning"] is None
     assert notes(result.stderr) == []
     record = json.loads(Path("run/config.json").read_text())
@@ -112,10 +110,18 @@ def test_a_csv_table_is_standardised_by_default_and_circle_v2_learns_it(
 
 
 @pytest.mark.parametrize(
-    ("table", "majority", "answer"), [("bc", 62.28, "'benign'"), ("wine", 38.89, "'class_0'")]
+    ("table", "majority", "scored"),
+    [
+        ("bc", 62.28, "62.28% is what always answering 'benign' scores"),
+        ("wine", 38.89, "38.89% is what always answering 'class_0' scores"),
+        # Digits' pixels run 0 to 16: unscaled, SGD with momentum lands below the 13.06% of
+        # the test split's commonest digit, so the line says "no better than" that rate.
+        ("digits", 13.06, "7.78% is no better than the 13.06% of always answering 'five'"),
+    ],
+    ids=["bc", "wine", "digits"],
 )
 def test_unscaled_a_real_table_learns_nothing_and_one_warning_line_says_why(
-    zoo_here, tables, table, majority, answer
+    zoo_here, tables, table, majority, scored
 ):
     result = zoo_here(
         "train", "circle-v2", "--dataset", str(tables[table]), "--scale", "none",
@@ -125,12 +131,11 @@ def test_unscaled_a_real_table_learns_nothing_and_one_warning_line_says_why(
     summary = json.loads(result.stdout)
     assert summary["learned_nothing"] is True
     assert round(summary["majority_acc"], 2) == majority
-    assert round(summary["test_acc"], 2) == majority  # every answer the majority class
+    assert summary["test_acc"] <= summary["majority_acc"] + 1.0  # within a point, or below
     [line] = notes(result.stderr)
     assert line == f"zoo: warning: {summary['warning']}"
     assert line.startswith(
-        f"zoo: warning: circle-v2 learned nothing on {tables[table]}: "
-        f"{majority:.2f}% is what always answering {answer} scores; "
+        f"zoo: warning: circle-v2 learned nothing on {tables[table]}: {scored}; "
         "its features' standard deviations run from "
     )
     assert line.endswith("(try --scale standard)")

@@ -8,10 +8,12 @@ $ZOO_TEST_ARTIFACTS/report-screenshot.png.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,98 @@ def test_the_page_needs_nothing_but_itself(tmp_path):
     for words in ("torch", "scikit-learn", "python", "machine", "momentum"):
         assert f"<td>{words}</td>" in html
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left
+
+
+class SummaryTables(HTMLParser):
+    """What a reader of the page sees of its summary tables: the header and the rows as text
+    (entities read as a browser reads them), and each picture by its alt text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers: list[str] = []
+        self.rows: list[list[str]] = []
+        self.pictures: dict[str, str] = {}
+        self._in_summary = False
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table":
+            self._in_summary = found.get("class") == "summary"
+        elif tag == "tr" and self._in_summary:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "img":
+            self.pictures[found.get("alt") or ""] = found.get("src") or ""
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self.headers:
+                self.rows.append(self._row)
+            else:
+                self.headers = self._row
+            self._row = None
+        elif tag == "table":
+            self._in_summary = False
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+def test_the_pages_summary_and_intervals_carry_the_numbers_of_results_json(tmp_path):
+    from zoo.runs.figures import intervals_figure, png_uri
+
+    zoo.compare(MODELS, seeds=6, epochs=40, workers=1, out=tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "results.json").read_text())
+    parsed = SummaryTables()
+    parsed.feed(zoo.html_report(tmp_path / "out").read_text())  # as `zoo report DIR` makes it
+
+    shown: dict[str, dict[str, str]] = {
+        row[0]: dict(zip(parsed.headers, row)) for row in parsed.rows
+    }
+    assert list(shown) == [row["model"] for row in report["summary"]]
+    for row in report["summary"]:
+        cells = shown[row["model"]]
+        assert cells["VERDICT"] == row["verdict"]
+        test = row["test_acc"]
+        assert numbers(cells["TEST ACC"]) == [round(test["mean"], 2), round(test["std"], 2)]
+        iqm = row["iqm"]
+        assert numbers(cells["IQM [95% CI]"]) == [
+            round(iqm[k], 2) for k in ("estimate", "low", "high")
+        ]
+        if row["p_improvement"] is None:  # the best row: the others are measured from it
+            assert cells["P(BEST>ROW)"] == "-" and row["difference"] is None
+        else:
+            assert float(cells["P(BEST>ROW)"]) == round(row["p_improvement"], 2)
+    behind = report["summary"][1]  # six seeds of circle-v0 against circle-v2's
+    verdict = shown[behind["model"]]["VERDICT"]
+    assert verdict.startswith(f"worse than {report['summary'][0]['model']} by ")
+    d = behind["difference"]  # row - best: the verdict says by how much the best leads
+    lead = [round(-d["estimate"], 1), round(-d["high"], 1), round(-d["low"], 1)]
+    said = verdict.split(" by ", 1)[1].split(";")[0]  # "6.2 pp [3.7, 8.2], p=0.031"
+    assert numbers(said) == [*lead, round(behind["p_holm"], 3)]
+
+    # The interval plot is a picture of exactly these intervals.
+    alt = "interquartile mean and difference from the best, with 95% intervals, on circles"
+    picture = parsed.pictures[alt]
+    assert base64.b64decode(picture.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert picture == png_uri(intervals_figure(report["summary"]))
+    iqm_axis, difference_axis = intervals_figure(report["summary"]).axes
+    ends = [end for bar in iqm_axis.patches for end in (bar.get_x(), bar.get_x() + bar.get_width())]
+    iqms = [row["iqm"] for row in report["summary"]]  # the best (first) row's bar on top
+    assert ends == pytest.approx([end for iqm in iqms for end in (iqm["low"], iqm["high"])])
+    [bar] = difference_axis.patches  # the best has no difference from itself
+    assert (bar.get_x(), bar.get_x() + bar.get_width()) == pytest.approx((d["low"], d["high"]))
 
 
 @pytest.fixture(scope="module")
