@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that starts `zoo` processes or pip-installs plugins is slow: `make check` (the
     inner loop) leaves it out, `make test` runs it."""
     for item in items:
-        if {"zoo_cli", "with_plugins", "plugins_in_process"} & set(item.fixturenames):
+        if {"zoo_process", "with_plugins", "plugins_in_process"} & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
 
 
@@ -116,8 +116,9 @@ Zoo = Callable[..., Result]
 
 
 @pytest.fixture
-def zoo_cli(tmp_path: Path) -> Zoo:
-    """Run `python -m zoo ARGS` in a temporary folder; ``env`` adds variables."""
+def zoo_process(tmp_path: Path) -> Zoo:
+    """Run `python -m zoo ARGS` as a process in a temporary folder; ``env`` adds variables.
+    For what needs a process: start-up, imports, plugins that exit or print, signals."""
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
         environment = {k: v for k, v in os.environ.items() if k not in _ZOO_VARIABLES}
@@ -132,6 +133,38 @@ def zoo_cli(tmp_path: Path) -> Zoo:
             timeout=600,
         )
         return Result(completed.returncode, completed.stdout, completed.stderr)
+
+    return run
+
+
+@pytest.fixture
+def zoo_cli(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    zoo_process: Zoo,
+) -> Zoo:
+    """Run ``zoo ARGS`` in a temporary folder, as a user's shell would; ``env`` adds
+    variables. In this process (``zoo.cli.main``: a process costs seconds of imports), except
+    where ``env`` puts the test plugins on the path: those run in a `zoo` process, since some
+    of them exit or write to the terminal at import, as a broken plugin may."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+        if env and "PYTHONPATH" in env:
+            return zoo_process(*args, env=env, cwd=cwd)
+        from zoo.cli import main
+
+        with monkeypatch.context() as local:
+            local.chdir(cwd or tmp_path)
+            local.setenv("ZOO_LOAD_PLUGINS", BUILT_IN)
+            for name, value in (env or {}).items():
+                local.setenv(name, value)
+            load_plugins.cache_clear()
+            capsys.readouterr()  # what was printed before is not this command's
+            status = main(list(args))
+            out, err = capsys.readouterr()
+        load_plugins.cache_clear()
+        return Result(status, out, err)
 
     return run
 
