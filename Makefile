@@ -1,7 +1,7 @@
 # make demo    set up .venv with zoo alone, then train circle-v2 (the lesson's non-linear model)
 # make test    set up .venv with every extra and the dev tools, then lint, type-check and run
 #              the whole test suite
-# make check   lint, type-check and the fast tests: the inner loop, under a minute
+# make check   lint, type-check and the fast tests: the inner loop (2 to 3 minutes on 2 cores)
 # make lint    ruff (lint and format) and mypy only
 # make docs    build the documentation site into site/ (mkdocs build --strict: a broken link fails)
 PYTHON ?= python3
