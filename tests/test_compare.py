@@ -412,7 +412,7 @@ def test_each_varied_seed_equals_zoo_train_with_its_seeds_to_the_bit(
         (None, {}, "varied: init"),
         (None, {"batch_size": 100}, "varied: init, order"),  # the order follows --seed
         ("split", {"batch_size": 100}, "varied: split"),
-        ("all", {}, "varied: init, split"),  # full batch: no order to vary
+        ("all", {}, "varied: init, split (full batch: no batch order to vary)"),
         ("all", {"batch_size": 100}, "varied: init, split, order"),
     ],
 )
@@ -458,7 +458,10 @@ def test_whether_the_wide_variants_lead_survives_split_variance_is_reported(zoo_
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     # Full-batch training has no batch order: "all" varies the weights and the split.
-    assert lines[0].startswith("circles: 10 seeds (42 ... 51); varied: init, split; majority ")
+    assert lines[0].startswith(
+        "circles: 10 seeds (42 ... 51); varied: init, split (full batch: no batch order to "
+        "vary); majority "
+    )
     report = json.loads(Path("out/results.json").read_text())
     assert report["vary"] == ["init", "split", "order"]  # what was asked
     assert [r["split_seed"] for r in report["results"] if r["model"] == "circle-v2"] == list(

@@ -159,7 +159,8 @@ def _summary_section(data: dict[str, Any]) -> str:
     for dataset in dict.fromkeys(row["dataset"] for row in data["summary"]):
         rows = [row for row in data["summary"] if row["dataset"] == dataset]
         results = [r for r in data["results"] if r["dataset"] == dataset]
-        parts += [f"<h3>{_e(heading(dataset, data['seeds'], rows, bool(grid)))}</h3>"]
+        title = heading(dataset, data["seeds"], rows, bool(grid), data.get("vary", ()))
+        parts += [f"<h3>{_e(title)}</h3>"]
         parts += ['<div class="wide"><table class="summary">', _head(headers), "<tbody>"]
         nothing = [_learned_nothing(row, results, grid) for row in rows]
         cells = (_summary_row(row, grid, seeds, validation) for row, seeds in zip(rows, nothing))

@@ -231,17 +231,26 @@ def summary_headers(reach: float, grid: Sequence[str], validation: bool = False)
 
 def _heading(comparison: Comparison, dataset: str) -> str:
     rows = [row for row in comparison.summary if row["dataset"] == dataset]
-    return heading(dataset, comparison.seeds, rows, sweep=bool(comparison.grid))
+    return heading(
+        dataset, comparison.seeds, rows, sweep=bool(comparison.grid), asked=comparison.vary
+    )
 
 
 def heading(
-    dataset: str, seeds: Sequence[int], rows: Sequence[dict[str, Any]], sweep: bool = False
+    dataset: str,
+    seeds: Sequence[int],
+    rows: Sequence[dict[str, Any]],
+    sweep: bool = False,
+    asked: Sequence[str] = (),
 ) -> str:
-    """``circles: 10 seeds (42 ... 51); varied: init, split``: what differed between seeds,
-    and what the rows are ranked on (with a validation split, or for a sweep)."""
+    """``circles: 10 seeds (42 ... 51); varied: init, split``: what differed between seeds
+    (and an order ``asked`` to vary that full-batch training does not have), and what the
+    rows are ranked on (with a validation split, or for a sweep)."""
     listed = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} ... {seeds[-1]}"
     found = {source for row in rows for source in row.get("varied", ())}
     varied = ", ".join(s for s in ("init", "split", "order") if s in found) or "nothing"
+    if "order" in asked and "order" not in found:
+        varied += " (full batch: no batch order to vary)"
     text = f"{dataset}: {len(seeds)} seeds ({listed}); varied: {varied}"
     majority = [row["majority_acc"] for row in rows if row.get("majority_acc") is not None]
     if majority:  # what "better than chance" means here, always on the page
