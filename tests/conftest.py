@@ -152,19 +152,15 @@ def zoo_cli(
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
         if env and "PYTHONPATH" in env:
             return zoo_process(*args, env=env, cwd=cwd)
-        from zoo.cli import main
-
         with monkeypatch.context() as local:
             local.chdir(cwd or tmp_path)
             local.setenv("ZOO_LOAD_PLUGINS", BUILT_IN)
             for name, value in (env or {}).items():
                 local.setenv(name, value)
             load_plugins.cache_clear()
-            capsys.readouterr()  # what was printed before is not this command's
-            status = main(list(args))
-            out, err = capsys.readouterr()
+            result = run_here(args, capsys)
         load_plugins.cache_clear()
-        return Result(status, out, err)
+        return result
 
     return run
 
@@ -174,18 +170,19 @@ def zoo_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Zoo:
     """Run ``zoo ARGS`` in this process (``zoo.cli.main``), in a temporary folder: what it
-    printed and its exit status, as ``zoo_cli`` gives them for a process."""
+    printed and its exit status, as ``zoo_process`` gives them for a process."""
+    monkeypatch.chdir(tmp_path)
+    return lambda *args: run_here(args, capsys)
+
+
+def run_here(args: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> Result:
+    """``zoo ARGS`` through ``zoo.cli.main`` in this process: its status and what it printed."""
     from zoo.cli import main
 
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()  # what was printed before is not this command's
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(status, out, err)
-
-    return run
+    capsys.readouterr()  # what was printed before is not this command's
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return Result(status, out, err)
 
 
 @pytest.fixture
