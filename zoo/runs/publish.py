@@ -77,7 +77,7 @@ def publish(
         digest,
         entry["weights"]["metrics"],
     )
-    if _same(catalogue, name, data, weights):
+    if _same(catalogue, name, digest, data, weights):
         return Published(**{**published.to_dict(), "changed": False})
     _refuse_overwrite(catalogue, name, weights, data, force)
     new_text = with_entry(path, text, catalogue, name, entry)
@@ -138,13 +138,13 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _same(catalogue: Catalogue, name: str, data: bytes, weights: Path) -> bool:
+def _same(catalogue: Catalogue, name: str, digest: str, data: bytes, weights: Path) -> bool:
     """The entry and its file are already what publishing would write."""
     old = catalogue.entries.get(name)
     return (
         old is not None
         and old.weights is not None
-        and old.weights.sha256 == hashlib.sha256(data).hexdigest()
+        and old.weights.sha256 == digest
         and _holds(weights, data)
     )
 
